@@ -1,0 +1,43 @@
+# Every target installs what it needs first, so a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint unit bench stack-up stack-down clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/windhash demo $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest $(ARGS)
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/windhash bench $(ARGS)
+
+stack-up: $(STAMP)
+	$(BIN)/windhash stack up
+
+stack-down: $(STAMP)
+	$(BIN)/windhash stack down
+
+clean:
+	-$(BIN)/windhash stack down
+	rm -rf $(VENV) .windhash

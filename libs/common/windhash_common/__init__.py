@@ -1,0 +1,1 @@
+"""windhash_common."""

@@ -1,0 +1,70 @@
+"""The bitcoin maths: how many BTC a miner would earn from a given energy at the network difficulty of the day.
+
+    hashes expected per block = difficulty × 2^32
+    seconds of mining        = energy (MWh) × 3.6e9 (J/MWh) / power (W)
+    hashes computed          = seconds × hashrate (TH/s) × 1e12
+    BTC                      = hashes computed / hashes per block × block reward
+
+The block reward follows the halving schedule by the time each halving block was mined, compared with the start
+of the settlement period (UTC). Fees are left out on purpose: they vary block by block and the subsidy is the
+auditable part. Arithmetic is in `Decimal` with 40 significant digits, and the result is rounded half-even to
+8 decimal places (one satoshi), the precision stored in the database.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+
+SATOSHI = Decimal("0.00000001")
+INITIAL_REWARD_BTC = Decimal(50)
+JOULES_PER_MWH = Decimal("3.6e9")
+HASHES_PER_TERAHASH = Decimal("1e12")
+HASHES_PER_DIFFICULTY = Decimal(2**32)
+_CONTEXT = Context(prec=40)
+
+
+@dataclass(frozen=True)
+class Halving:
+    height: int
+    mined_at: datetime
+
+
+# Times of the blocks that halved the subsidy (block headers' timestamps, UTC).
+MINED_HALVINGS: tuple[Halving, ...] = (
+    Halving(210_000, datetime(2012, 11, 28, 15, 24, 38, tzinfo=UTC)),
+    Halving(420_000, datetime(2016, 7, 9, 16, 46, 13, tzinfo=UTC)),
+    Halving(630_000, datetime(2020, 5, 11, 19, 23, 43, tzinfo=UTC)),
+    Halving(840_000, datetime(2024, 4, 20, 0, 9, 27, tzinfo=UTC)),
+)
+
+
+def halving_schedule(next_halving_at: datetime | None = None) -> tuple[Halving, ...]:
+    """The mined halvings, plus the next one when its (expected or actual) time is configured."""
+    if next_halving_at is None:
+        return MINED_HALVINGS
+    last = MINED_HALVINGS[-1]
+    return (*MINED_HALVINGS, Halving(last.height + 210_000, next_halving_at.astimezone(UTC)))
+
+
+def block_reward_btc(at: datetime, schedule: Sequence[Halving] = MINED_HALVINGS) -> Decimal:
+    if at.tzinfo is None:
+        raise ValueError("block_reward_btc needs a timezone-aware instant")
+    halvings = sum(1 for halving in schedule if halving.mined_at <= at)
+    return INITIAL_REWARD_BTC / (2**halvings)
+
+
+def btc_mined(
+    energy_mwh: Decimal, hashrate_ths: Decimal, power_w: Decimal, difficulty: Decimal, reward_btc: Decimal
+) -> Decimal:
+    """BTC mined by `energy_mwh` spent on a miner of `hashrate_ths` drawing `power_w`, rounded to a satoshi."""
+    if energy_mwh < 0:
+        raise ValueError(f"energy must not be negative, got {energy_mwh} MWh")
+    if hashrate_ths <= 0 or power_w <= 0:
+        raise ValueError("a miner's hashrate and power must be positive")
+    if difficulty <= 0:
+        raise ValueError(f"difficulty must be positive, got {difficulty}")
+    seconds = _CONTEXT.divide(_CONTEXT.multiply(energy_mwh, JOULES_PER_MWH), power_w)
+    hashes = _CONTEXT.multiply(seconds, _CONTEXT.multiply(hashrate_ths, HASHES_PER_TERAHASH))
+    blocks = _CONTEXT.divide(hashes, _CONTEXT.multiply(difficulty, HASHES_PER_DIFFICULTY))
+    return _CONTEXT.multiply(blocks, reward_btc).quantize(SATOSHI, rounding=ROUND_HALF_EVEN)
