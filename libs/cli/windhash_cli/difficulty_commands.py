@@ -1,5 +1,95 @@
-"""`windhash difficulty`: Bitcoin network difficulty history (DynamoDB)."""
+"""`windhash difficulty`: Bitcoin network difficulty history (DynamoDB), and completing the periods waiting
+for it."""
+
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from windhash_common.db import create_pool, migrate_database
+from windhash_common.difficulty_store import open_difficulty_store, read_difficulty_file
 
 app = typer.Typer(no_args_is_help=True, help="Bitcoin network difficulty history (DynamoDB).")
+console = Console()
+
+
+async def _store_and_complete(values: dict[date, Decimal], source: str) -> None:
+    from windhash_calculator.pending_periods import complete_pending_periods
+    from windhash_calculator.settings import CalculatorSettings
+
+    settings = CalculatorSettings()
+    async with open_difficulty_store(settings) as store:
+        await store.ensure_table()
+        with console.status(f"writing {len(values)} days of difficulty to {settings.difficulty_table}"):
+            written = await store.add_difficulties(values, source)
+        console.print(
+            f"difficulty: {len(written.written)} days written, {len(written.unchanged)} already present"
+        )
+        for day, (stored, offered) in sorted(written.conflicts.items()):
+            console.print(f"[yellow]kept[/] {day}: stored {stored}, the source says {offered}")
+        await migrate_database(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=2)
+        try:
+            with console.status("completing periods that were waiting for difficulty"):
+                outcome = await complete_pending_periods(pool, store, settings.topics, settings.halvings())
+        finally:
+            await pool.close()
+    console.print(
+        f"pending periods: {len(outcome.completed)} completed ({outcome.calculations} calculations), "
+        f"{outcome.still_pending} still waiting"
+    )
+
+
+@app.command()
+def load(
+    file: Path | None = typer.Argument(
+        None, help='{"YYYY-MM-DD": "difficulty"} JSON; default: the 2024 file.'
+    ),
+) -> None:
+    """Seed difficulty from a file (default: the packaged 2024 reference), then complete pending periods."""
+    values = read_difficulty_file(file)
+    asyncio.run(
+        _store_and_complete(values, source=f"file:{file.name}" if file else "windhash:2024-reference")
+    )
+
+
+@app.command()
+def sync(
+    period: str = typer.Option("1y", help="How far back: 1m, 3m, 6m, 1y, 2y, 3y or all."),
+    until: str | None = typer.Option(None, help="Last UTC date to fill (default: today)."),
+) -> None:
+    """Fetch difficulty adjustments from the configured source (mempool.space API), store one value per UTC
+    day (the one in effect at 00:00 UTC), then complete pending periods."""
+    from windhash_calculator.difficulty_source import fetch_daily_difficulties
+    from windhash_calculator.settings import CalculatorSettings
+
+    settings = CalculatorSettings()
+    last = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    values = asyncio.run(
+        fetch_daily_difficulties(
+            settings.difficulty_source_url,
+            period,
+            last,
+            settings.source_timeout_seconds,
+            settings.source_attempts,
+        )
+    )
+    console.print(f"fetched {len(values)} days from {settings.difficulty_source_url}")
+    asyncio.run(_store_and_complete(values, source=settings.difficulty_source_url))
+
+
+@app.command()
+def show(days: list[str] = typer.Argument(..., help="UTC dates, YYYY-MM-DD.")) -> None:
+    """The stored difficulty of each date (read by key), or that it is missing."""
+    from windhash_calculator.settings import CalculatorSettings
+
+    async def read() -> dict[date, Decimal]:
+        async with open_difficulty_store(CalculatorSettings()) as store:
+            await store.ensure_table()
+            return await store.difficulties(date.fromisoformat(day) for day in days)
+
+    found = asyncio.run(read())
+    for day in sorted(date.fromisoformat(text) for text in days):
+        console.print(f"{day}: {found[day]:f}" if day in found else f"{day}: [red]missing[/]")

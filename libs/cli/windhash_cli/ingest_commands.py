@@ -1,5 +1,123 @@
-"""`windhash ingest`: Fetch Elexon settlement data and publish settlement-period events."""
+"""`windhash ingest`: fetch Elexon settlement data and publish settlement-period events."""
+
+import asyncio
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from windhash_common.logging_setup import configure_logging
 
-app = typer.Typer(no_args_is_help=True, help="Fetch Elexon settlement data and publish settlement-period events.")
+if TYPE_CHECKING:  # the service is imported when a command runs, not when the CLI starts
+    from windhash_ingestor.ingest_report import IngestReport
+
+app = typer.Typer(
+    no_args_is_help=True, help="Fetch Elexon settlement data and publish settlement-period events."
+)
+
+_DATE = typer.Argument(..., formats=["%Y-%m-%d"], show_default=False)
+_FORCE = typer.Option(False, "--force", help="Fetch and publish periods already ingested ok.")
+_VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every retry and failure as it happens.")
+MAX_FAILURES_LISTED = 20
+
+
+@app.command("date")
+def ingest_date(day: datetime = _DATE, force: bool = _FORCE, verbose: bool = _VERBOSE) -> None:
+    """Ingest every settlement period of one day (46, 48 or 50 of them)."""
+    _ingest(day.date(), day.date(), force, verbose)
+
+
+@app.command("range")
+def ingest_range(
+    first: datetime = _DATE, last: datetime = _DATE, force: bool = _FORCE, verbose: bool = _VERBOSE
+) -> None:
+    """Ingest every settlement period from FIRST to LAST (both included), resuming an earlier run."""
+    _ingest(first.date(), last.date(), force, verbose)
+
+
+@app.command("follow")
+def follow() -> None:
+    """Run the ingestor service: poll today and yesterday, re-check the last week for revisions."""
+    from windhash_ingestor.main import run
+
+    run()
+
+
+def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
+    from windhash_ingestor.backfill import ingest_range as run_range
+    from windhash_ingestor.period_ingest import PeriodOutcome
+    from windhash_ingestor.settings import IngestorSettings
+
+    settings = IngestorSettings()
+    configure_logging(settings.log_level if verbose else "WARNING", settings.log_json)
+    if first > last:
+        raise typer.BadParameter(f"the range starts ({first}) after it ends ({last})")
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(f"ingest {first}..{last}", total=None, failed=0)
+        failed = 0
+
+        def planned(total: int) -> None:
+            progress.update(task, total=total)
+
+        def done(outcome: PeriodOutcome) -> None:
+            nonlocal failed
+            failed += outcome.status == "failed"
+            progress.update(task, advance=1, failed=failed)
+
+        report = asyncio.run(run_range(settings, first, last, force, on_plan=planned, on_outcome=done))
+    Console().print(_report_table(report))
+    for failure in report.failures[:MAX_FAILURES_LISTED]:
+        console.print(
+            f"[red]failed[/red] {failure.settlement_date} P{failure.settlement_period}: {failure.error}"
+        )
+    if len(report.failures) > MAX_FAILURES_LISTED:
+        console.print(f"... and {len(report.failures) - MAX_FAILURES_LISTED} more failed periods")
+    if not report.succeeded:
+        console.print(
+            f"[red]{len(report.failures)} period(s) failed[/red]; run the same command again to retry them"
+        )
+        raise typer.Exit(code=1)
+
+
+def _report_table(report: "IngestReport") -> Table:
+    table = Table(title=f"Ingested {report.first} .. {report.last}")
+    for column in (
+        "date",
+        "periods",
+        "ok",
+        "published",
+        "unchanged",
+        "skipped",
+        "failed",
+        "pending",
+        "records",
+    ):
+        table.add_column(column, justify="right")
+    table.add_column("MWh", justify="right")
+    for day in (*report.days, report.total):
+        style = "bold" if day.settlement_date is None else ("red" if day.failed else None)
+        table.add_row(
+            "total" if day.settlement_date is None else day.settlement_date.isoformat(),
+            str(day.periods),
+            str(day.ok),
+            str(day.published),
+            str(day.unchanged),
+            str(day.skipped),
+            str(day.failed),
+            str(day.pending),
+            str(day.records),
+            f"{day.energy_mwh:,.3f}",
+            style=style,
+            end_section=day is report.days[-1],
+        )
+    return table

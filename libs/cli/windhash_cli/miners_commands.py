@@ -1,5 +1,95 @@
-"""`windhash miners`: Miner models."""
+"""`windhash miners`: the ASIC miner models every curtailment record is calculated for."""
+
+import asyncio
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from windhash_common.db import create_pool, migrate_database
+from windhash_common.miner_models import MinerModel, list_miner_models
 
 app = typer.Typer(no_args_is_help=True, help="Miner models.")
+console = Console()
+
+
+def _decimal(value: str, what: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{what} must be a number, got {value!r}") from None
+
+
+@app.command("list")
+def list_models() -> None:
+    """Every miner model, with its specs and whether it is calculated (active)."""
+    from windhash_calculator.settings import CalculatorSettings
+
+    async def read() -> list[MinerModel]:
+        settings = CalculatorSettings()
+        await migrate_database(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            async with pool.acquire() as connection:
+                return await list_miner_models(connection)
+        finally:
+            await pool.close()
+
+    table = Table(title="miner models")
+    for column in ("name", "manufacturer", "TH/s", "W", "J/TH", "released", "active"):
+        table.add_column(column, justify="right" if column in ("TH/s", "W", "J/TH") else "left")
+    for model in asyncio.run(read()):
+        table.add_row(
+            model.name,
+            model.manufacturer,
+            f"{model.hashrate_ths:f}",
+            f"{model.power_w:f}",
+            f"{model.efficiency_j_per_th:.2f}",
+            model.release_date.isoformat() if model.release_date else "-",
+            "yes" if model.active else "no",
+        )
+    console.print(table)
+
+
+@app.command()
+def add(
+    name: str = typer.Argument(..., help="Model name, e.g. S21_PRO."),
+    manufacturer: str = typer.Option(..., help="e.g. Bitmain, MicroBT."),
+    hashrate_ths: str = typer.Option(..., "--hashrate-ths", help="Nominal hashrate, TH/s."),
+    power_w: str = typer.Option(..., "--power-w", help="Wall power at that hashrate, W."),
+    release_date: str | None = typer.Option(None, help="YYYY-MM-DD the model was launched."),
+    inactive: bool = typer.Option(False, help="Record the model without calculating it."),
+) -> None:
+    """Add a model and compute its history: every calculated period gets its rows; the summaries follow."""
+    from windhash_calculator.miner_backfill import MinerModelConflict, add_miner_model
+    from windhash_calculator.settings import CalculatorSettings
+
+    model = MinerModel(
+        name=name,
+        manufacturer=manufacturer,
+        hashrate_ths=_decimal(hashrate_ths, "--hashrate-ths"),
+        power_w=_decimal(power_w, "--power-w"),
+        release_date=date.fromisoformat(release_date) if release_date else None,
+        active=not inactive,
+    )
+    settings = CalculatorSettings()
+
+    async def add_and_backfill() -> None:
+        await migrate_database(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=2)
+        try:
+            with console.status(f"adding {name} and computing its history"):
+                outcome = await add_miner_model(pool, model, settings.topics, settings.halvings())
+        finally:
+            await pool.close()
+        verb = "added" if outcome.created else "already present (same specs)"
+        console.print(
+            f"{name}: {verb}; {outcome.calculations} calculations written for {outcome.periods} periods"
+        )
+
+    try:
+        asyncio.run(add_and_backfill())
+    except MinerModelConflict as error:
+        console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None

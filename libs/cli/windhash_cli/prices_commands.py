@@ -1,5 +1,104 @@
-"""`windhash prices`: Daily BTC prices."""
+"""`windhash prices`: daily BTC prices in GBP and USD; a day without a price has no fiat value."""
+
+import asyncio
+from datetime import date
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from windhash_common.btc_prices import (
+    DailyPrice,
+    packaged_synthetic_prices_2024,
+    prices_between,
+    read_price_file,
+    upsert_prices,
+)
+from windhash_common.db import create_pool, migrate_database
+from windhash_common.settlement_calendar import dates_between
 
 app = typer.Typer(no_args_is_help=True, help="Daily BTC prices.")
+console = Console()
+
+
+async def _store(prices: list[DailyPrice]) -> int:
+    from windhash_calculator.settings import CalculatorSettings
+
+    settings = CalculatorSettings()
+    await migrate_database(settings.database_url)
+    pool = await create_pool(settings.database_url, max_size=1)
+    try:
+        async with pool.acquire() as connection, connection.transaction():
+            return await upsert_prices(connection, prices)
+    finally:
+        await pool.close()
+
+
+@app.command()
+def load(
+    file: Path | None = typer.Argument(None, help="Price JSON; default: the packaged SYNTHETIC 2024 file."),
+) -> None:
+    """Load daily prices from a file ({"source": ..., "prices": {"YYYY-MM-DD": {"gbp": ..., "usd": ...}}})."""
+    prices = read_price_file(file) if file else packaged_synthetic_prices_2024()
+    if file is None:
+        console.print("[yellow]loading SYNTHETIC 2024 prices (demo only, source 'synthetic')[/]")
+    console.print(f"{asyncio.run(_store(prices))} days of prices stored")
+
+
+@app.command()
+def sync(
+    start: str = typer.Option(..., help="First date, YYYY-MM-DD."),
+    end: str = typer.Option(..., help="Last date, YYYY-MM-DD."),
+) -> None:
+    """Fetch daily GBP and USD prices from the configured source (CoinGecko API) and store them."""
+    from windhash_calculator.price_source import fetch_daily_prices
+    from windhash_calculator.settings import CalculatorSettings
+
+    settings = CalculatorSettings()
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    with console.status(f"fetching prices {first} to {last} from {settings.price_source_url}"):
+        prices = asyncio.run(
+            fetch_daily_prices(
+                settings.price_source_url,
+                first,
+                last,
+                settings.source_timeout_seconds,
+                settings.source_attempts,
+                settings.price_source_api_key,
+            )
+        )
+    stored = asyncio.run(_store(prices))
+    missing = sum(1 for _ in dates_between(first, last)) - stored
+    console.print(f"{stored} days of prices stored; {missing} days in the range have no price")
+
+
+@app.command()
+def show(
+    start: str = typer.Option(..., help="First date, YYYY-MM-DD."),
+    end: str = typer.Option(..., help="Last date, YYYY-MM-DD."),
+) -> None:
+    """Prices by day; a day without one is shown as missing (no fiat value is computed for it)."""
+    from windhash_calculator.settings import CalculatorSettings
+
+    async def read() -> dict[date, DailyPrice]:
+        settings = CalculatorSettings()
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            async with pool.acquire() as connection:
+                return await prices_between(connection, date.fromisoformat(start), date.fromisoformat(end))
+        finally:
+            await pool.close()
+
+    found = asyncio.run(read())
+    table = Table(title="BTC prices")
+    for column in ("date", "GBP", "USD", "source"):
+        table.add_column(column)
+    for day in dates_between(date.fromisoformat(start), date.fromisoformat(end)):
+        price = found.get(day)
+        if price is None:
+            table.add_row(day.isoformat(), "[red]missing[/]", "[red]missing[/]", "-")
+        else:
+            gbp = f"{price.gbp:,}" if price.gbp is not None else "[red]missing[/]"
+            usd = f"{price.usd:,}" if price.usd is not None else "[red]missing[/]"
+            table.add_row(day.isoformat(), gbp, usd, price.source)
+    console.print(table)

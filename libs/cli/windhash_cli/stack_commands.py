@@ -1,5 +1,118 @@
 """`windhash stack`: Start, stop and inspect the local stack (Kafka, PostgreSQL, DynamoDB Local)."""
 
-import typer
+import asyncio
+import json
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local stack (Kafka, PostgreSQL, DynamoDB Local).")
+import typer
+from rich.console import Console
+from rich.table import Table
+from windhash_stack import LocalStack, Server, StackError, StackSettings, StackStatus, UpReport
+
+app = typer.Typer(
+    no_args_is_help=True, help="Start, stop and inspect the local stack (Kafka, PostgreSQL, DynamoDB Local)."
+)
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+# A missing prerequisite or a server that will not start is the user's to fix: one sentence, no traceback.
+EXIT_STACK_ERROR = 2
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except StackError as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_STACK_ERROR) from None
+
+
+def _servers(server: Server | None) -> list[Server] | None:
+    return [server] if server is not None else None
+
+
+def _status_table(status: StackStatus) -> Table:
+    table = Table(title=f"windhash local stack ({'healthy' if status.healthy else 'NOT healthy'})")
+    for column in ("server", "state", "pid", "listens on", "log"):
+        table.add_column(column, overflow="fold")
+    for server in status.servers:
+        state = "[green]healthy[/]" if server.healthy else f"[red]{server.detail}[/]"
+        table.add_row(server.server.value, state, str(server.pid or "-"), server.endpoint, server.log_file)
+    return table
+
+
+def _print_up(report: UpReport) -> None:
+    for server in report.already_running:
+        console.print(f"{server.value}: already running")
+    for server in report.started:
+        console.print(f"{server.value}: [green]started[/] in {report.server_seconds.get(server, 0.0):.1f} s")
+    for step in report.first_time_setup:
+        console.print(f"  first start: {step}")
+    kind = "cold" if report.cold else "warm"
+    console.print(f"Stack up in {report.seconds:.1f} s ({kind}).")
+    console.print(f"  Kafka bootstrap    {report.endpoints.kafka_bootstrap}")
+    console.print(f"  PostgreSQL DSN     {report.endpoints.postgres_dsn}")
+    console.print(f"  DynamoDB endpoint  {report.endpoints.dynamodb_endpoint}")
+
+
+@app.command()
+def up(
+    server: Server | None = typer.Argument(None, help="Start only this server (default: all three)."),
+) -> None:
+    """Start the stack (idempotent) and wait until each server answers a real client."""
+    stack = LocalStack(StackSettings())
+    with console.status("Starting the local stack (the first start fetches jars from Maven Central)..."):
+        report = _run(stack.start(_servers(server)))
+    _print_up(report)
+
+
+@app.command()
+def down(
+    server: Server | None = typer.Argument(None, help="Stop only this server (default: all three)."),
+) -> None:
+    """Stop every server the stack started; data stays under the state dir."""
+    stack = LocalStack(StackSettings())
+    with console.status("Stopping the local stack..."):
+        stopped = _run(stack.stop(_servers(server)))
+    if stopped:
+        console.print("stopped: " + ", ".join(server.value for server in stopped))
+    else:
+        console.print("nothing was running")
+
+
+@app.command()
+def restart(server: Server = typer.Argument(..., help="The server to restart.")) -> None:
+    """Stop and start one server (the others keep running)."""
+    stack = LocalStack(StackSettings())
+    with console.status(f"Restarting {server.value}..."):
+        _run(stack.restart(server))
+    console.print(f"{server.value}: [green]restarted[/]")
+
+
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output for scripts."),
+) -> None:
+    """Where each server listens and whether a real client gets an answer; exits 1 unless all are healthy."""
+    current = _run(LocalStack(StackSettings()).status())
+    if as_json:
+        typer.echo(json.dumps(current.to_json(), indent=2))
+    else:
+        console.print(_status_table(current))
+    if not current.healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+def logs(
+    server: Server | None = typer.Argument(None, help="Only this server's log (default: all three)."),
+    lines: int = typer.Option(40, "--lines", "-n", help="How many lines from the end of each log."),
+) -> None:
+    """Print the end of each server's log file."""
+    stack = LocalStack(StackSettings())
+    for chosen in _servers(server) or list(Server):
+        console.rule(f"{chosen.value}: {stack.server(chosen).log_file}")
+        # Plain echo: log lines must not be re-wrapped or colourised by rich.
+        typer.echo(stack.logs(chosen, lines) or "(empty)")

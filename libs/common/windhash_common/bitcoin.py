@@ -1,14 +1,14 @@
-"""The bitcoin maths: how many BTC a miner would earn from a given energy at the network difficulty of the day.
+"""The bitcoin maths: how many BTC a miner would earn from a given energy at the day's network difficulty.
 
     hashes expected per block = difficulty × 2^32
     seconds of mining        = energy (MWh) × 3.6e9 (J/MWh) / power (W)
     hashes computed          = seconds × hashrate (TH/s) × 1e12
     BTC                      = hashes computed / hashes per block × block reward
 
-The block reward follows the halving schedule by the time each halving block was mined, compared with the start
-of the settlement period (UTC). Fees are left out on purpose: they vary block by block and the subsidy is the
-auditable part. Arithmetic is in `Decimal` with 40 significant digits, and the result is rounded half-even to
-8 decimal places (one satoshi), the precision stored in the database.
+The block reward follows the halving schedule by the time each halving block was mined, compared with the
+start of the settlement period (UTC). Fees are left out on purpose: they vary block by block and the subsidy
+is the auditable part. Arithmetic is in `Decimal` with 40 significant digits, and the result is rounded
+half-even to 8 decimal places (one satoshi), the precision stored in the database.
 """
 
 from collections.abc import Sequence
@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 SATOSHI = Decimal("0.00000001")
 INITIAL_REWARD_BTC = Decimal(50)
+INITIAL_REWARD_SATOSHI = 50 * 100_000_000
 JOULES_PER_MWH = Decimal("3.6e9")
 HASHES_PER_TERAHASH = Decimal("1e12")
 HASHES_PER_DIFFICULTY = Decimal(2**32)
@@ -43,6 +44,8 @@ def halving_schedule(next_halving_at: datetime | None = None) -> tuple[Halving, 
     """The mined halvings, plus the next one when its (expected or actual) time is configured."""
     if next_halving_at is None:
         return MINED_HALVINGS
+    if next_halving_at.tzinfo is None:
+        raise ValueError("the next halving needs a timezone-aware instant")
     last = MINED_HALVINGS[-1]
     return (*MINED_HALVINGS, Halving(last.height + 210_000, next_halving_at.astimezone(UTC)))
 
@@ -51,13 +54,15 @@ def block_reward_btc(at: datetime, schedule: Sequence[Halving] = MINED_HALVINGS)
     if at.tzinfo is None:
         raise ValueError("block_reward_btc needs a timezone-aware instant")
     halvings = sum(1 for halving in schedule if halving.mined_at <= at)
-    return INITIAL_REWARD_BTC / (2**halvings)
+    # The protocol halves the subsidy in whole satoshis (a right shift), which matters from the 10th halving
+    # on, when 50 / 2^n stops being a whole number of satoshis.
+    return Decimal(INITIAL_REWARD_SATOSHI >> halvings) * SATOSHI
 
 
 def btc_mined(
     energy_mwh: Decimal, hashrate_ths: Decimal, power_w: Decimal, difficulty: Decimal, reward_btc: Decimal
 ) -> Decimal:
-    """BTC mined by `energy_mwh` spent on a miner of `hashrate_ths` drawing `power_w`, rounded to a satoshi."""
+    """BTC mined by `energy_mwh` spent on a miner of `hashrate_ths` drawing `power_w`, to the satoshi."""
     if energy_mwh < 0:
         raise ValueError(f"energy must not be negative, got {energy_mwh} MWh")
     if hashrate_ths <= 0 or power_w <= 0:

@@ -38,8 +38,8 @@ class CurtailmentRecord(BaseModel):
 
 def content_hash(records: tuple[CurtailmentRecord, ...]) -> str:
     """A hash of a period's records that ignores their order, so an unchanged re-fetch hashes the same."""
-    rows = sorted(record.model_dump(mode="json") for record in records)
-    canonical = json.dumps(rows, sort_keys=True, separators=(",", ":"))
+    rows = sorted(json.dumps(record.model_dump(mode="json"), sort_keys=True) for record in records)
+    canonical = "[" + ",".join(rows) + "]"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -1,0 +1,3 @@
+from windhash_cli.main import app
+
+app()

@@ -1,0 +1,113 @@
+"""Daily BTC prices in GBP and USD (`btc_prices`), and fiat values that use the price of the day.
+
+A day's price is the one at 00:00 UTC (the daily point of the usual public sources). A day without a price has
+no fiat value: `fiat_value` returns None and callers show it as missing, never a price from another day.
+"""
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+PENNY = Decimal("0.01")
+SYNTHETIC_2024_FILE = "btc_prices_2024_synthetic.json"
+
+
+@dataclass(frozen=True)
+class DailyPrice:
+    price_date: date
+    gbp: Decimal | None
+    usd: Decimal | None
+    source: str
+
+
+def fiat_value(btc: Decimal, price: Decimal | None) -> Decimal | None:
+    """BTC × the day's price, to the penny (half-even); None when the day has no price."""
+    if price is None:
+        return None
+    return (btc * price).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    amount = Decimal(str(value)).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+    if amount <= 0:
+        raise ValueError(f"a BTC price must be positive, got {value}")
+    return amount
+
+
+def parse_price_file(text: str, default_source: str) -> list[DailyPrice]:
+    """`{"source": "...", "prices": {"YYYY-MM-DD": {"gbp": "...", "usd": "..."}}}`; a currency may be null."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict) or not isinstance(raw.get("prices"), dict):
+        raise ValueError('a price file is a JSON object with a "prices" object of date → {gbp, usd}')
+    source = str(raw.get("source") or default_source)
+    return [
+        DailyPrice(date.fromisoformat(day), _money(value.get("gbp")), _money(value.get("usd")), source)
+        for day, value in sorted(raw["prices"].items())
+    ]
+
+
+def read_price_file(path: Path) -> list[DailyPrice]:
+    return parse_price_file(path.read_text(), default_source=f"file:{path.name}")
+
+
+def packaged_synthetic_prices_2024() -> list[DailyPrice]:
+    text = resources.files("windhash_common.data").joinpath(SYNTHETIC_2024_FILE).read_text()
+    return parse_price_file(text, default_source="synthetic")
+
+
+def daily_prices_from_market_chart(payload: Mapping[str, Any]) -> dict[date, Decimal]:
+    """CoinGecko `market_chart/range` JSON (`{"prices": [[unix_ms, price], ...]}`) → the first price of each
+    UTC date (the 00:00 point when the range is long enough for daily granularity)."""
+    points = payload.get("prices")
+    if not isinstance(points, list):
+        raise ValueError('market chart JSON has no "prices" list')
+    daily: dict[date, tuple[int, Decimal]] = {}
+    for point in points:
+        timestamp_ms, price = int(point[0]), Decimal(str(point[1]))
+        day = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).date()
+        if day not in daily or timestamp_ms < daily[day][0]:
+            daily[day] = (timestamp_ms, price)
+    return {day: value for day, (_, value) in sorted(daily.items())}
+
+
+def combine_currencies(
+    gbp: Mapping[date, Decimal], usd: Mapping[date, Decimal], source: str
+) -> list[DailyPrice]:
+    days = sorted(set(gbp) | set(usd))
+    return [DailyPrice(day, _money(gbp.get(day)), _money(usd.get(day)), source) for day in days]
+
+
+async def upsert_prices(connection: asyncpg.Connection, prices: Iterable[DailyPrice]) -> int:
+    rows = [(price.price_date, price.gbp, price.usd, price.source) for price in prices]
+    await connection.execute(
+        "INSERT INTO btc_prices (price_date, gbp, usd, source)"
+        " SELECT * FROM unnest($1::date[], $2::numeric[], $3::numeric[], $4::text[])"
+        " ON CONFLICT (price_date) DO UPDATE SET gbp = excluded.gbp, usd = excluded.usd,"
+        " source = excluded.source, updated_at = now()",
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        [row[2] for row in rows],
+        [row[3] for row in rows],
+    )
+    return len(rows)
+
+
+async def prices_between(connection: asyncpg.Connection, first: date, last: date) -> dict[date, DailyPrice]:
+    rows = await connection.fetch(
+        "SELECT price_date, gbp, usd, source FROM btc_prices WHERE price_date BETWEEN $1 AND $2 ORDER BY 1",
+        first,
+        last,
+    )
+    return {
+        row["price_date"]: DailyPrice(row["price_date"], row["gbp"], row["usd"], row["source"])
+        for row in rows
+    }

@@ -1,0 +1,209 @@
+"""Bitcoin network difficulty by UTC date, kept in DynamoDB (one item per date, partition key `date`).
+
+Reads go by key only (BatchGetItem), never Scan, and found values are cached in the process: a past day's
+difficulty is a fact that does not change. A date with no item is *unknown*: callers hold the work that needs
+it (`pending_difficulty`) and never substitute a default. Writes only add dates that are missing; an item that
+already holds a different value is reported as a conflict and left alone, so the difficulty a stored
+calculation used is always the one in the table.
+
+A day's difficulty is the one in effect at 00:00 UTC of that day (see `daily_difficulties`), stored with at
+most 4 decimal places (rounded half-even), the precision of the PostgreSQL columns that record it.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import aioboto3
+from botocore.exceptions import ClientError
+
+from windhash_common.settings import CommonSettings
+
+DIFFICULTY_PRECISION = Decimal("0.0001")
+_BATCH_GET_LIMIT = 100
+_BATCH_WRITE_LIMIT = 25
+_UNPROCESSED_RETRIES = 8
+
+
+class DifficultyLookup(Protocol):
+    async def difficulties(self, dates: Iterable[date]) -> dict[date, Decimal]:
+        """The known difficulty of each date; unknown dates are absent from the result."""
+        ...
+
+
+@dataclass(frozen=True)
+class DifficultyAdjustment:
+    at: datetime
+    height: int
+    difficulty: Decimal
+
+
+@dataclass
+class DifficultyWrite:
+    written: list[date] = field(default_factory=list)
+    unchanged: list[date] = field(default_factory=list)
+    conflicts: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (stored, offered)
+
+
+def stored_difficulty(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError(f"difficulty must be positive, got {value}")
+    return value.quantize(DIFFICULTY_PRECISION, rounding=ROUND_HALF_EVEN)
+
+
+def parse_difficulty_file(text: str) -> dict[date, Decimal]:
+    """`{"YYYY-MM-DD": "difficulty"}` → {date: difficulty}."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("a difficulty file is a JSON object of date → difficulty")
+    return {date.fromisoformat(day): stored_difficulty(Decimal(str(value))) for day, value in raw.items()}
+
+
+def packaged_difficulty_2024() -> dict[date, Decimal]:
+    text = resources.files("windhash_common.data").joinpath("bitcoin_difficulty_2024.json").read_text()
+    return parse_difficulty_file(text)
+
+
+def read_difficulty_file(path: Path | None) -> dict[date, Decimal]:
+    return packaged_difficulty_2024() if path is None else parse_difficulty_file(path.read_text())
+
+
+def daily_difficulties(adjustments: Sequence[DifficultyAdjustment], until: date) -> dict[date, Decimal]:
+    """Each UTC date from the first one fully covered by `adjustments` to `until`, with the difficulty in
+    effect at its 00:00 UTC. Dates before the first adjustment are unknown and left out."""
+    ordered = sorted(adjustments, key=lambda adjustment: adjustment.at)
+    if not ordered:
+        return {}
+    first = ordered[0].at.astimezone(UTC)
+    day = first.date() if first.time() == time(0) else first.date() + timedelta(days=1)
+    result: dict[date, Decimal] = {}
+    index = 0
+    while day <= until:
+        midnight = datetime.combine(day, time(0), tzinfo=UTC)
+        while index + 1 < len(ordered) and ordered[index + 1].at <= midnight:
+            index += 1
+        result[day] = stored_difficulty(ordered[index].difficulty)
+        day += timedelta(days=1)
+    return result
+
+
+class DifficultyStore:
+    """DynamoDB access for difficulty items. Use `open_difficulty_store(settings)`."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+        self._cache: dict[date, Decimal] = {}
+
+    async def ensure_table(self) -> None:
+        try:
+            await self._client.describe_table(TableName=self._table)
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        try:
+            await self._client.create_table(
+                TableName=self._table,
+                AttributeDefinitions=[{"AttributeName": "date", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "date", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceInUseException":
+                raise  # anything but "another process created it first"
+        waiter = self._client.get_waiter("table_exists")
+        await waiter.wait(TableName=self._table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
+    async def difficulties(self, dates: Iterable[date]) -> dict[date, Decimal]:
+        wanted = set(dates)
+        missing = sorted(wanted - self._cache.keys())
+        for start in range(0, len(missing), _BATCH_GET_LIMIT):
+            self._cache.update(await self._fetch(missing[start : start + _BATCH_GET_LIMIT]))
+        return {day: self._cache[day] for day in wanted if day in self._cache}
+
+    async def difficulty(self, day: date) -> Decimal | None:
+        return (await self.difficulties([day])).get(day)
+
+    async def _fetch(self, dates: Sequence[date]) -> dict[date, Decimal]:
+        request: dict[str, Any] = {
+            self._table: {"Keys": [{"date": {"S": day.isoformat()}} for day in dates], "ConsistentRead": True}
+        }
+        found: dict[date, Decimal] = {}
+        for attempt in range(_UNPROCESSED_RETRIES):
+            response = await self._client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[date.fromisoformat(item["date"]["S"])] = Decimal(item["difficulty"]["N"])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            await asyncio.sleep(0.05 * 2**attempt)  # throttled: back off as DynamoDB asks
+        raise RuntimeError(
+            f"DynamoDB left keys of {self._table} unprocessed after {_UNPROCESSED_RETRIES} tries"
+        )
+
+    async def add_difficulties(self, values: Mapping[date, Decimal], source: str) -> DifficultyWrite:
+        """Write the dates that have no item yet; report the ones that already hold this or another value."""
+        offered = {day: stored_difficulty(value) for day, value in values.items()}
+        stored = {}
+        days = sorted(offered)
+        for start in range(0, len(days), _BATCH_GET_LIMIT):
+            stored.update(await self._fetch(days[start : start + _BATCH_GET_LIMIT]))
+        outcome = DifficultyWrite()
+        to_write = []
+        for day in days:
+            if day not in stored:
+                to_write.append(day)
+            elif stored[day] == offered[day]:
+                outcome.unchanged.append(day)
+            else:
+                outcome.conflicts[day] = (stored[day], offered[day])
+        written_at = datetime.now(UTC).isoformat()
+        for start in range(0, len(to_write), _BATCH_WRITE_LIMIT):
+            chunk = to_write[start : start + _BATCH_WRITE_LIMIT]
+            await self._write([self._item(day, offered[day], source, written_at) for day in chunk])
+            outcome.written.extend(chunk)
+        return outcome
+
+    @staticmethod
+    def _item(day: date, difficulty: Decimal, source: str, written_at: str) -> dict[str, Any]:
+        return {
+            "PutRequest": {
+                "Item": {
+                    "date": {"S": day.isoformat()},
+                    "difficulty": {"N": str(difficulty)},
+                    "source": {"S": source},
+                    "written_at": {"S": written_at},
+                }
+            }
+        }
+
+    async def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self._table: requests}
+        for attempt in range(_UNPROCESSED_RETRIES):
+            response = await self._client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            await asyncio.sleep(0.05 * 2**attempt)
+        raise RuntimeError(
+            f"DynamoDB left writes to {self._table} unprocessed after {_UNPROCESSED_RETRIES} tries"
+        )
+
+
+@asynccontextmanager
+async def open_difficulty_store(settings: CommonSettings) -> AsyncIterator[DifficultyStore]:
+    session = aioboto3.Session(
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=settings.aws_secret_access_key,
+        region_name=settings.aws_region,
+    )
+    async with session.client("dynamodb", endpoint_url=settings.dynamodb_endpoint) as client:
+        yield DifficultyStore(client, settings.difficulty_table)

@@ -1,0 +1,90 @@
+"""Faults the synthetic server injects on request, so tests can show what the ingestor does with each.
+
+A rule matches requests by endpoint and, for the settlement stack, by date, period and side (an omitted field
+matches anything). The first matching rule with uses left applies, and uses one up; `times` None never runs
+out.
+
+kinds:
+- `status`: answer with `status` (e.g. 429 with a `Retry-After` of `retry_after` seconds, or 500);
+- `slow`: wait `delay_s` seconds, then answer normally (a client timeout shorter than that sees a timeout);
+- `malformed`: answer 200 with the first half of the JSON body, which does not parse;
+- `missing_field` / `null_field`: drop `field`, or set it to null, in the rows that are wind curtailment (the
+  rows the ingestor must keep), or in every row when `all_rows` is set.
+"""
+
+import datetime
+import threading
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FaultKind = Literal["status", "slow", "malformed", "missing_field", "null_field"]
+Endpoint = Literal["stack", "bmunits"]
+
+
+class FaultRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FaultKind
+    endpoint: Endpoint = "stack"
+    date: datetime.date | None = None
+    period: int | None = None
+    side: Literal["bid", "offer"] | None = None
+    times: int | None = Field(
+        default=1, ge=1, description="How many matching requests it applies to; null: all."
+    )
+    status: int = 500
+    retry_after: float | None = None
+    delay_s: float = 0.0
+    field: str = "volume"
+    all_rows: bool = False
+
+
+class FaultState(BaseModel):
+    rule: FaultRule
+    remaining: int | None
+    applied: int = 0
+
+
+class FaultBook:
+    """The active rules; shared by the server thread and the test that sets them, hence the lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultState] = []
+
+    def add(self, rule: FaultRule) -> None:
+        with self._lock:
+            self._rules.append(FaultState(rule=rule, remaining=rule.times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def snapshot(self) -> list[FaultState]:
+        with self._lock:
+            return [state.model_copy() for state in self._rules]
+
+    def take(
+        self,
+        endpoint: Endpoint,
+        settlement_date: datetime.date | None = None,
+        period: int | None = None,
+        side: str | None = None,
+    ) -> FaultRule | None:
+        with self._lock:
+            for state in self._rules:
+                rule = state.rule
+                if state.remaining == 0 or rule.endpoint != endpoint:
+                    continue
+                if rule.date is not None and rule.date != settlement_date:
+                    continue
+                if rule.period is not None and rule.period != period:
+                    continue
+                if rule.side is not None and rule.side != side:
+                    continue
+                if state.remaining is not None:
+                    state.remaining -= 1
+                state.applied += 1
+                return rule
+            return None

@@ -1,0 +1,89 @@
+"""Running the synthetic Elexon server: in the foreground (`windhash elexon-sim`) or embedded in a test.
+
+with ElexonSimServer() as sim:                # a free port on 127.0.0.1, served from a background thread
+    settings = IngestorSettings(elexon_base_url=sim.base_url)
+    sim.add_fault(FaultRule(kind="status", status=429, retry_after=1, date=day, period=3))
+    sim.revise(day, 3)
+"""
+
+import socket
+import threading
+import time
+from datetime import date
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+
+from windhash_elexon_sim.app import API_PREFIX, SimState, build_app
+from windhash_elexon_sim.faults import FaultRule
+from windhash_elexon_sim.generator import DEFAULT_SEED
+
+START_TIMEOUT_S = 10.0
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 18080, seed: int = DEFAULT_SEED, latency_s: float = 0.0
+) -> None:
+    """Serve in the foreground until interrupted."""
+    state = SimState(seed=seed, latency_s=latency_s)
+    uvicorn.run(build_app(state), host=host, port=port, log_level="warning")
+
+
+class ElexonSimServer:
+    """The server in a background thread of this process, on `port` (0: any free port)."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED, latency_s: float = 0.0
+    ) -> None:
+        self.state = SimState(seed=seed, latency_s=latency_s)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(build_app(self.state), log_level="warning", lifespan="off", backlog=2048)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="elexon-sim", daemon=True)
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What `WINDHASH_ELEXON_BASE_URL` should be set to."""
+        return self.root_url + API_PREFIX
+
+    def _run(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the synthetic Elexon server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=START_TIMEOUT_S)
+        self._socket.close()
+
+    def add_fault(self, rule: FaultRule) -> None:
+        self.state.faults.add(rule)
+
+    def clear_faults(self) -> None:
+        self.state.faults.clear()
+
+    def revise(self, settlement_date: date, settlement_period: int) -> int:
+        return self.state.revise(settlement_date, settlement_period)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,228 @@
+"""The local stack as a whole: start, stop, restart and inspect Kafka, PostgreSQL and DynamoDB Local.
+
+The API is async (the health probes are real asyncio clients); the CLI wraps it in `asyncio.run`:
+
+    stack = LocalStack(StackSettings())
+    endpoints = await stack.up()          # idempotent; waits until every server answers a real client
+    await stack.restart(Server.KAFKA)     # one server alone, e.g. for chaos tests
+    status = await stack.status()
+    await stack.down()                    # stops every server this state dir started
+"""
+
+import asyncio
+import contextlib
+import fcntl
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+from windhash_stack.dynamodb_server import DynamoDbServer
+from windhash_stack.endpoints import Server, ServerStatus, StackEndpoints, StackStatus, UpReport
+from windhash_stack.errors import StackError
+from windhash_stack.kafka_server import KafkaServer
+from windhash_stack.leases import Leases
+from windhash_stack.postgres_server import PostgresServer
+from windhash_stack.processes import is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.server_base import ManagedServer
+from windhash_stack.settings import StackSettings
+
+_PROBE_TIMEOUT_S = 3.0
+_POLL_S = 0.25
+
+
+@dataclass(frozen=True)
+class _StartOutcome:
+    started: bool
+    steps: list[str]
+    seconds: float
+
+
+class LocalStack:
+    def __init__(self, settings: StackSettings | None = None) -> None:
+        self.settings = settings or StackSettings()
+        self._servers: dict[Server, ManagedServer] = {
+            Server.KAFKA: KafkaServer(self.settings),
+            Server.POSTGRES: PostgresServer(self.settings),
+            Server.DYNAMODB: DynamoDbServer(self.settings),
+        }
+        self.last_up: UpReport | None = None
+
+    @property
+    def endpoints(self) -> StackEndpoints:
+        return StackEndpoints(
+            kafka_bootstrap=self._servers[Server.KAFKA].endpoint,
+            postgres_dsn=self._servers[Server.POSTGRES].endpoint,
+            dynamodb_endpoint=self._servers[Server.DYNAMODB].endpoint,
+        )
+
+    def server(self, server: Server) -> ManagedServer:
+        return self._servers[server]
+
+    async def up(self) -> StackEndpoints:
+        """Start whatever is not running and wait until all three answer; `last_up` keeps the details."""
+        return (await self.start()).endpoints
+
+    async def start(self, servers: Iterable[Server] | None = None) -> UpReport:
+        chosen = list(servers) if servers is not None else list(Server)
+        began = time.monotonic()
+        async with self._locked():
+            results = await asyncio.gather(
+                *(self._start_one(self._servers[s]) for s in chosen), return_exceptions=True
+            )
+        errors = [result for result in results if isinstance(result, BaseException)]
+        if errors:
+            raise errors[0]
+        outcomes = {
+            server: result
+            for server, result in zip(chosen, results, strict=True)
+            if not isinstance(result, BaseException)
+        }
+        report = UpReport(
+            endpoints=self.endpoints,
+            started=tuple(server for server, outcome in outcomes.items() if outcome.started),
+            already_running=tuple(server for server, outcome in outcomes.items() if not outcome.started),
+            first_time_setup=tuple(step for outcome in outcomes.values() for step in outcome.steps),
+            seconds=time.monotonic() - began,
+            server_seconds={server: outcome.seconds for server, outcome in outcomes.items()},
+        )
+        self.last_up = report
+        return report
+
+    async def down(self) -> list[Server]:
+        """Stop every server of this state dir; returns those that were running."""
+        return await self.stop()
+
+    async def stop(self, servers: Iterable[Server] | None = None) -> list[Server]:
+        chosen = list(servers) if servers is not None else list(Server)
+        async with self._locked():
+            stopped = await asyncio.gather(*(self._stop_one(self._servers[s]) for s in chosen))
+        return [server for server, was_running in zip(chosen, stopped, strict=True) if was_running]
+
+    async def restart(self, server: Server) -> None:
+        await self.stop([server])
+        await self.start([server])
+
+    async def lease(self) -> UpReport:
+        """`start()` for a test session sharing this state dir with others; pair it with `release()`."""
+        leases = Leases(self.settings.state_dir)
+        leases.take()
+        report = await self.start()
+        if report.started:
+            async with self._locked():
+                leases.record_started(report.started)
+        return report
+
+    async def release(self) -> list[Server]:
+        """Give up this process's lease; the last session out stops the servers that test sessions started."""
+        leases = Leases(self.settings.state_dir)
+        async with self._locked():
+            leases.drop()
+            if leases.others_alive():
+                return []
+            started = sorted(leases.started())
+            leases.forget_started()
+            stopped = await asyncio.gather(*(self._stop_one(self._servers[s]) for s in started))
+        return [server for server, was_running in zip(started, stopped, strict=True) if was_running]
+
+    async def status(self) -> StackStatus:
+        statuses = await asyncio.gather(*(self._status_one(server) for server in self._servers.values()))
+        return StackStatus(endpoints=self.endpoints, servers=tuple(statuses))
+
+    def logs(self, server: Server, lines: int = 40) -> str:
+        return tail(self._servers[server].log_file, lines)
+
+    def pids(self) -> dict[Server, int]:
+        """The pids of the servers running now (for tests that check nothing is left behind)."""
+        found = {}
+        for server, managed in self._servers.items():
+            pid = read_pid(managed.pid_file)
+            if pid is not None and is_alive(pid, managed.marker):
+                found[server] = pid
+        return found
+
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        # Developers and test sessions share one state dir: only one may start or stop servers at a time.
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.settings.state_dir / "stack.lock").open("w") as lock_file:
+            await asyncio.to_thread(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+    def _running_pid(self, managed: ManagedServer) -> int | None:
+        pid = read_pid(managed.pid_file)
+        return pid if pid is not None and is_alive(pid, managed.marker) else None
+
+    async def _start_one(self, managed: ManagedServer) -> "_StartOutcome":
+        began = time.monotonic()
+        if self._running_pid(managed) is not None:
+            await self._wait_healthy(managed)
+            return _StartOutcome(started=False, steps=[], seconds=0.0)
+        if port_open(self.settings.host, managed.port):
+            name = managed.server.value.upper()
+            raise StackError(
+                f"Port {managed.port} for {managed.server.value} is taken by another program: "
+                f"stop it or choose another port with WINDHASH_STACK_{name}_PORT."
+            )
+        steps = await asyncio.to_thread(managed.prepare)
+        await asyncio.to_thread(
+            launch,
+            managed.command(),
+            log_file=managed.log_file,
+            pid_file=managed.pid_file,
+            cwd=managed.cwd,
+            run_as=managed.run_as(),
+        )
+        await self._wait_healthy(managed)
+        return _StartOutcome(started=True, steps=steps, seconds=time.monotonic() - began)
+
+    async def _wait_healthy(self, managed: ManagedServer) -> None:
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            pid = read_pid(managed.pid_file)
+            if pid is None or not is_alive(pid, managed.marker):
+                raise StackError(
+                    f"{managed.server.value} exited while starting; the end of {managed.log_file}:\n"
+                    f"{tail(managed.log_file, 25)}"
+                )
+            # Until the port opens a client would only log connection errors.
+            if port_open(self.settings.host, managed.port):
+                try:
+                    await managed.probe(_PROBE_TIMEOUT_S)
+                    return
+                except Exception as error:  # any client failure just means "not ready yet"
+                    last_error = error
+            await asyncio.sleep(_POLL_S)
+        raise StackError(
+            f"{managed.server.value} did not answer within {self.settings.startup_timeout_s:.0f} s "
+            f"(last error: {last_error!r}); the end of {managed.log_file}:\n{tail(managed.log_file, 25)}"
+        )
+
+    async def _stop_one(self, managed: ManagedServer) -> bool:
+        pid = self._running_pid(managed)
+        if pid is not None:
+            await asyncio.to_thread(stop_tree, pid, managed.graceful_signal, self.settings.stop_timeout_s)
+        managed.pid_file.unlink(missing_ok=True)
+        return pid is not None
+
+    async def _status_one(self, managed: ManagedServer) -> ServerStatus:
+        pid = self._running_pid(managed)
+        healthy, detail = False, "not running"
+        if pid is not None:
+            try:
+                await managed.probe(_PROBE_TIMEOUT_S)
+                healthy, detail = True, "ok"
+            except Exception as error:  # reported, not raised: status must describe a sick stack too
+                detail = f"running but not answering: {error!r}"
+        return ServerStatus(
+            server=managed.server,
+            pid=pid,
+            running=pid is not None,
+            healthy=healthy,
+            endpoint=managed.endpoint,
+            log_file=str(managed.log_file),
+            detail=detail,
+        )

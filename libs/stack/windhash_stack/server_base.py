@@ -1,0 +1,64 @@
+"""What the stack needs to know about each server: how to prepare, start, probe and stop it."""
+
+import signal
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from windhash_stack.endpoints import Server
+from windhash_stack.processes import RunAs
+from windhash_stack.settings import StackSettings
+
+
+class ManagedServer(ABC):
+    server: Server
+    # The signal that asks for a clean shutdown; SIGKILL follows after the stop timeout.
+    graceful_signal: signal.Signals = signal.SIGTERM
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+
+    @property
+    def home(self) -> Path:
+        return self.settings.state_dir / self.server.value
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "server.log"
+
+    @property
+    @abstractmethod
+    def marker(self) -> str:
+        """A path of this stack that appears on the server's command line (to recognise our process)."""
+
+    @property
+    @abstractmethod
+    def port(self) -> int:
+        """The port clients connect to."""
+
+    @property
+    @abstractmethod
+    def endpoint(self) -> str:
+        """What a client is given: bootstrap servers, DSN or URL."""
+
+    @abstractmethod
+    def prepare(self) -> list[str]:
+        """Blocking set-up before a start (jars, storage format, initdb); returns first-time steps done."""
+
+    @abstractmethod
+    def command(self) -> list[str]:
+        """The command line that runs the server in the foreground."""
+
+    @abstractmethod
+    async def probe(self, timeout_s: float) -> None:
+        """Raise unless a real client can use the server right now."""
+
+    def run_as(self) -> RunAs | None:
+        return None
+
+    @property
+    def cwd(self) -> Path:
+        return self.home

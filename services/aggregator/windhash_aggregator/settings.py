@@ -1,0 +1,12 @@
+"""The aggregator's configuration (environment variables prefixed `WINDHASH_`)."""
+
+from windhash_common.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    metrics_port: int = 9103
+    aggregator_group: str = "windhash-aggregator"
+    aggregator_batch_max_records: int = 1000
+    aggregator_poll_timeout_ms: int = 200
+    # How often days marked stale by a price change are recomputed (see migration 0300).
+    aggregator_stale_drain_seconds: float = 1.0

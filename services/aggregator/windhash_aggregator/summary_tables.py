@@ -1,0 +1,227 @@
+"""What each summary table holds, as one SQL query over the fact tables per table.
+
+Every query selects the table's key and value columns for the facts whose settlement date lies in
+`[$1, $2)`. The same query replaces the rows (`recompute`) and checks them (`verify`), so "the summary equals
+the facts" has exactly one definition. For month and year tables the range must be whole months / years
+(see `summary_grains`).
+
+Definitions (all from `curtailment_records`, `bitcoin_calculations` and `btc_prices`):
+
+* Curtailment (`curtailment_daily|monthly|yearly`): energy_mwh = Σ -volume_mwh; cashflow_gbp =
+  Σ cashflow_gbp (signed, positive = farm paid); record_count = number of records; periods_curtailed =
+  number of distinct (settlement date, settlement period) pairs with a record; bm_units_curtailed = number
+  of distinct BM units with a record anywhere in the day / month / year (not a sum of daily counts).
+* Bitcoin (`bitcoin_daily|monthly|yearly`, per miner model): btc = Σ btc; energy_mwh = Σ energy_mwh;
+  difficulty_min/max over the calculations; difficulty_weighted = Σ(energy × difficulty) / Σ energy, or
+  the plain mean of the calculations' difficulties when their energy sums to zero, rounded half-up to 0.01.
+  A day's value_gbp / value_usd = day's BTC × that day's `btc_prices` price rounded to the penny half-even
+  (`windhash_common.btc_prices.fiat_value`), NULL when that day has no price in that currency (never
+  another day's price). A month's or year's value = Σ of its days'
+  values (so it equals the sum of the daily rows shown), NULL when none of its days has a price.
+  days_without_price = days of the month / year on which the model has calculations but `btc_prices` has
+  no GBP price.
+* `bm_unit_daily` per (date, BM unit): energy, cashflow, records; lead_party_name = the lead party on the
+  unit's last record of the day (highest period, then acceptance and pair id), 'Unknown' when Elexon gave
+  none.
+* `lead_party_daily` per (date, lead party): energy, cashflow, records, distinct BM units; records without
+  a lead party are grouped under 'Unknown'.
+
+A key with no facts in the range has no summary row: recomputing a day that lost all its records deletes it.
+"""
+
+from dataclasses import dataclass
+
+from windhash_aggregator.summary_grains import Grain
+
+UNKNOWN_LEAD_PARTY = "Unknown"
+
+_GRAIN_KEY_SQL: dict[Grain, str] = {
+    "day": "settlement_date",
+    "month": "date_trunc('month', settlement_date::timestamp)::date",
+    "year": "extract(year FROM settlement_date)::integer",
+}
+
+_GRAIN_KEY_COLUMN: dict[Grain, str] = {"day": "settlement_date", "month": "month", "year": "year"}
+
+_STORED_RANGE_SQL: dict[Grain, str] = {
+    "day": "settlement_date >= $1::date AND settlement_date < $2::date",
+    "month": "month >= $1::date AND month < $2::date",
+    "year": "year >= extract(year FROM $1::date) AND year < extract(year FROM $2::date)",
+}
+
+_FACTS_IN_RANGE = "settlement_date >= $1::date AND settlement_date < $2::date"
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    name: str
+    grain: Grain
+    key_columns: tuple[str, ...]
+    value_columns: tuple[str, ...]
+    expected_sql: str
+    """SELECT of key_columns + value_columns computed from the facts dated in [$1, $2)."""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key_columns + self.value_columns
+
+    @property
+    def stored_in_range_sql(self) -> str:
+        """The WHERE condition selecting this table's rows whose key lies in [$1, $2)."""
+        return _STORED_RANGE_SQL[self.grain]
+
+    @property
+    def delete_sql(self) -> str:
+        return f"DELETE FROM {self.name} WHERE {self.stored_in_range_sql}"
+
+    @property
+    def insert_sql(self) -> str:
+        return f"INSERT INTO {self.name} ({', '.join(self.columns)}) {self.expected_sql}"
+
+
+def _curtailment_sql(grain: Grain) -> str:
+    key = _GRAIN_KEY_SQL[grain]
+    return f"""
+        SELECT {key} AS {_GRAIN_KEY_COLUMN[grain]},
+               sum(-volume_mwh) AS energy_mwh,
+               sum(cashflow_gbp) AS cashflow_gbp,
+               count(*)::integer AS record_count,
+               count(DISTINCT (settlement_date, settlement_period))::integer AS periods_curtailed,
+               count(DISTINCT bm_unit)::integer AS bm_units_curtailed
+        FROM curtailment_records
+        WHERE {_FACTS_IN_RANGE}
+        GROUP BY 1"""
+
+
+def _penny_half_even(amount: str) -> str:
+    """`amount` rounded to the penny half-even, as `windhash_common.btc_prices.fiat_value` does (PostgreSQL's
+    round() goes half away from zero)."""
+    return (
+        f"(CASE WHEN abs(({amount}) - trunc({amount}, 2)) = 0.005 AND mod(trunc({amount}, 2) * 100, 2) = 0"
+        f" THEN trunc({amount}, 2) ELSE round({amount}, 2) END)"
+    )
+
+
+def _bitcoin_sql(grain: Grain) -> str:
+    # Per (day, model) first, because the fiat value is priced day by day; then rolled up to the grain.
+    # The numerator gets 20 decimals so the division is exact well past the 0.01 the column keeps.
+    days_without_price = (
+        ",\n               (count(*) FILTER (WHERE price_gbp IS NULL))::integer AS days_without_price"
+        if grain != "day"
+        else ""
+    )
+    return f"""
+        WITH per_day AS (
+            SELECT settlement_date, miner_model,
+                   sum(btc) AS btc,
+                   sum(energy_mwh) AS energy_mwh,
+                   min(difficulty) AS difficulty_min,
+                   max(difficulty) AS difficulty_max,
+                   sum(energy_mwh * difficulty) AS energy_x_difficulty,
+                   sum(difficulty) AS difficulty_sum,
+                   count(*) AS calculations
+            FROM bitcoin_calculations
+            WHERE {_FACTS_IN_RANGE}
+            GROUP BY settlement_date, miner_model
+        ), priced AS (
+            SELECT per_day.*, prices.gbp AS price_gbp,
+                   {_penny_half_even("per_day.btc * prices.gbp")} AS value_gbp,
+                   {_penny_half_even("per_day.btc * prices.usd")} AS value_usd
+            FROM per_day LEFT JOIN btc_prices AS prices ON prices.price_date = per_day.settlement_date
+        )
+        SELECT {_GRAIN_KEY_SQL[grain]} AS {_GRAIN_KEY_COLUMN[grain]}, miner_model,
+               sum(btc) AS btc,
+               sum(energy_mwh) AS energy_mwh,
+               min(difficulty_min) AS difficulty_min,
+               max(difficulty_max) AS difficulty_max,
+               CASE WHEN sum(energy_mwh) > 0
+                    THEN round(sum(energy_x_difficulty)::numeric(80, 20) / sum(energy_mwh), 2)
+                    ELSE round(sum(difficulty_sum)::numeric(80, 20) / sum(calculations), 2)
+               END AS difficulty_weighted,
+               sum(value_gbp) AS value_gbp,
+               sum(value_usd) AS value_usd{days_without_price}
+        FROM priced
+        GROUP BY 1, 2"""
+
+
+_BM_UNIT_DAILY_SQL = f"""
+        SELECT settlement_date, bm_unit,
+               (array_agg(coalesce(lead_party_name, '{UNKNOWN_LEAD_PARTY}')
+                          ORDER BY settlement_period DESC, acceptance_id DESC, bid_offer_pair_id DESC))[1]
+                   AS lead_party_name,
+               sum(-volume_mwh) AS energy_mwh,
+               sum(cashflow_gbp) AS cashflow_gbp,
+               count(*)::integer AS record_count
+        FROM curtailment_records
+        WHERE {_FACTS_IN_RANGE}
+        GROUP BY settlement_date, bm_unit"""
+
+_LEAD_PARTY_DAILY_SQL = f"""
+        SELECT settlement_date, coalesce(lead_party_name, '{UNKNOWN_LEAD_PARTY}') AS lead_party_name,
+               sum(-volume_mwh) AS energy_mwh,
+               sum(cashflow_gbp) AS cashflow_gbp,
+               count(*)::integer AS record_count,
+               count(DISTINCT bm_unit)::integer AS bm_units_curtailed
+        FROM curtailment_records
+        WHERE {_FACTS_IN_RANGE}
+        GROUP BY 1, 2"""
+
+_CURTAILMENT_VALUES = (
+    "energy_mwh",
+    "cashflow_gbp",
+    "record_count",
+    "periods_curtailed",
+    "bm_units_curtailed",
+)
+_BITCOIN_VALUES = (
+    "btc",
+    "energy_mwh",
+    "difficulty_min",
+    "difficulty_max",
+    "difficulty_weighted",
+    "value_gbp",
+    "value_usd",
+)
+
+
+def _curtailment_table(grain: Grain, name: str) -> SummaryTable:
+    return SummaryTable(
+        name, grain, (_GRAIN_KEY_COLUMN[grain],), _CURTAILMENT_VALUES, _curtailment_sql(grain)
+    )
+
+
+def _bitcoin_table(grain: Grain, name: str) -> SummaryTable:
+    values = _BITCOIN_VALUES if grain == "day" else (*_BITCOIN_VALUES, "days_without_price")
+    return SummaryTable(name, grain, (_GRAIN_KEY_COLUMN[grain], "miner_model"), values, _bitcoin_sql(grain))
+
+
+CURTAILMENT_DAILY = _curtailment_table("day", "curtailment_daily")
+CURTAILMENT_MONTHLY = _curtailment_table("month", "curtailment_monthly")
+CURTAILMENT_YEARLY = _curtailment_table("year", "curtailment_yearly")
+BITCOIN_DAILY = _bitcoin_table("day", "bitcoin_daily")
+BITCOIN_MONTHLY = _bitcoin_table("month", "bitcoin_monthly")
+BITCOIN_YEARLY = _bitcoin_table("year", "bitcoin_yearly")
+BM_UNIT_DAILY = SummaryTable(
+    "bm_unit_daily",
+    "day",
+    ("settlement_date", "bm_unit"),
+    ("lead_party_name", "energy_mwh", "cashflow_gbp", "record_count"),
+    _BM_UNIT_DAILY_SQL,
+)
+LEAD_PARTY_DAILY = SummaryTable(
+    "lead_party_daily",
+    "day",
+    ("settlement_date", "lead_party_name"),
+    ("energy_mwh", "cashflow_gbp", "record_count", "bm_units_curtailed"),
+    _LEAD_PARTY_DAILY_SQL,
+)
+
+DAY_TABLES = (CURTAILMENT_DAILY, BITCOIN_DAILY, BM_UNIT_DAILY, LEAD_PARTY_DAILY)
+MONTH_TABLES = (CURTAILMENT_MONTHLY, BITCOIN_MONTHLY)
+YEAR_TABLES = (CURTAILMENT_YEARLY, BITCOIN_YEARLY)
+ALL_TABLES = DAY_TABLES + MONTH_TABLES + YEAR_TABLES
+TABLES_BY_GRAIN: dict[Grain, tuple[SummaryTable, ...]] = {
+    "day": DAY_TABLES,
+    "month": MONTH_TABLES,
+    "year": YEAR_TABLES,
+}

@@ -1,0 +1,87 @@
+"""The FastAPI application: routes under /api/v1, probes, /metrics and the dashboard at /."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+import structlog
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.types import Lifespan
+from windhash_common.db import create_pool, migrate_database
+
+from windhash_api.errors import install_error_handlers
+from windhash_api.metrics import MetricsMiddleware, RequestMetrics
+from windhash_api.routes import curtailment, mining, rankings, registry, series, status, summaries
+from windhash_api.settings import ApiSettings
+
+STATIC_DIR = Path(str(resources.files("windhash_api") / "static"))
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """
+How much bitcoin could Great Britain's curtailed wind energy have mined?
+
+Figures come from Elexon's settlement stack: **energy_mwh** is curtailed energy (positive MWh),
+**cashflow_gbp** is what the system operator paid the farms (volume × original price; positive = farm paid),
+**btc** is what that energy would have mined on a miner model at each period's network difficulty, and
+**value_gbp** prices each day's BTC at that day's price. Timeframes are `daily/YYYY-MM-DD`,
+`monthly/YYYY-MM`, `yearly/YYYY` or `range/YYYY-MM-DD..YYYY-MM-DD`. Tables also come as CSV
+(`?format=csv` or `Accept: text/csv`). Every error is `{"error": {"code", "message", "hint", "fields"}}`.
+"""
+
+
+def _lifespan(settings: ApiSettings, given_pool: asyncpg.Pool | None) -> Lifespan[FastAPI]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if given_pool is not None:
+            yield
+            return
+        if settings.migrate_on_start:
+            await migrate_database(settings.database_url)
+        pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
+        )
+        app.state.pool = pool
+        log.info("api ready", database=settings.database_url.rsplit("@", 1)[-1])
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return lifespan
+
+
+def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = None) -> FastAPI:
+    """The API app. With `pool` given (tests), the app uses it and neither migrates nor closes it."""
+    settings = settings or ApiSettings()
+    app = FastAPI(
+        title="windhash API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, pool),
+    )
+    app.state.settings = settings
+    if pool is not None:
+        app.state.pool = pool
+    install_error_handlers(app)
+    registry_ = CollectorRegistry()
+    app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
+    for module in (summaries, curtailment, mining, series, rankings, registry, status):
+        app.include_router(module.router)
+    app.include_router(status.probes)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry_), media_type=CONTENT_TYPE_LATEST)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    return app

@@ -1,0 +1,1 @@
+"""Response models: what every endpoint returns, with units in the field names."""

@@ -1,0 +1,36 @@
+"""What data windhash holds and how healthy the service is."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class FailedPeriod(BaseModel):
+    settlement_date: date
+    settlement_period: int
+    attempts: int
+    error: str | None
+    updated_at: datetime
+
+
+class DataStatus(BaseModel):
+    first_date: date | None = Field(description="earliest settlement date ingested")
+    last_date: date | None = Field(description="latest settlement date with any period ingested")
+    latest_complete_date: date | None = Field(description="latest date with every period calculated")
+    periods_ingested: int
+    periods_calculated: int
+    pending_difficulty_periods: int = Field(description="periods held until their difficulty is known")
+    failed_periods_count: int
+    failed_periods: list[FailedPeriod] = Field(description="the most recent failures, at most 50")
+    synthetic: bool = Field(description="true when any data held is synthetic sample data, not Elexon's")
+    synthetic_periods: int
+    summaries_updated_at: datetime | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str

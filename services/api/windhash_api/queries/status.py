@@ -1,0 +1,41 @@
+"""What the database holds: date coverage, periods awaiting difficulty, failed fetches, synthetic data."""
+
+import asyncpg
+
+FAILED_LISTED = 50
+
+_PERIODS = """
+SELECT min(settlement_date) AS first_date, max(settlement_date) AS last_date,
+       count(*)::int AS periods_ingested,
+       count(*) FILTER (WHERE status = 'calculated')::int AS periods_calculated,
+       count(*) FILTER (WHERE status = 'pending_difficulty')::int AS pending_difficulty_periods,
+       count(*) FILTER (WHERE synthetic)::int AS synthetic_periods
+FROM settlement_periods
+"""
+# A day is complete when every one of its periods (46/48/50, by the London clock) is calculated.
+_LATEST_COMPLETE = """
+SELECT max(settlement_date) FROM (
+    SELECT settlement_date, count(*) FILTER (WHERE status = 'calculated') AS calculated
+    FROM settlement_periods GROUP BY settlement_date
+) AS days
+WHERE calculated = extract(epoch FROM ((settlement_date + 1)::timestamp AT TIME ZONE 'Europe/London')
+                                    - (settlement_date::timestamp AT TIME ZONE 'Europe/London')) / 1800
+"""
+_FAILED_COUNT = "SELECT count(*)::int FROM ingestion_progress WHERE status = 'failed'"
+_FAILED = f"""
+SELECT settlement_date, settlement_period, attempts, error, updated_at
+FROM ingestion_progress WHERE status = 'failed'
+ORDER BY updated_at DESC, settlement_date DESC, settlement_period DESC
+LIMIT {FAILED_LISTED}
+"""
+_SUMMARIES_UPDATED = "SELECT max(updated_at) FROM curtailment_daily"
+
+
+async def data_status(connection: asyncpg.Connection) -> dict[str, object]:
+    status = dict(await connection.fetchrow(_PERIODS))
+    status["latest_complete_date"] = await connection.fetchval(_LATEST_COMPLETE)
+    status["failed_periods_count"] = await connection.fetchval(_FAILED_COUNT)
+    status["failed_periods"] = [dict(row) for row in await connection.fetch(_FAILED)]
+    status["summaries_updated_at"] = await connection.fetchval(_SUMMARIES_UPDATED)
+    status["synthetic"] = bool(status["synthetic_periods"])
+    return status

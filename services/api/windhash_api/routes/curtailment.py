@@ -1,0 +1,122 @@
+"""GET /api/v1/curtailment/{date}/periods and /hours: a day's curtailment by settlement period or hour."""
+
+from datetime import date
+from decimal import Decimal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from windhash_common.settlement_calendar import LONDON, period_start_utc, settlement_periods_in_day
+
+from windhash_api.clock_hours import clock_hours
+from windhash_api.database import Pool
+from windhash_api.errors import ERROR_RESPONSES
+from windhash_api.models.common import Filters
+from windhash_api.models.curtailment import (
+    HourCurtailment,
+    HourCurtailmentDay,
+    PeriodCurtailment,
+    PeriodCurtailmentDay,
+)
+from windhash_api.params import BmUnitParam, DateValue, LeadPartyParam
+from windhash_api.queries.curtailment import curtailment_by_period
+from windhash_api.queries.references import check_filters
+from windhash_api.routes import API_PREFIX
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.timeframes import parse_day
+
+router = APIRouter(prefix=API_PREFIX, tags=["curtailment"])
+
+
+async def _periods(pool: Pool, day: date, filters: Filters) -> list[PeriodCurtailment]:
+    async with pool.acquire() as connection:
+        await check_filters(connection, filters)
+        rows = await curtailment_by_period(
+            connection, day, settlement_periods_in_day(day), filters.lead_party, filters.bm_unit
+        )
+    periods = []
+    for row in rows:
+        start = period_start_utc(day, row["settlement_period"])
+        periods.append(
+            PeriodCurtailment(
+                period_start_utc=start, period_start_local=start.astimezone(LONDON), **dict(row)
+            )
+        )
+    return periods
+
+
+@router.get(
+    "/curtailment/{settlement_date}/periods",
+    response_model=PeriodCurtailmentDay,
+    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    summary="One day's curtailment for each of its 46, 48 or 50 settlement periods",
+)
+async def get_periods(
+    request: Request,
+    pool: Pool,
+    settlement_date: DateValue,
+    lead_party: LeadPartyParam = None,
+    bm_unit: BmUnitParam = None,
+    output_format: FormatParam = None,
+) -> PeriodCurtailmentDay | Response:
+    day = parse_day(settlement_date)
+    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
+    periods = await _periods(pool, day, filters)
+    if wants_csv(request, output_format):
+        return csv_response(model_rows(periods, {"settlement_date": day}), f"curtailment-periods-{day}")
+    return PeriodCurtailmentDay(
+        settlement_date=day,
+        periods_in_day=len(periods),
+        filters=filters,
+        energy_mwh=sum((period.energy_mwh for period in periods), Decimal(0)),
+        cashflow_gbp=sum((period.cashflow_gbp for period in periods), Decimal(0)),
+        periods=periods,
+    )
+
+
+def _hours(day: date, periods: list[PeriodCurtailment]) -> list[HourCurtailment]:
+    by_number = {period.settlement_period: period for period in periods}
+    hours = []
+    for hour in clock_hours(day):
+        members = [by_number[number] for number in hour.periods]
+        hours.append(
+            HourCurtailment(
+                hour_start_local=hour.start_local,
+                hour_start_utc=hour.start_utc,
+                utc_offset=hour.utc_offset,
+                label=hour.label,
+                settlement_periods=list(hour.periods),
+                energy_mwh=sum((member.energy_mwh for member in members), Decimal(0)),
+                cashflow_gbp=sum((member.cashflow_gbp for member in members), Decimal(0)),
+                record_count=sum(member.record_count for member in members),
+            )
+        )
+    return hours
+
+
+@router.get(
+    "/curtailment/{settlement_date}/hours",
+    response_model=HourCurtailmentDay,
+    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    summary="One day's curtailment by Europe/London clock hour (23, 24 or 25 of them)",
+)
+async def get_hours(
+    request: Request,
+    pool: Pool,
+    settlement_date: DateValue,
+    lead_party: LeadPartyParam = None,
+    bm_unit: BmUnitParam = None,
+    output_format: FormatParam = None,
+) -> HourCurtailmentDay | Response:
+    day = parse_day(settlement_date)
+    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
+    hours = _hours(day, await _periods(pool, day, filters))
+    if wants_csv(request, output_format):
+        return csv_response(model_rows(hours, {"settlement_date": day}), f"curtailment-hours-{day}")
+    return HourCurtailmentDay(
+        settlement_date=day,
+        hours_in_day=len(hours),
+        filters=filters,
+        energy_mwh=sum((hour.energy_mwh for hour in hours), Decimal(0)),
+        cashflow_gbp=sum((hour.cashflow_gbp for hour in hours), Decimal(0)),
+        hours=hours,
+    )

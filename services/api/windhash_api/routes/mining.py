@@ -1,0 +1,106 @@
+"""Mining potential per miner model, its comparison with the cashflow to farms, and chart series."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from windhash_api.database import Pool, Settings
+from windhash_api.errors import ERROR_RESPONSES
+from windhash_api.figures import per_mwh, ratio
+from windhash_api.models.common import Filters, TimeframeInfo
+from windhash_api.models.mining import Comparison, ComparisonRow, Mining, MiningPotential
+from windhash_api.params import BmUnitParam, LeadPartyParam, MinerModelParam, TimeframeParam, TimeframeValue
+from windhash_api.queries.mining import mining_potential
+from windhash_api.queries.references import check_filters
+from windhash_api.queries.summaries import curtailment_totals
+from windhash_api.routes import API_PREFIX
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.timeframes import Timeframe, parse_timeframe
+
+router = APIRouter(prefix=API_PREFIX, tags=["mining"])
+
+
+async def _potential(pool: Pool, span: Timeframe, filters: Filters) -> list[MiningPotential]:
+    async with pool.acquire() as connection:
+        await check_filters(connection, filters)
+        rows = await mining_potential(
+            connection, span, filters.miner_model, filters.lead_party, filters.bm_unit
+        )
+    return [
+        MiningPotential(value_gbp_per_mwh=per_mwh(row["value_gbp"], row["energy_mwh"]), **dict(row))
+        for row in rows
+    ]
+
+
+@router.get(
+    "/mining/{timeframe}/{value}",
+    response_model=Mining,
+    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    summary="BTC the curtailed energy could have mined, per miner model, with its fiat value and difficulty",
+)
+async def get_mining(
+    request: Request,
+    pool: Pool,
+    settings: Settings,
+    timeframe: TimeframeParam,
+    value: TimeframeValue,
+    miner_model: MinerModelParam = None,
+    lead_party: LeadPartyParam = None,
+    bm_unit: BmUnitParam = None,
+    output_format: FormatParam = None,
+) -> Mining | Response:
+    span = parse_timeframe(timeframe, value, settings.max_range_days)
+    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
+    models = await _potential(pool, span, filters)
+    info = TimeframeInfo.of(span)
+    if wants_csv(request, output_format):
+        return csv_response(model_rows(models, info), f"mining-{span.kind}-{span.label}")
+    return Mining(timeframe=info, filters=filters, models=models)
+
+
+@router.get(
+    "/comparison/{timeframe}/{value}",
+    response_model=Comparison,
+    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    summary="Cashflow paid to farms against the value of the BTC the same energy could have mined",
+)
+async def get_comparison(
+    request: Request,
+    pool: Pool,
+    settings: Settings,
+    timeframe: TimeframeParam,
+    value: TimeframeValue,
+    miner_model: MinerModelParam = None,
+    lead_party: LeadPartyParam = None,
+    bm_unit: BmUnitParam = None,
+    output_format: FormatParam = None,
+) -> Comparison | Response:
+    span = parse_timeframe(timeframe, value, settings.max_range_days)
+    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
+    models = await _potential(pool, span, filters)
+    async with pool.acquire() as connection:
+        totals = await curtailment_totals(connection, span, lead_party, bm_unit)
+    rows = [
+        ComparisonRow(
+            miner_model=model.miner_model,
+            btc=model.btc,
+            value_gbp=model.value_gbp,
+            value_gbp_per_mwh=model.value_gbp_per_mwh,
+            value_to_cashflow_ratio=ratio(model.value_gbp, totals.cashflow_gbp),
+            days_without_price=model.days_without_price,
+        )
+        for model in models
+    ]
+    comparison = Comparison(
+        timeframe=TimeframeInfo.of(span),
+        filters=filters,
+        energy_mwh=totals.energy_mwh,
+        cashflow_gbp=totals.cashflow_gbp,
+        cashflow_gbp_per_mwh=per_mwh(totals.cashflow_gbp, totals.energy_mwh),
+        models=rows,
+    )
+    if wants_csv(request, output_format):
+        context = comparison.model_dump(
+            include={"timeframe", "energy_mwh", "cashflow_gbp", "cashflow_gbp_per_mwh"}
+        )
+        return csv_response(model_rows(rows, context), f"comparison-{span.kind}-{span.label}")
+    return comparison

@@ -1,0 +1,135 @@
+"""Completing periods held `pending_difficulty` once their day's difficulty is known.
+
+The same code path serves the calculator (a periodic sweep) and `windhash difficulty load|sync` (right after
+new difficulty is written), so a pending period is completed exactly the way a fresh event would have been:
+its stored records × the active miner models, at the stored day's difficulty, one transaction per chunk of
+days, each with its period-calculated events in the outbox.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import asyncpg
+from windhash_common.bitcoin import Halving
+from windhash_common.difficulty_store import DifficultyLookup
+from windhash_common.events import PeriodCalculatedEvent
+from windhash_common.miner_models import active_miner_models
+from windhash_common.topics import Topics
+
+from windhash_calculator.calculation_rows import CalculationRow, calculation_rows, difficulty_date
+from windhash_calculator.outbox import add_to_outbox, period_calculated_message
+from windhash_calculator.stored_periods import (
+    PeriodKey,
+    copy_calculations,
+    key_arrays,
+    lock_calculations_shared,
+    record_energies,
+)
+
+_DAYS_PER_TRANSACTION = 31
+
+
+@dataclass
+class PendingOutcome:
+    completed: list[PeriodKey] = field(default_factory=list)
+    calculations: int = 0
+    still_pending: int = 0
+
+
+async def pending_difficulty_dates(connection: asyncpg.Connection) -> list[date]:
+    rows = await connection.fetch(
+        "SELECT DISTINCT (period_start_utc AT TIME ZONE 'UTC')::date FROM settlement_periods"
+        " WHERE status = 'pending_difficulty' ORDER BY 1"
+    )
+    return [row[0] for row in rows]
+
+
+async def complete_pending_periods(
+    pool: asyncpg.Pool, difficulties: DifficultyLookup, topics: Topics, halvings: Sequence[Halving]
+) -> PendingOutcome:
+    outcome = PendingOutcome()
+    async with pool.acquire() as connection:
+        waiting = await pending_difficulty_dates(connection)
+        known = await difficulties.difficulties(waiting)
+        days = sorted(known)
+        for start in range(0, len(days), _DAYS_PER_TRANSACTION):
+            chunk = {day: known[day] for day in days[start : start + _DAYS_PER_TRANSACTION]}
+            await _complete_days(connection, chunk, topics, halvings, outcome)
+        outcome.still_pending = int(
+            await connection.fetchval(
+                "SELECT count(*) FROM settlement_periods WHERE status = 'pending_difficulty'"
+            )
+        )
+    return outcome
+
+
+async def _complete_days(
+    connection: asyncpg.Connection,
+    known: Mapping[date, Decimal],
+    topics: Topics,
+    halvings: Sequence[Halving],
+    outcome: PendingOutcome,
+) -> None:
+    async with connection.transaction():
+        await lock_calculations_shared(connection)
+        # Re-read under lock: a new snapshot may have completed (or replaced) a period since we looked.
+        periods = await connection.fetch(
+            "SELECT settlement_date, settlement_period, period_start_utc, content_hash, record_count"
+            " FROM settlement_periods WHERE status = 'pending_difficulty'"
+            " AND (period_start_utc AT TIME ZONE 'UTC')::date = ANY($1::date[])"
+            " ORDER BY 1, 2 FOR UPDATE",
+            list(known),
+        )
+        if not periods:
+            return
+        keys: list[PeriodKey] = [(row[0], row[1]) for row in periods]
+        records = await record_energies(connection, keys)
+        models = await active_miner_models(connection)
+        rows: list[CalculationRow] = []
+        period_difficulties = []
+        for row in periods:
+            difficulty = known[difficulty_date(row["period_start_utc"])]
+            period_difficulties.append(difficulty)
+            key = (row[0], row[1])
+            rows += calculation_rows(
+                *key, row["period_start_utc"], records.get(key, []), models, difficulty, halvings
+            )
+        dates, numbers = key_arrays(keys)
+        await connection.execute(
+            "DELETE FROM bitcoin_calculations WHERE (settlement_date, settlement_period) IN"
+            " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
+            dates,
+            numbers,
+        )
+        await copy_calculations(connection, rows)
+        await connection.execute(
+            "UPDATE settlement_periods s"
+            " SET status = 'calculated', difficulty = k.difficulty, updated_at = now()"
+            " FROM unnest($1::date[], $2::smallint[], $3::numeric[]) AS k(d, p, difficulty)"
+            " WHERE s.settlement_date = k.d AND s.settlement_period = k.p",
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+            period_difficulties,
+        )
+        now = datetime.now(UTC)
+        await add_to_outbox(
+            connection,
+            [
+                period_calculated_message(
+                    topics,
+                    PeriodCalculatedEvent(
+                        settlement_date=row[0],
+                        settlement_period=row[1],
+                        content_hash=row["content_hash"],
+                        record_count=row["record_count"],
+                        status="calculated",
+                        calculated_at=now,
+                    ),
+                )
+                for row in periods
+            ],
+        )
+    outcome.completed += keys
+    outcome.calculations += len(rows)

@@ -1,0 +1,37 @@
+"""The calculator's settings (environment `WINDHASH_*`); also used by the CLI commands that share its code."""
+
+from datetime import datetime
+
+from pydantic import AwareDatetime
+from windhash_common.bitcoin import Halving, halving_schedule
+from windhash_common.settings import CommonSettings
+
+
+class CalculatorSettings(CommonSettings):
+    metrics_port: int = 9102
+    calculator_group: str = "windhash-calculator"
+    # A batch is one PostgreSQL transaction: bigger ones amortise round trips, smaller ones commit sooner.
+    calculator_batch_messages: int = 200
+    calculator_batch_wait_ms: int = 500
+    # Larger than any real period (a few hundred records); anything bigger is dead-lettered, not parsed.
+    calculator_max_message_bytes: int = 1_048_576
+    # How soon Kafka hands a dead instance's partitions to another (broker minimum: 6 s by default).
+    calculator_session_timeout_ms: int = 10_000
+    calculator_db_attempts: int = 6
+    calculator_db_backoff_seconds: float = 0.5
+    calculator_relay_interval_seconds: float = 0.5
+    calculator_relay_batch: int = 500
+    calculator_pending_sweep_seconds: float = 30.0
+    # Tests only: "POINT:N" SIGKILLs the process the N-th time it reaches POINT (see crash_points.py).
+    calculator_crash_at: str | None = None
+    # The 2028 halving, once its block is mined (or to model it ahead of time); None = four halvings so far.
+    next_halving_at: AwareDatetime | None = None
+    difficulty_source_url: str = "https://mempool.space"
+    price_source_url: str = "https://api.coingecko.com"
+    price_source_api_key: str | None = None
+    source_timeout_seconds: float = 30.0
+    source_attempts: int = 5
+
+    def halvings(self) -> tuple[Halving, ...]:
+        when: datetime | None = self.next_halving_at
+        return halving_schedule(when)

@@ -1,0 +1,123 @@
+"""Ingesting a range of settlement days (`windhash ingest date|range`): resumable, concurrent, reported.
+
+Resumable: periods already ok in ingestion_progress are skipped unless `force`; failed and missing ones are
+fetched. Periods that have not ended yet are reported as pending, not fetched: Elexon has nothing for them
+yet, and an empty answer must not be recorded as a period without curtailment.
+"""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from windhash_common.settlement_calendar import PERIOD, dates_between, period_start_utc, settlement_periods
+
+from windhash_ingestor.ingest_report import IngestReport, build_report
+from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome, PublishPolicy
+from windhash_ingestor.progress_store import PeriodKey, ProgressStore
+from windhash_ingestor.runtime import IngestorRuntime, open_runtime
+from windhash_ingestor.settings import IngestorSettings
+
+OutcomeCallback = Callable[[PeriodOutcome], None]
+PlanCallback = Callable[[int], None]
+
+
+def has_ended(day: date, period: int, now: datetime) -> bool:
+    return period_start_utc(day, period) + PERIOD <= now
+
+
+def range_periods(first: date, last: date) -> list[PeriodKey]:
+    if first > last:
+        raise ValueError(f"the range starts ({first}) after it ends ({last})")
+    return [(day, period) for day in dates_between(first, last) for period in settlement_periods(day)]
+
+
+async def run_periods(
+    ingestor: PeriodIngestor,
+    periods: Sequence[PeriodKey],
+    policy: PublishPolicy,
+    workers: int,
+    on_outcome: OutcomeCallback | None = None,
+) -> list[PeriodOutcome]:
+    """Ingest periods with `workers` in flight, oldest first; one outcome per period."""
+    queue: asyncio.Queue[PeriodKey] = asyncio.Queue()
+    for key in periods:
+        queue.put_nowait(key)
+    outcomes: list[PeriodOutcome] = []
+
+    async def work() -> None:
+        while not queue.empty():
+            day, period = queue.get_nowait()
+            outcome = await ingestor.ingest(day, period, policy)
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(max(1, min(workers, len(periods)))):
+            group.create_task(work())
+    return outcomes
+
+
+async def ingest_periods_in_range(
+    ingestor: PeriodIngestor,
+    progress: ProgressStore,
+    first: date,
+    last: date,
+    workers: int,
+    force: bool = False,
+    now: datetime | None = None,
+    on_plan: PlanCallback | None = None,
+    on_outcome: OutcomeCallback | None = None,
+) -> IngestReport:
+    now = now or datetime.now(UTC)
+    done = {} if force else await progress.rows_between(first, last)
+    planned = range_periods(first, last)
+    if on_plan is not None:
+        on_plan(len(planned))
+    settled: list[PeriodOutcome] = []
+    todo: list[PeriodKey] = []
+    for day, period in planned:
+        previous = done.get((day, period))
+        if not has_ended(day, period, now):
+            settled.append(PeriodOutcome(day, period, "pending"))
+        elif previous is not None and previous.status == "ok":
+            energy = previous.energy_mwh if previous.energy_mwh is not None else Decimal(0)
+            count = previous.record_count or 0
+            settled.append(PeriodOutcome(day, period, "skipped", count, energy, previous.content_hash))
+        else:
+            todo.append((day, period))
+    if on_outcome is not None:
+        for outcome in settled:
+            on_outcome(outcome)
+    fetched = await run_periods(ingestor, todo, "always", workers, on_outcome)
+    return build_report(first, last, [*settled, *fetched])
+
+
+async def ingest_range_with(
+    runtime: IngestorRuntime,
+    first: date,
+    last: date,
+    force: bool = False,
+    on_plan: PlanCallback | None = None,
+    on_outcome: OutcomeCallback | None = None,
+) -> IngestReport:
+    ingestor = await runtime.period_ingestor()
+    workers = runtime.settings.elexon_concurrency * 2
+    return await ingest_periods_in_range(
+        ingestor, runtime.progress, first, last, workers, force, on_plan=on_plan, on_outcome=on_outcome
+    )
+
+
+async def ingest_range(
+    settings: IngestorSettings,
+    first: date,
+    last: date,
+    force: bool = False,
+    on_plan: PlanCallback | None = None,
+    on_outcome: OutcomeCallback | None = None,
+) -> IngestReport:
+    """Ingest every settlement period from `first` to `last` (both included) and report what happened.
+    Failed periods are in `report.failures` (and in ingestion_progress); this does not raise for them."""
+    async with open_runtime(settings) as runtime:
+        return await ingest_range_with(runtime, first, last, force, on_plan, on_outcome)

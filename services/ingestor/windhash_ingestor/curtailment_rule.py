@@ -1,0 +1,151 @@
+"""Which settlement-stack rows are wind curtailment, and the records windhash keeps for them.
+
+The rule: a row of Elexon's settlement stack (ISPSTACK) is wind curtailment when
+1. it is in the **bid** stack: a bid is an instruction to generate less. The offer stack holds instructions to
+   generate more, so it never contributes, and the ingestor does not fetch it;
+2. its BM unit (`id`) is in the wind BM unit registry;
+3. `soFlag` is true: the acceptance was for a system reason (constraints), not an energy balancing action;
+4. `volume` < 0: energy not generated. A zero or positive volume on the bid side is not curtailment.
+`cadlFlag` does not matter: it marks short (CADL) acceptances for *pricing*, but the farm still stopped and
+was still paid, so such rows are kept and the flag is carried through (nullable, as Elexon gives it).
+
+Each kept row becomes one `CurtailmentRecord`, keyed (BM unit, acceptance id, bid-offer pair id), with its
+sequence number, created time, volume, original and final price, and its cashflow to the farm (volume ×
+original price; windhash_common.money).
+
+A row the rule cannot decide on (no BM unit id; a wind row without a volume or `soFlag`) or a candidate
+missing what its record needs (acceptance id, bid-offer pair id, sequence number, original price) makes the
+whole period invalid: a period is published complete or not at all, never with rows quietly dropped. Two
+kept rows with one key make it invalid too, since summing or choosing between them would be a guess.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from windhash_common.events import CurtailmentRecord
+from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
+
+StackSide = Literal["bid", "offer"]
+Row = dict[str, Any]
+
+
+class InvalidStackPayload(Exception):
+    """A payload that cannot be turned into a complete period; the message is the reason recorded."""
+
+
+@dataclass(frozen=True)
+class StackPayload:
+    rows: list[Row]
+    synthetic: bool
+
+
+def parse_stack_payload(body: bytes) -> StackPayload:
+    """The rows of a settlement-stack response; prices and volumes as exact Decimals."""
+    try:
+        document = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidStackPayload(f"malformed JSON: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        raise InvalidStackPayload("the response has no `data` array")
+    rows = document["data"]
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InvalidStackPayload(f"row {index} is not an object")
+    metadata = document.get("metadata")
+    synthetic = isinstance(metadata, dict) and metadata.get("synthetic") is True
+    return StackPayload(rows=rows, synthetic=synthetic)
+
+
+def is_wind_curtailment(row: Row, wind_units: frozenset[str], side: StackSide = "bid") -> bool:
+    """The rule itself, for a row whose `id`, `volume` and `soFlag` are known to be well formed."""
+    return side == "bid" and row["id"] in wind_units and row["soFlag"] is True and row["volume"] < 0
+
+
+def curtailment_records(
+    rows: list[Row],
+    wind_units: frozenset[str],
+    settlement_date: date,
+    settlement_period: int,
+    side: StackSide = "bid",
+) -> tuple[CurtailmentRecord, ...]:
+    """The period's wind curtailment records, or InvalidStackPayload saying which row is wrong and why."""
+    if side != "bid":
+        return ()
+    records: list[CurtailmentRecord] = []
+    for index, row in enumerate(rows):
+        _check_classifiable(index, row, wind_units, settlement_date, settlement_period)
+        if is_wind_curtailment(row, wind_units, side):
+            records.append(_record(index, row))
+    keys = [record.key for record in records]
+    if len(set(keys)) != len(keys):
+        duplicate = next(key for key in keys if keys.count(key) > 1)
+        raise InvalidStackPayload(f"two rows share the record key (bm_unit, acceptance, pair) {duplicate}")
+    return tuple(records)
+
+
+def period_energy_mwh(records: tuple[CurtailmentRecord, ...]) -> Decimal:
+    return sum((curtailed_energy_mwh(record.volume_mwh) for record in records), Decimal(0))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_classifiable(
+    index: int, row: Row, wind_units: frozenset[str], settlement_date: date, settlement_period: int
+) -> None:
+    unit = row.get("id")
+    if not isinstance(unit, str) or not unit:
+        raise InvalidStackPayload(f"row {index}: no BM unit id")
+    if "settlementDate" in row and row["settlementDate"] != settlement_date.isoformat():
+        raise InvalidStackPayload(
+            f"row {index} ({unit}): settlementDate {row['settlementDate']!r} was not asked for"
+        )
+    if "settlementPeriod" in row and row["settlementPeriod"] != settlement_period:
+        raise InvalidStackPayload(
+            f"row {index} ({unit}): settlementPeriod {row['settlementPeriod']!r} was not asked for"
+        )
+    if unit not in wind_units:
+        return
+    if not _is_number(row.get("volume")):
+        raise InvalidStackPayload(f"row {index} ({unit}): wind row without a numeric volume")
+    if row["volume"] < 0 and not isinstance(row.get("soFlag"), bool):
+        raise InvalidStackPayload(f"row {index} ({unit}): wind bid without a soFlag")
+
+
+def _record(index: int, row: Row) -> CurtailmentRecord:
+    unit = row["id"]
+    for name in ("acceptanceId", "bidOfferPairId", "sequenceNumber"):
+        if not _is_int(row.get(name)):
+            raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an integer {name}")
+    if not _is_number(row.get("originalPrice")):
+        raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an originalPrice")
+    final_price = row.get("finalPrice")
+    if final_price is not None and not _is_number(final_price):
+        raise InvalidStackPayload(f"row {index} ({unit}): finalPrice is not a number")
+    volume = Decimal(row["volume"])
+    original_price = Decimal(row["originalPrice"])
+    try:
+        return CurtailmentRecord(
+            bm_unit=unit,
+            acceptance_id=row["acceptanceId"],
+            bid_offer_pair_id=row["bidOfferPairId"],
+            sequence_number=row["sequenceNumber"],
+            created_at=row.get("createdDateTime"),
+            volume_mwh=volume,
+            original_price_gbp_per_mwh=original_price,
+            final_price_gbp_per_mwh=None if final_price is None else Decimal(final_price),
+            cashflow_gbp=cashflow_to_farm_gbp(volume, original_price),
+            so_flag=True,
+            cadl_flag=row.get("cadlFlag"),
+        )
+    except ValidationError as error:
+        raise InvalidStackPayload(f"row {index} ({unit}): {error.errors()[0]['msg']}") from error

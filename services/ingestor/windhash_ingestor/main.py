@@ -1,0 +1,34 @@
+"""The ingestor service (`windhash ingestor`, `windhash ingest follow`): follow mode, Prometheus metrics."""
+
+import asyncio
+import signal
+
+import structlog
+from prometheus_client import start_http_server
+from windhash_common.logging_setup import configure_logging
+
+from windhash_ingestor.follow import follow
+from windhash_ingestor.runtime import open_runtime
+from windhash_ingestor.settings import IngestorSettings
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(settings: IngestorSettings, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_runtime(settings) as runtime:
+        log.info(
+            "ingestor_started", elexon=settings.elexon_base_url, topic=settings.topics.settlement_periods
+        )
+        await follow(runtime, stop)
+    log.info("ingestor_stopped")
+
+
+def run() -> None:
+    settings = IngestorSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    asyncio.run(serve(settings))

@@ -1,0 +1,35 @@
+"""The ingestor's Prometheus metrics (served on `metrics_port` by the service)."""
+
+from prometheus_client import Counter, Histogram
+
+ELEXON_REQUESTS = Counter(
+    "windhash_ingestor_elexon_requests_total",
+    "Requests to Elexon by endpoint and outcome (HTTP status, or timeout / transport_error).",
+    ["endpoint", "status"],
+)
+ELEXON_LATENCY = Histogram(
+    "windhash_ingestor_elexon_request_seconds",
+    "Time to a complete response from Elexon.",
+    ["endpoint"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+ELEXON_RETRIES = Counter(
+    "windhash_ingestor_elexon_retries_total", "Requests to Elexon retried, by reason.", ["endpoint", "reason"]
+)
+ELEXON_FAILURES = Counter(
+    "windhash_ingestor_elexon_failures_total", "Requests that failed after every retry.", ["endpoint"]
+)
+PERIODS_PUBLISHED = Counter(
+    "windhash_ingestor_periods_published_total", "Settlement-period events published (acknowledged by Kafka)."
+)
+PERIODS_UNCHANGED = Counter(
+    "windhash_ingestor_periods_unchanged_total",
+    "Re-fetched periods whose content had not changed (not published).",
+)
+PERIODS_FAILED = Counter(
+    "windhash_ingestor_periods_failed_total",
+    "Periods not published, by reason: fetch (Elexon failed), invalid (bad payload), publish (Kafka).",
+    ["reason"],
+)
+RECORDS_KEPT = Counter("windhash_ingestor_records_kept_total", "Curtailment records in published periods.")
+DEAD_LETTERS = Counter("windhash_ingestor_dead_letters_total", "Payloads sent to the dead-letter topic.")

@@ -1,0 +1,133 @@
+"""Ingesting one settlement period: fetch the bid stack, apply the curtailment rule, publish, then record
+progress.
+
+Every path ends in a recorded state: published (progress ok, written after Kafka acknowledged), unchanged (a
+re-fetch with the same content hash as the last publish), or failed (progress failed with the reason; a bad
+payload also goes to the dead-letter topic). A failure is never turned into an empty period.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Literal, Protocol
+
+import structlog
+from aiokafka.errors import KafkaError
+from windhash_common.events import DeadLetter, SettlementPeriodEvent
+
+from windhash_ingestor.curtailment_rule import (
+    InvalidStackPayload,
+    curtailment_records,
+    parse_stack_payload,
+    period_energy_mwh,
+)
+from windhash_ingestor.elexon_client import ElexonFetchError, ElexonResponse, StackSide
+from windhash_ingestor.event_sink import EventSink
+from windhash_ingestor.metrics import (
+    DEAD_LETTERS,
+    PERIODS_FAILED,
+    PERIODS_PUBLISHED,
+    PERIODS_UNCHANGED,
+    RECORDS_KEPT,
+)
+from windhash_ingestor.progress_store import ProgressStore
+
+SERVICE = "ingestor"
+OutcomeStatus = Literal["published", "unchanged", "skipped", "failed", "pending"]
+# "always": publish whatever was fetched (a backfill); "if_changed": only when the content hash changed
+# (follow).
+PublishPolicy = Literal["always", "if_changed"]
+
+log = structlog.get_logger(__name__)
+
+
+class StackSource(Protocol):
+    async def settlement_stack(
+        self, side: StackSide, settlement_date: date, settlement_period: int
+    ) -> ElexonResponse: ...
+
+
+@dataclass(frozen=True)
+class PeriodOutcome:
+    settlement_date: date
+    settlement_period: int
+    status: OutcomeStatus
+    record_count: int = 0
+    energy_mwh: Decimal = Decimal(0)
+    content_hash: str | None = None
+    error: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PeriodIngestor:
+    source: StackSource
+    sink: EventSink
+    progress: ProgressStore
+    wind_units: frozenset[str]
+    clock: Callable[[], datetime] = _now
+
+    async def ingest(self, day: date, period: int, policy: PublishPolicy = "always") -> PeriodOutcome:
+        try:
+            response = await self.source.settlement_stack("bid", day, period)
+        except ElexonFetchError as error:
+            return await self._fail(day, period, "fetch", str(error))
+        try:
+            payload = parse_stack_payload(response.body)
+            records = curtailment_records(payload.rows, self.wind_units, day, period)
+        except InvalidStackPayload as error:
+            await self._dead_letter(day, period, str(error), response)
+            return await self._fail(day, period, "invalid", f"invalid payload: {error}")
+        event = SettlementPeriodEvent.build(
+            day, period, records, fetched_at=self.clock(), synthetic=response.synthetic or payload.synthetic
+        )
+        energy = period_energy_mwh(records)
+        if policy == "if_changed" and await self._unchanged(day, period, event.content_hash):
+            PERIODS_UNCHANGED.inc()
+            return PeriodOutcome(day, period, "unchanged", len(records), energy, event.content_hash)
+        try:
+            await self.sink.publish_period(event)
+        except KafkaError as error:
+            return await self._fail(day, period, "publish", f"publish failed: {error!r}")
+        await self.progress.record_ok(day, period, len(records), energy, event.content_hash)
+        PERIODS_PUBLISHED.inc()
+        RECORDS_KEPT.inc(len(records))
+        return PeriodOutcome(day, period, "published", len(records), energy, event.content_hash)
+
+    async def _unchanged(self, day: date, period: int, content_hash: str) -> bool:
+        previous = await self.progress.get(day, period)
+        return previous is not None and previous.status == "ok" and previous.content_hash == content_hash
+
+    async def _fail(self, day: date, period: int, reason: str, error: str) -> PeriodOutcome:
+        log.warning(
+            "period_failed", settlement_date=day.isoformat(), settlement_period=period, error=error[:300]
+        )
+        PERIODS_FAILED.labels(reason).inc()
+        await self.progress.record_failure(day, period, error)
+        return PeriodOutcome(day, period, "failed", error=error)
+
+    async def _dead_letter(self, day: date, period: int, reason: str, response: ElexonResponse) -> None:
+        letter = DeadLetter(
+            service=SERVICE,
+            reason=f"{reason} (GET {response.url})",
+            settlement_date=day,
+            settlement_period=period,
+            payload=response.body.decode("utf-8", errors="replace"),
+            failed_at=self.clock(),
+        )
+        try:
+            await self.sink.publish_dead_letter(letter)
+        except KafkaError as error:
+            # The period is still recorded as failed, so nothing is lost: the next run fetches it again.
+            log.error(
+                "dead_letter_failed",
+                settlement_date=day.isoformat(),
+                settlement_period=period,
+                error=repr(error),
+            )
+            return
+        DEAD_LETTERS.inc()
