@@ -341,11 +341,10 @@ async def stored_prices(connection: asyncpg.Connection) -> dict[date, tuple[Deci
 async def _reset(
     connection: asyncpg.Connection, day_prices: dict[date, tuple[Decimal | None, Decimal | None]]
 ) -> None:
-    names = ", ".join(table.name for table in ALL_TABLES)
-    await connection.execute(
-        "TRUNCATE settlement_periods, curtailment_records, bitcoin_calculations, btc_prices,"
-        f" consumer_positions, summary_stale_days, {names}"
-    )
+    # DELETE, not TRUNCATE: on a handful of rows it is several times faster, and this runs per example.
+    tables = ["settlement_periods", "btc_prices", "consumer_positions", *(table.name for table in ALL_TABLES)]
+    await connection.execute("; ".join(f"DELETE FROM {name}" for name in tables))
+    await connection.execute("DELETE FROM summary_stale_days")
     await connection.executemany(
         "INSERT INTO btc_prices (price_date, gbp, usd, source) VALUES ($1, $2, $3, 'test')",
         [(day, gbp, usd) for day, (gbp, usd) in day_prices.items()],

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_api_support import AUTUMN, FAILED, NO_PRICE_DAY, PENDING, SPRING, ApiHarness, api_fixture, same  # noqa: F401
+from test_api_support import AUTUMN, FAILED, NO_PRICE_DAY, PENDING, SPRING, ApiHarness, api_fixture, same  # type: ignore[import-not-found]  # noqa: F401
 from windhash_common.settlement_calendar import settlement_periods_in_day
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_api_support import AUTUMN, FAILED, PENDING, ApiHarness, api_fixture, same  # noqa: F401
+from test_api_support import AUTUMN, FAILED, PENDING, ApiHarness, api_fixture, same  # type: ignore[import-not-found]  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

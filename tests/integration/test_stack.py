@@ -1,7 +1,9 @@
-"""The local stack end to end, on its own state dir and ports so the session's shared stack is never touched."""
+"""The local stack end to end, on its own state dir and ports so the shared session stack is untouched."""
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -9,24 +11,41 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from windhash_stack import LocalStack, Server, StackSettings
 from windhash_stack.processes import is_running, port_open, process_tree
 
 pytestmark = pytest.mark.integration
 
-PORT_OFFSET = 100
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture
 async def own_stack() -> AsyncIterator[LocalStack]:
     base = StackSettings()
-    # Under the repo's .windhash (not /tmp/pytest-of-root, which PostgreSQL's unprivileged account cannot enter).
-    stack = LocalStack(base.with_port_offset(PORT_OFFSET, base.state_dir / "test-stack"))
+    # Its own state dir and free ports, so concurrent runs never stop each other's servers. Under the repo's
+    # .windhash because PostgreSQL's unprivileged account cannot enter /tmp/pytest-of-root; jars are shared.
+    state_dir = base.state_dir / "test-stacks" / str(os.getpid())
+    settings = base.model_copy(
+        update={
+            "state_dir": state_dir,
+            "jars_dir": base.jars_root,
+            "kafka_port": _free_port(),
+            "kafka_controller_port": _free_port(),
+            "postgres_port": _free_port(),
+            "dynamodb_port": _free_port(),
+        }
+    )
+    stack = LocalStack(settings)
     try:
         yield stack
     finally:
         await stack.down()
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def _cli(settings: StackSettings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,7 +59,9 @@ def _cli(settings: StackSettings, *args: str) -> subprocess.CompletedProcess[str
         "WINDHASH_STACK_DYNAMODB_PORT": str(settings.dynamodb_port),
     }
     windhash = Path(sys.executable).parent / "windhash"
-    return subprocess.run([str(windhash), "stack", *args], env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [str(windhash), "stack", *args], env=env, capture_output=True, text=True, check=False
+    )
 
 
 async def _count_rows(dsn: str) -> int:
@@ -58,6 +79,8 @@ async def test_up_status_restart_down_leaves_nothing(own_stack: LocalStack) -> N
     settings = own_stack.settings
     endpoints = await own_stack.up()
     assert endpoints.kafka_bootstrap == f"127.0.0.1:{settings.kafka_port}"
+    assert own_stack.last_up is not None
+    assert set(own_stack.last_up.started) == set(Server)
 
     status = await own_stack.status()
     assert status.healthy, status
@@ -83,6 +106,10 @@ async def test_up_status_restart_down_leaves_nothing(own_stack: LocalStack) -> N
     assert after[Server.DYNAMODB] == before[Server.DYNAMODB]
     assert (await own_stack.status()).healthy
     assert await _count_rows(endpoints.postgres_dsn) == 1  # committed data outlives the restart
+    assert await own_stack.kill(Server.POSTGRES)  # a crash, not a clean stop
+    await own_stack.start([Server.POSTGRES])
+    assert await _count_rows(endpoints.postgres_dsn) == 1
+    after = own_stack.pids()
 
     processes = set().union(*(process_tree(pid) for pid in after.values()))
     cli_down = _cli(settings, "down")
@@ -91,7 +118,12 @@ async def test_up_status_restart_down_leaves_nothing(own_stack: LocalStack) -> N
     assert own_stack.pids() == {}
     left = {pid for pid in processes if is_running(pid)}
     assert left == set(), f"processes left behind: {left}"
-    ports = (settings.kafka_port, settings.kafka_controller_port, settings.postgres_port, settings.dynamodb_port)
+    ports = (
+        settings.kafka_port,
+        settings.kafka_controller_port,
+        settings.postgres_port,
+        settings.dynamodb_port,
+    )
     assert [port for port in ports if port_open(settings.host, port)] == []
     status = await own_stack.status()
     assert not any(server.running for server in status.servers)

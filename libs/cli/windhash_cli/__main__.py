@@ -1,3 +1,3 @@
 from windhash_cli.main import app
 
-app()
+app(prog_name="windhash")

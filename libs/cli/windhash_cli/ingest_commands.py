@@ -47,11 +47,13 @@ def follow() -> None:
 
 def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
     from windhash_ingestor.backfill import ingest_range as run_range
+    from windhash_ingestor.main import quiet_http_logs
     from windhash_ingestor.period_ingest import PeriodOutcome
     from windhash_ingestor.settings import IngestorSettings
 
     settings = IngestorSettings()
     configure_logging(settings.log_level if verbose else "WARNING", settings.log_json)
+    quiet_http_logs()
     if first > last:
         raise typer.BadParameter(f"the range starts ({first}) after it ends ({last})")
     console = Console(stderr=True)

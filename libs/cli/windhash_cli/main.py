@@ -5,6 +5,7 @@ import typer
 from windhash_cli import (
     bmunits_commands,
     db_commands,
+    demo_commands,
     difficulty_commands,
     elexon_commands,
     ingest_commands,
@@ -29,6 +30,7 @@ app.add_typer(difficulty_commands.app, name="difficulty")
 app.add_typer(prices_commands.app, name="prices")
 app.add_typer(summaries_commands.app, name="summaries")
 app.add_typer(reconcile_commands.app, name="reconcile")
+app.command("demo")(demo_commands.demo)
 app.command("elexon-sim")(elexon_commands.elexon_sim)
 app.command("ingestor")(services_commands.ingestor)
 app.command("calculator")(services_commands.calculator)

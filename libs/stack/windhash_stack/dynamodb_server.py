@@ -9,8 +9,8 @@ from botocore.config import Config
 
 from windhash_stack.endpoints import Server
 from windhash_stack.errors import StackError
-from windhash_stack.jars import ensure_jars
-from windhash_stack.prerequisites import find_java
+from windhash_stack.jars import ensure_jars, jars_current
+from windhash_stack.prerequisites import find_java, find_maven
 from windhash_stack.server_base import ManagedServer
 
 _SQLITE_PLATFORMS = {
@@ -58,6 +58,11 @@ class DynamoDbServer(ManagedServer):
     @property
     def endpoint(self) -> str:
         return f"http://{self.settings.host}:{self.settings.dynamodb_port}"
+
+    def check_prerequisites(self) -> None:
+        find_java()
+        if not jars_current(self.settings.deploy_dir / "dynamodb" / "pom.xml", self.jars):
+            find_maven()
 
     def prepare(self) -> list[str]:
         steps = []

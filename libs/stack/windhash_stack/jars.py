@@ -3,12 +3,16 @@
 import hashlib
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
-from windhash_stack.errors import MissingPrerequisite, StackError
+from windhash_stack.errors import StackError
 from windhash_stack.prerequisites import find_maven
 
 _STAMP = ".pom-sha256"
+# Kafka and DynamoDB Local are prepared in parallel threads; two Mavens filling one empty ~/.m2 at once can
+# corrupt the shared plugin downloads.
+_MAVEN = threading.Lock()
 
 
 def jars_current(pom: Path, target: Path) -> bool:
@@ -27,8 +31,14 @@ def ensure_jars(pom: Path, target: Path) -> bool:
         raise StackError(
             f"The Maven project {pom} is missing: run from a checkout or set WINDHASH_STACK_DEPLOY_DIR."
         )
-    if jars_current(pom, target):
-        return False
+    with _MAVEN:
+        if jars_current(pom, target):
+            return False
+        _fetch(pom, target)
+        return True
+
+
+def _fetch(pom: Path, target: Path) -> None:
     maven = find_maven()
     # Fetch beside the target and swap in at the end, so an interrupted fetch never looks complete.
     partial = target.with_name(target.name + ".partial")
@@ -50,7 +60,3 @@ def ensure_jars(pom: Path, target: Path) -> bool:
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
     (target / _STAMP).write_text(_digest(pom) + "\n")
-    return True
-
-
-__all__ = ["MissingPrerequisite", "ensure_jars", "jars_current"]

@@ -10,8 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from windhash_stack.endpoints import Server
 from windhash_stack.errors import StackError
-from windhash_stack.jars import ensure_jars
-from windhash_stack.prerequisites import find_java
+from windhash_stack.jars import ensure_jars, jars_current
+from windhash_stack.prerequisites import find_java, find_maven
 from windhash_stack.server_base import ManagedServer
 from windhash_stack.settings import StackSettings
 
@@ -91,6 +91,11 @@ class KafkaServer(ManagedServer):
             "-cp",
             f"{self.jars}/*",
         ]
+
+    def check_prerequisites(self) -> None:
+        find_java()
+        if not jars_current(self.settings.deploy_dir / "kafka" / "pom.xml", self.jars):
+            find_maven()
 
     def prepare(self) -> list[str]:
         steps = []

@@ -4,7 +4,7 @@ The API is async (the health probes are real asyncio clients); the CLI wraps it 
 
     stack = LocalStack(StackSettings())
     endpoints = await stack.up()          # idempotent; waits until every server answers a real client
-    await stack.restart(Server.KAFKA)     # one server alone, e.g. for chaos tests
+    await stack.restart(Server.KAFKA)     # one server alone, e.g. for chaos tests (also stop/start/kill)
     status = await stack.status()
     await stack.down()                    # stops every server this state dir started
 """
@@ -12,6 +12,7 @@ The API is async (the health probes are real asyncio clients); the CLI wraps it 
 import asyncio
 import contextlib
 import fcntl
+import signal
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class LocalStack:
     async def start(self, servers: Iterable[Server] | None = None) -> UpReport:
         chosen = list(servers) if servers is not None else list(Server)
         began = time.monotonic()
+        for server in chosen:
+            self._servers[server].check_prerequisites()
         async with self._locked():
             results = await asyncio.gather(
                 *(self._start_one(self._servers[s]) for s in chosen), return_exceptions=True
@@ -97,6 +100,16 @@ class LocalStack:
         async with self._locked():
             stopped = await asyncio.gather(*(self._stop_one(self._servers[s]) for s in chosen))
         return [server for server, was_running in zip(chosen, stopped, strict=True) if was_running]
+
+    async def kill(self, server: Server) -> bool:
+        """SIGKILL one server and its children, as a crash would (chaos tests); True if it was running."""
+        managed = self._servers[server]
+        async with self._locked():
+            pid = self._running_pid(managed)
+            if pid is not None:
+                await asyncio.to_thread(stop_tree, pid, signal.SIGKILL, self.settings.stop_timeout_s)
+            managed.pid_file.unlink(missing_ok=True)
+        return pid is not None
 
     async def restart(self, server: Server) -> None:
         await self.stop([server])

@@ -54,6 +54,18 @@ def ensure_os_user(name: str) -> RunAs:
     return RunAs(uid=entry.pw_uid, gid=entry.pw_gid)
 
 
+def check_reachable(folder: Path, run_as: RunAs, account: str) -> None:
+    """PostgreSQL's account must be able to walk down to its data dir; say so plainly when it cannot."""
+    for directory in [folder, *folder.parents]:
+        info = directory.stat()
+        searchable = info.st_mode & 0o001 or (info.st_uid == run_as.uid and info.st_mode & 0o100)
+        if not searchable:
+            raise StackError(
+                f"PostgreSQL runs as the unprivileged account {account}, which cannot enter {directory}: "
+                f"run `chmod o+x {directory}` or set WINDHASH_STACK_STATE_DIR to a folder it can reach."
+            )
+
+
 class PostgresServer(ManagedServer):
     server = Server.POSTGRES
     # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for every pooled client to leave.
@@ -87,6 +99,9 @@ class PostgresServer(ManagedServer):
             return None
         return ensure_os_user(self.settings.postgres_os_user)
 
+    def check_prerequisites(self) -> None:
+        find_postgres_bin()
+
     def prepare(self) -> list[str]:
         self.home.mkdir(parents=True, exist_ok=True)
         if (self.data_dir / "PG_VERSION").is_file():
@@ -96,6 +111,8 @@ class PostgresServer(ManagedServer):
 
     def _initdb(self) -> None:
         run_as = self.run_as()
+        if run_as:
+            check_reachable(self.home, run_as, self.settings.postgres_os_user)
         shutil.rmtree(self.data_dir, ignore_errors=True)  # a half-made cluster from an interrupted initdb
         self.data_dir.mkdir(mode=0o700)
         if run_as:

@@ -45,6 +45,10 @@ class ManagedServer(ABC):
         """What a client is given: bootstrap servers, DSN or URL."""
 
     @abstractmethod
+    def check_prerequisites(self) -> None:
+        """Raise MissingPrerequisite before anything starts, so a failed `up` leaves nothing half-started."""
+
+    @abstractmethod
     def prepare(self) -> list[str]:
         """Blocking set-up before a start (jars, storage format, initdb); returns first-time steps done."""
 

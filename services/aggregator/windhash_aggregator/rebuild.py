@@ -19,6 +19,42 @@ ProgressHook = Callable[[int, int], None]
 """Called with (steps done, steps in total) after each transaction."""
 
 
+_DAYS_SQL = """
+    SELECT settlement_date FROM settlement_periods WHERE settlement_date BETWEEN $1 AND $2
+    UNION SELECT settlement_date FROM curtailment_daily WHERE settlement_date BETWEEN $1 AND $2
+    UNION SELECT settlement_date FROM bitcoin_daily WHERE settlement_date BETWEEN $1 AND $2
+    UNION SELECT settlement_date FROM bm_unit_daily WHERE settlement_date BETWEEN $1 AND $2
+    UNION SELECT settlement_date FROM lead_party_daily WHERE settlement_date BETWEEN $1 AND $2
+    ORDER BY 1"""
+_MONTHS_SQL = """
+    SELECT DISTINCT date_trunc('month', settlement_date::timestamp)::date FROM settlement_periods
+        WHERE settlement_date >= $1 AND settlement_date < $2
+    UNION SELECT month FROM curtailment_monthly WHERE month >= $1 AND month < $2
+    UNION SELECT month FROM bitcoin_monthly WHERE month >= $1 AND month < $2
+    ORDER BY 1"""
+_YEARS_SQL = """
+    SELECT DISTINCT extract(year FROM settlement_date)::integer FROM settlement_periods
+        WHERE settlement_date >= $1 AND settlement_date < $2
+    UNION SELECT year FROM curtailment_yearly WHERE year >= extract(year FROM $1::date)
+        AND year < extract(year FROM $2::date)
+    UNION SELECT year FROM bitcoin_yearly WHERE year >= extract(year FROM $1::date)
+        AND year < extract(year FROM $2::date)
+    ORDER BY 1"""
+
+
+async def rebuild_targets(
+    connection: asyncpg.Connection, first: date, last: date
+) -> tuple[list[date], list[date], list[int]]:
+    """The days of `first..last`, and the months and years overlapping them, that have periods or summary
+    rows; recomputing any other would change nothing."""
+    months, years = aligned_range("month", first, last), aligned_range("year", first, last)
+    return (
+        [row[0] for row in await connection.fetch(_DAYS_SQL, first, last)],
+        [row[0] for row in await connection.fetch(_MONTHS_SQL, months.start, months.end)],
+        [row[0] for row in await connection.fetch(_YEARS_SQL, years.start, years.end)],
+    )
+
+
 @dataclass(frozen=True)
 class RebuildReport:
     first: date | None
@@ -35,16 +71,15 @@ async def rebuild_summaries(
     on_progress: ProgressHook | None = None,
 ) -> RebuildReport:
     """Recompute the daily rows of `first..last` and the monthly and yearly rows overlapping them; every
-    date any fact or summary refers to when no dates are given."""
+    date any fact or summary refers to when no dates are given. Days, months and years with neither facts
+    nor summary rows are passed over: their recompute is empty."""
     async with pool.acquire() as connection:
         if first is None or last is None:
             bounds = await data_bounds(connection)
             if bounds is None:
                 return RebuildReport(first, last, 0, 0, 0)
             first, last = first or bounds[0], last or bounds[1]
-        days = aligned_range("day", first, last).days()
-        months = sorted({day.replace(day=1) for day in days})
-        years = sorted({day.year for day in days})
+        days, months, years = await rebuild_targets(connection, first, last)
         total = len(days) + len(months) + len(years)
         done = 0
 

@@ -108,7 +108,7 @@ async def _apply(context: ConsumerContext, messages: list[ConsumedMessage]) -> B
                 context.crash,
             )
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-            if "pending_difficulty" in outcome.applied.values() or outcome.applied:
+            if outcome.applied:
                 metrics.PERIODS_PENDING.set(await pending_period_count(connection))
             return outcome
 

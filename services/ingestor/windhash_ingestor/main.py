@@ -1,6 +1,7 @@
 """The ingestor service (`windhash ingestor`, `windhash ingest follow`): follow mode, Prometheus metrics."""
 
 import asyncio
+import logging
 import signal
 
 import structlog
@@ -27,8 +28,14 @@ async def serve(settings: IngestorSettings, stop: asyncio.Event | None = None) -
     log.info("ingestor_stopped")
 
 
+def quiet_http_logs() -> None:
+    # httpx logs every request at INFO; the request metrics already count them, and retries are logged here.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def run() -> None:
     settings = IngestorSettings()
     configure_logging(settings.log_level, settings.log_json)
+    quiet_http_logs()
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     asyncio.run(serve(settings))

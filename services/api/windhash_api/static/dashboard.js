@@ -30,6 +30,7 @@ async function getJson(path, params = {}) {
 // The <input> kind and value that fit the timeframe: a date, a month or a year.
 function setDateInput(timeframe, isoDate) {
   const input = controls.date;
+  inputTimeframe = timeframe;
   if (timeframe === "daily") {
     input.type = "date";
     input.value = isoDate.slice(0, 10);
@@ -45,10 +46,14 @@ function setDateInput(timeframe, isoDate) {
   $("date-label").firstChild.textContent = { daily: "Date", monthly: "Month", yearly: "Year" }[timeframe];
 }
 
+// The first day of what the date input shows, read with the timeframe the input was set up for.
+let inputTimeframe = "monthly";
+
 function currentIsoDate() {
   const value = controls.date.value;
-  if (controls.timeframe.value === "daily") return value;
-  if (controls.timeframe.value === "monthly") return `${value}-01`;
+  if (!value) return new Date().toISOString().slice(0, 10);
+  if (inputTimeframe === "daily") return value;
+  if (inputTimeframe === "monthly") return `${value}-01`;
   return `${value}-01-01`;
 }
 
@@ -227,8 +232,7 @@ async function init() {
     return;
   }
   controls.timeframe.addEventListener("change", () => {
-    const iso = currentIsoDate();
-    setDateInput(controls.timeframe.value, iso && !iso.startsWith("-") ? iso : new Date().toISOString());
+    setDateInput(controls.timeframe.value, currentIsoDate());
     load();
   });
   for (const control of [controls.date, controls.model, controls.party]) control.addEventListener("change", load);

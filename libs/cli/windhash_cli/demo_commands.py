@@ -1,0 +1,159 @@
+"""`windhash demo`: the main job. Starts the local stack, the synthetic Elexon server and the four services,
+ingests the bundled sample span, waits until every summary is current and prints what it found."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+from datetime import date, datetime
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from windhash_cli.demo_report import summary_tables
+from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
+from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
+from windhash_stack import LocalStack, StackEndpoints, StackSettings
+
+# Spans the spring clock change (2024-03-31, 46 periods) and the halving (2024-04-20).
+DEMO_FIRST = date(2024, 3, 15)
+DEMO_LAST = date(2024, 4, 30)
+console = Console()
+
+
+def demo(
+    once: bool = typer.Option(False, "--once", help="Stop everything after printing the summary table."),
+    first: datetime = typer.Option(DEMO_FIRST.isoformat(), "--from", formats=["%Y-%m-%d"], help="First date."),
+    last: datetime = typer.Option(DEMO_LAST.isoformat(), "--to", formats=["%Y-%m-%d"], help="Last date."),
+    api_port: int = typer.Option(8080, help="Port of the API and dashboard."),
+    elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
+    timeout: float = typer.Option(900, help="Seconds to wait for the pipeline to finish."),
+) -> None:
+    """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
+    stack = LocalStack(StackSettings())
+    console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
+    was_running = asyncio.run(stack.status()).healthy
+    endpoints = asyncio.run(stack.up())
+    env = _environment(endpoints, api_port, elexon_port)
+    processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
+    try:
+        _run(processes, env, first.date(), last.date(), api_port, elexon_port, timeout)
+        if not once:
+            console.print(f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (Ctrl-C to stop)")
+            _wait_for_interrupt(processes)
+    finally:
+        console.print("Stopping the services…")
+        processes.stop_all()
+        if once and not was_running:
+            asyncio.run(stack.down())
+
+
+def _environment(endpoints: StackEndpoints, api_port: int, elexon_port: int) -> dict[str, str]:
+    return {
+        "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        "WINDHASH_DATABASE_URL": endpoints.postgres_dsn,
+        "WINDHASH_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
+        "WINDHASH_ELEXON_BASE_URL": f"http://127.0.0.1:{elexon_port}/bmrs/api/v1",
+        "WINDHASH_API_PORT": str(api_port),
+    }
+
+
+def _run(
+    processes: ServiceProcesses,
+    env: dict[str, str],
+    first: date,
+    last: date,
+    api_port: int,
+    elexon_port: int,
+    timeout: float,
+) -> None:
+    _require_free_port(api_port, "the API", "--api-port")
+    _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
+    processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
+    wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
+    for step in (["db", "migrate"], ["difficulty", "load"], ["prices", "load"]):
+        subprocess.run([*WINDHASH, *step], env={**_os_env(), **env}, check=True)
+    processes.start("calculator")
+    processes.start("aggregator")
+    processes.start("api")
+    wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
+    console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
+    ingest = subprocess.run(
+        [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()], env={**_os_env(), **env}
+    )
+    if ingest.returncode != 0:
+        raise typer.Exit(ingest.returncode)
+    progress = asyncio.run(_wait_until_complete(processes, env["WINDHASH_DATABASE_URL"], first, last, timeout))
+    console.print(
+        f"Pipeline complete: {progress.periods_calculated} periods calculated, "
+        f"{progress.periods_pending_difficulty} pending difficulty, {progress.days_summarised} days summarised."
+    )
+    for table in asyncio.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
+        console.print(table)
+
+
+async def _wait_until_complete(
+    processes: ServiceProcesses, dsn: str, first: date, last: date, timeout: float
+) -> PipelineProgress:
+    connection = await asyncpg.connect(dsn)
+    deadline = time.monotonic() + timeout
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=console,
+        ) as bar:
+            task = bar.add_task("calculating and summarising", total=None)
+            while True:
+                processes.check_alive()
+                progress = await pipeline_progress(connection, first, last)
+                bar.update(
+                    task,
+                    total=progress.periods_expected,
+                    completed=progress.periods_calculated + progress.periods_pending_difficulty,
+                )
+                if progress.complete:
+                    return progress
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the pipeline did not finish within {timeout:.0f} s: {progress}")
+                await asyncio.sleep(0.5)
+    finally:
+        await connection.close()
+
+
+async def _tables(dsn: str, first: date, last: date) -> list[object]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return await summary_tables(connection, first, last)
+    finally:
+        await connection.close()
+
+
+def _wait_for_interrupt(processes: ServiceProcesses) -> None:
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop:
+            processes.check_alive()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+
+
+def _require_free_port(port: int, what: str, option: str) -> None:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            console.print(f"[red]Port {port} is taken; {what} needs it. Pass another with {option}.[/]")
+            raise typer.Exit(2)
+
+
+def _os_env() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,105 @@
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from windhash_calculator.crash_points import CrashPoints
+from windhash_calculator.message_validation import (
+    ConsumedMessage,
+    Rejection,
+    dead_letter,
+    decode_event,
+    period_of_key,
+)
+from windhash_calculator.period_writer import decode_batch, difficulty_dates, newest_snapshots
+from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
+
+FETCHED = datetime(2024, 5, 1, tzinfo=UTC)
+LIMIT = 100_000
+
+
+def record(volume: str = "-10", acceptance_id: int = 1) -> CurtailmentRecord:
+    return CurtailmentRecord(
+        bm_unit="T_A-1",
+        acceptance_id=acceptance_id,
+        bid_offer_pair_id=-1,
+        sequence_number=1,
+        created_at=None,
+        volume_mwh=Decimal(volume),
+        original_price_gbp_per_mwh=Decimal(-40),
+        final_price_gbp_per_mwh=None,
+        cashflow_gbp=Decimal(volume) * -40,
+        so_flag=True,
+        cadl_flag=None,
+    )
+
+
+def event(period: int = 5, fetched: datetime = FETCHED, *records: CurtailmentRecord) -> SettlementPeriodEvent:
+    return SettlementPeriodEvent.build(date(2024, 5, 1), period, records, fetched, synthetic=True)
+
+
+def message(value: bytes | None, offset: int = 0, partition: int = 0) -> ConsumedMessage:
+    return ConsumedMessage("t.settlement-periods.v1", partition, offset, b"2024-05-01/05", value)
+
+
+def test_a_valid_event_is_accepted() -> None:
+    valid = event(5, FETCHED, record())
+    assert decode_event(valid.model_dump_json().encode(), LIMIT) == valid
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (None, "empty"),
+        (b"x" * (LIMIT + 1), "oversized"),
+        (b"{not json", "invalid_json"),
+        (b'{"settlement_date": "2024-05-01"}', "schema"),
+        (
+            event(5, FETCHED, record())
+            .model_dump_json()
+            .replace('"content_hash":"', '"content_hash":"0')
+            .encode(),
+            "schema",
+        ),
+        (event(5, FETCHED, record("-100000000")).model_dump_json().encode(), "unstorable"),
+        (event(5, FETCHED, record("-0.0000004")).model_dump_json().encode(), "unstorable"),
+    ],
+)
+def test_what_cannot_be_stored_is_rejected_with_a_reason(value: bytes | None, kind: str) -> None:
+    outcome = decode_event(value, LIMIT)
+    assert isinstance(outcome, Rejection)
+    assert outcome.kind == kind
+    assert outcome.detail
+
+
+def test_a_dead_letter_keeps_the_payload_and_where_it_came_from() -> None:
+    raw = b"\x00bad \xff" + b"y" * 70_000
+    letter = dead_letter(message(raw, offset=41, partition=2), Rejection("invalid_json", "boom"), FETCHED)
+    assert (letter.source_partition, letter.source_offset, letter.reason) == (2, 41, "invalid_json: boom")
+    assert letter.payload.startswith("\ufffdbad \ufffd")  # NUL and invalid UTF-8 replaced
+    assert letter.payload.endswith(f"[truncated: {len(raw)} bytes in all]")
+    assert (letter.settlement_date, letter.settlement_period) == (date(2024, 5, 1), 5)
+
+
+def test_period_of_key_is_best_effort() -> None:
+    assert period_of_key(b"2024-05-01/07") == (date(2024, 5, 1), 7)
+    assert period_of_key(b"junk") == (None, None)
+    assert period_of_key(None) == (None, None)
+
+
+def test_the_newest_snapshot_of_a_period_wins_within_a_batch() -> None:
+    older, newer = event(5, FETCHED, record("-1")), event(5, FETCHED + timedelta(hours=1), record("-2"))
+    same_time = event(5, FETCHED + timedelta(hours=1), record("-3"))
+    decoded = decode_batch(
+        [message(m.model_dump_json().encode(), offset) for offset, m in enumerate((newer, older, same_time))],
+        LIMIT,
+    )
+    assert newest_snapshots(decoded) == {(date(2024, 5, 1), 5): same_time}  # a tie goes to the later message
+    # Period 5 of 2024-05-01 (BST) starts at 23:00 UTC the day before + 4 × 30 min = 01:00 UTC on the 1st.
+    assert difficulty_dates(decoded) == {date(2024, 5, 1)}
+
+
+def test_crash_points_are_parsed_strictly() -> None:
+    with pytest.raises(ValueError):
+        CrashPoints("somewhere:1")
+    CrashPoints(None).reached("mid_batch")  # unset: nothing happens
+    CrashPoints("after_db_commit:2").reached("mid_batch")  # another point: nothing happens
