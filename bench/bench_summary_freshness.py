@@ -34,6 +34,7 @@ from windhash_aggregator.synthetic_facts import (
     write_period_facts,
 )
 from windhash_aggregator.verify import verify_summaries
+from windhash_common.logging_setup import configure_logging
 from windhash_common.settlement_calendar import settlement_periods
 
 
@@ -63,6 +64,7 @@ def percentile(values: list[float], fraction: float) -> float:
 async def backfill(settings: Settings, month: date, records_per_period: int, models: list[str]) -> None:
     freshness: list[float] = []
     batches = 0
+    progressed = asyncio.Event()
 
     def on_applied(applied: AppliedBatch) -> None:
         nonlocal batches
@@ -70,6 +72,7 @@ async def backfill(settings: Settings, month: date, records_per_period: int, mod
         freshness.extend(
             (applied.committed_at - e.event.calculated_at).total_seconds() for e in applied.applied
         )
+        progressed.set()
 
     connection = await asyncpg.connect(settings.database_url)
     stop = asyncio.Event()
@@ -94,7 +97,8 @@ async def backfill(settings: Settings, month: date, records_per_period: int, mod
         backfill_seconds = time.perf_counter() - started
         async with asyncio.timeout(300):
             while len(freshness) < published:
-                await asyncio.sleep(0.2)
+                progressed.clear()
+                await progressed.wait()
         drift = await verify_summaries(connection)
     finally:
         stop.set()
@@ -102,9 +106,8 @@ async def backfill(settings: Settings, month: date, records_per_period: int, mod
         await producer.stop()
         await connection.close()
 
-    print(
-        f"periods published   {published} over {backfill_seconds:.1f} s ({published / backfill_seconds:.0f}/s)"
-    )
+    rate = published / backfill_seconds
+    print(f"periods published   {published} over {backfill_seconds:.1f} s ({rate:.0f}/s)")
     print(f"aggregator batches  {batches}")
     print(f"freshness p50       {statistics.median(freshness):.3f} s")
     print(f"freshness p95       {percentile(freshness, 0.95):.3f} s")
@@ -124,6 +127,7 @@ async def main() -> None:
     arguments = parser.parse_args()
 
     base = Settings()
+    configure_logging("WARNING")
     name = f"windhash_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(base.database_url)
     await admin.execute(f'CREATE DATABASE "{name}"')

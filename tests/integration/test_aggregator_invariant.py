@@ -34,6 +34,7 @@ from windhash_aggregator.synthetic_facts import (
     write_period_facts,
 )
 from windhash_common.btc_prices import fiat_value
+from windhash_common.events import PeriodStatus
 from windhash_common.settlement_calendar import settlement_periods_in_day
 
 pytestmark = pytest.mark.integration
@@ -225,6 +226,18 @@ def _bitcoin(
     return expected
 
 
+def _bitcoin_daily_moments(rows: list[tuple[date, int, RecordFact]]) -> dict[Row, Row]:
+    calculations = [(day, calc) for day, _, record in rows for calc in record.calculations]
+    return {
+        key: (
+            sum(calc.energy_mwh * calc.difficulty for _, calc in group),
+            sum(calc.difficulty for _, calc in group),
+            len(group),
+        )
+        for key, group in _group(calculations, lambda item: (item[0], item[1].miner_model)).items()
+    }
+
+
 def _bm_unit_daily(rows: list[tuple[date, int, RecordFact]]) -> dict[Row, Row]:
     expected: dict[Row, Row] = {}
     for (day, unit), group in _group(rows, lambda row: (row[0], row[2].bm_unit)).items():
@@ -259,6 +272,7 @@ def expected_summaries(
     for suffix, grain in GRAINS.items():
         expected[f"curtailment_{suffix}"] = _curtailment(rows, grain)
         expected[f"bitcoin_{suffix}"] = _bitcoin(rows, day_prices, grain, suffix != "daily")
+    expected["bitcoin_daily_moments"] = _bitcoin_daily_moments(rows)
     expected["bm_unit_daily"] = _bm_unit_daily(rows)
     expected["lead_party_daily"] = _lead_party_daily(rows)
     return expected
@@ -295,7 +309,7 @@ class Scenario:
             await set_price(self.connection, action.day, action.price)
             return None
         if isinstance(action, Write):
-            status = "pending_difficulty" if action.pending else "calculated"
+            status: PeriodStatus = "pending_difficulty" if action.pending else "calculated"
             await write_period_facts(
                 self.connection, action.settlement_date, action.settlement_period, action.records, status
             )

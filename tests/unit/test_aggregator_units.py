@@ -135,9 +135,12 @@ def test_lock_keys_name_distinct_days_months_and_years() -> None:
 
 
 def test_every_summary_table_is_defined_once_with_its_key_first() -> None:
-    assert len({table.name for table in ALL_TABLES}) == len(ALL_TABLES) == 8
+    assert len({table.name for table in ALL_TABLES}) == len(ALL_TABLES) == 9
     assert sum(len(tables) for tables in TABLES_BY_GRAIN.values()) == len(ALL_TABLES)
     for table in ALL_TABLES:
-        assert table.insert_sql.startswith(f"INSERT INTO {table.name} ({', '.join(table.columns)})")
+        assert table.insert_sql().startswith(f"INSERT INTO {table.name} ({', '.join(table.columns)})")
+        # Months and years roll up from daily rows in the consumer; days always come from the facts.
+        assert (table.rollup_sql is None) == (table.grain == "day")
+        assert table.insert_sql(from_facts=False).endswith(table.rollup_sql or table.expected_sql)
         assert table.name in comparison_sql(table)
         assert "$1" in table.expected_sql and "$2" in table.expected_sql

@@ -3,7 +3,6 @@
 import asyncio
 
 import typer
-
 from windhash_common.db import migrate_database
 from windhash_common.settings import CommonSettings
 

@@ -13,21 +13,25 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
-from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
 # Spans the spring clock change (2024-03-31, 46 periods) and the halving (2024-04-20).
 DEMO_FIRST = date(2024, 3, 15)
 DEMO_LAST = date(2024, 4, 30)
+ISO_DATE = "%Y-%m-%d"
 console = Console()
 
 
 def demo(
     once: bool = typer.Option(False, "--once", help="Stop everything after printing the summary table."),
-    first: datetime = typer.Option(DEMO_FIRST.isoformat(), "--from", formats=["%Y-%m-%d"], help="First date."),
+    first: datetime = typer.Option(
+        DEMO_FIRST.isoformat(), "--from", formats=["%Y-%m-%d"], help="First date."
+    ),
     last: datetime = typer.Option(DEMO_LAST.isoformat(), "--to", formats=["%Y-%m-%d"], help="Last date."),
     api_port: int = typer.Option(8080, help="Port of the API and dashboard."),
     elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
@@ -87,24 +91,30 @@ def _run(
     )
     if ingest.returncode != 0:
         raise typer.Exit(ingest.returncode)
-    progress = asyncio.run(_wait_until_complete(processes, env["WINDHASH_DATABASE_URL"], first, last, timeout))
+    progress = asyncio.run(
+        _wait_until_complete(processes, env["WINDHASH_DATABASE_URL"], first, last, timeout)
+    )
     console.print(
         f"Pipeline complete: {progress.periods_calculated} periods calculated, "
-        f"{progress.periods_pending_difficulty} pending difficulty, {progress.days_summarised} days summarised."
+        f"{progress.periods_pending_difficulty} pending difficulty, "
+        f"{progress.days_summarised} days summarised."
     )
     for table in asyncio.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
         console.print(table)
 
 
 async def _wait_until_complete(
-    processes: ServiceProcesses, dsn: str, first: date, last: date, timeout: float
+    processes: ServiceProcesses, dsn: str, first: date, last: date, seconds: float
 ) -> PipelineProgress:
     connection = await asyncpg.connect(dsn)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     try:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=console,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
         ) as bar:
             task = bar.add_task("calculating and summarising", total=None)
             while True:
@@ -118,13 +128,13 @@ async def _wait_until_complete(
                 if progress.complete:
                     return progress
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"the pipeline did not finish within {timeout:.0f} s: {progress}")
+                    raise TimeoutError(f"the pipeline did not finish within {seconds:.0f} s: {progress}")
                 await asyncio.sleep(0.5)
     finally:
         await connection.close()
 
 
-async def _tables(dsn: str, first: date, last: date) -> list[object]:
+async def _tables(dsn: str, first: date, last: date) -> list[Table]:
     connection = await asyncpg.connect(dsn)
     try:
         return await summary_tables(connection, first, last)

@@ -37,7 +37,8 @@ async def summary_tables(connection: asyncpg.Connection, first: date, last: date
 
     models = await connection.fetch(
         """
-        SELECT b.miner_model, sum(b.btc) AS btc, sum(b.energy_mwh) AS energy_mwh, sum(b.value_gbp) AS value_gbp,
+        SELECT b.miner_model, sum(b.btc) AS btc, sum(b.energy_mwh) AS energy_mwh,
+               sum(b.value_gbp) AS value_gbp,
                count(*) FILTER (WHERE b.value_gbp IS NULL) AS days_without_price,
                (SELECT sum(cashflow_gbp) FROM curtailment_daily
                 WHERE settlement_date BETWEEN $1 AND $2) AS cashflow_gbp

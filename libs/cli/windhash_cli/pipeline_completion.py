@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
-
 from windhash_common.settlement_calendar import dates_between, settlement_periods_in_day
 
 
@@ -31,7 +30,8 @@ class PipelineProgress:
 async def pipeline_progress(connection: asyncpg.Connection, first: date, last: date) -> PipelineProgress:
     expected = sum(settlement_periods_in_day(day) for day in dates_between(first, last))
     ingested = await connection.fetchrow(
-        "SELECT count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed"
+        "SELECT count(*) FILTER (WHERE status = 'ok') AS ok,"
+        " count(*) FILTER (WHERE status = 'failed') AS failed"
         " FROM ingestion_progress WHERE settlement_date BETWEEN $1 AND $2",
         first,
         last,
@@ -45,7 +45,8 @@ async def pipeline_progress(connection: asyncpg.Connection, first: date, last: d
     )
     backlog = await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     days_with_records = await connection.fetchval(
-        "SELECT count(DISTINCT settlement_date) FROM curtailment_records WHERE settlement_date BETWEEN $1 AND $2",
+        "SELECT count(DISTINCT settlement_date) FROM curtailment_records"
+        " WHERE settlement_date BETWEEN $1 AND $2",
         first,
         last,
     )

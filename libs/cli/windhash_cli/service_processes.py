@@ -1,7 +1,7 @@
 """The windhash services as child processes: started with an environment, logged to files, stopped cleanly.
 
-The demo, the end-to-end tests and the chaos tests all run the real system this way, one OS process per service,
-exactly as an operator would.
+The demo, the end-to-end tests and the chaos tests all run the real system this way, one OS process per
+service, exactly as an operator would.
 """
 
 import os

@@ -23,6 +23,7 @@ _DAYS_SQL = """
     SELECT settlement_date FROM settlement_periods WHERE settlement_date BETWEEN $1 AND $2
     UNION SELECT settlement_date FROM curtailment_daily WHERE settlement_date BETWEEN $1 AND $2
     UNION SELECT settlement_date FROM bitcoin_daily WHERE settlement_date BETWEEN $1 AND $2
+    UNION SELECT settlement_date FROM bitcoin_daily_moments WHERE settlement_date BETWEEN $1 AND $2
     UNION SELECT settlement_date FROM bm_unit_daily WHERE settlement_date BETWEEN $1 AND $2
     UNION SELECT settlement_date FROM lead_party_daily WHERE settlement_date BETWEEN $1 AND $2
     ORDER BY 1"""

@@ -3,8 +3,9 @@
 Everything here runs inside the caller's transaction, so a day and its month and year change together or
 not at all. Writers of the same summary key (the consumer, `summaries rebuild`, several aggregator
 instances) serialise on transaction-scoped advisory locks, one per day, month and year, always taken in the
-order days → months → years and ascending within each, so two writers can never deadlock. Month and year
-rows are computed from the fact tables, never from daily rows that might be stale.
+order days → months → years and ascending within each, so two writers can never deadlock. The consumer rolls
+months and years up from the daily rows it has just made current (`summary_rollups`); `summaries rebuild`
+recomputes them from the facts.
 """
 
 from collections.abc import Iterable, Sequence
@@ -66,18 +67,21 @@ async def lock_summary_keys(
         await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", class_id, object_id)
 
 
-async def replace_range(connection: asyncpg.Connection, grain: Grain, dates: DateRange) -> None:
-    """Replace every `grain` summary row keyed inside `dates` with the aggregate of the facts there.
-    Callers hold the locks for the keys in the range."""
+async def replace_range(
+    connection: asyncpg.Connection, grain: Grain, dates: DateRange, from_facts: bool = True
+) -> None:
+    """Replace every `grain` summary row keyed inside `dates` with the aggregate of the facts there, or for
+    months and years with `from_facts=False`, of the daily rows there (`summary_rollups`). Callers hold the
+    locks for the keys in the range."""
     _require_transaction(connection)
     for table in TABLES_BY_GRAIN[grain]:
         await connection.execute(table.delete_sql, dates.start, dates.end)
-        await connection.execute(table.insert_sql, dates.start, dates.end)
+        await connection.execute(table.insert_sql(from_facts), dates.start, dates.end)
 
 
 async def recompute_days_and_rollups(connection: asyncpg.Connection, days: Iterable[date]) -> RecomputedScope:
-    """Lock and recompute the given days, then each month and year they fall in, in the caller's transaction.
-    This is the one recompute both the consumer and `summaries rebuild` use."""
+    """Lock and recompute the given days from the facts, then each month and year they fall in from the
+    daily rows (see `summary_rollups`), in the caller's transaction: the consumer's recompute."""
     distinct_days = sorted(set(days))
     months = months_of(distinct_days)
     years = years_of(distinct_days)
@@ -85,9 +89,9 @@ async def recompute_days_and_rollups(connection: asyncpg.Connection, days: Itera
     for run in contiguous_runs(distinct_days):
         await replace_range(connection, "day", run)
     for month in months:
-        await replace_range(connection, "month", month_range(month))
+        await replace_range(connection, "month", month_range(month), from_facts=False)
     for year in years:
-        await replace_range(connection, "year", year_range(year))
+        await replace_range(connection, "year", year_range(year), from_facts=False)
     return RecomputedScope(tuple(distinct_days), tuple(months), tuple(years))
 
 
@@ -98,7 +102,7 @@ async def recompute_day(connection: asyncpg.Connection, day: date) -> None:
 
 
 async def recompute_month(connection: asyncpg.Connection, month: date) -> None:
-    """Lock and recompute the monthly rows of the month containing `month`."""
+    """Lock and recompute the monthly rows of the month containing `month` from the facts."""
     await lock_summary_keys(connection, [], [month], [])
     await replace_range(connection, "month", month_range(month))
 

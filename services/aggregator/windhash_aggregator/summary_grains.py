@@ -7,6 +7,14 @@ from typing import Literal
 
 Grain = Literal["day", "month", "year"]
 
+# SQL for the day / month / year key of a row's `settlement_date`, and the name of that key column.
+GRAIN_KEY_SQL: dict[Grain, str] = {
+    "day": "settlement_date",
+    "month": "date_trunc('month', settlement_date::timestamp)::date",
+    "year": "extract(year FROM settlement_date)::integer",
+}
+GRAIN_KEY_COLUMN: dict[Grain, str] = {"day": "settlement_date", "month": "month", "year": "year"}
+
 
 @dataclass(frozen=True, order=True)
 class DateRange:

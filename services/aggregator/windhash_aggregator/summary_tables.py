@@ -23,6 +23,8 @@ Definitions (all from `curtailment_records`, `bitcoin_calculations` and `btc_pri
 * `bm_unit_daily` per (date, BM unit): energy, cashflow, records; lead_party_name = the lead party on the
   unit's last record of the day (highest period, then acceptance and pair id), 'Unknown' when Elexon gave
   none.
+* `bitcoin_daily_moments` per (date, miner model): Σ(energy × difficulty), Σ difficulty and the number of
+  calculations, unrounded, from which months and years get their weighted difficulty (`summary_rollups`).
 * `lead_party_daily` per (date, lead party): energy, cashflow, records, distinct BM units; records without
   a lead party are grouped under 'Unknown'.
 
@@ -31,17 +33,10 @@ A key with no facts in the range has no summary row: recomputing a day that lost
 
 from dataclasses import dataclass
 
-from windhash_aggregator.summary_grains import Grain
+from windhash_aggregator.summary_grains import GRAIN_KEY_COLUMN, GRAIN_KEY_SQL, Grain
+from windhash_aggregator.summary_rollups import bitcoin_rollup_sql, curtailment_rollup_sql
 
 UNKNOWN_LEAD_PARTY = "Unknown"
-
-_GRAIN_KEY_SQL: dict[Grain, str] = {
-    "day": "settlement_date",
-    "month": "date_trunc('month', settlement_date::timestamp)::date",
-    "year": "extract(year FROM settlement_date)::integer",
-}
-
-_GRAIN_KEY_COLUMN: dict[Grain, str] = {"day": "settlement_date", "month": "month", "year": "year"}
 
 _STORED_RANGE_SQL: dict[Grain, str] = {
     "day": "settlement_date >= $1::date AND settlement_date < $2::date",
@@ -60,6 +55,8 @@ class SummaryTable:
     value_columns: tuple[str, ...]
     expected_sql: str
     """SELECT of key_columns + value_columns computed from the facts dated in [$1, $2)."""
+    rollup_sql: str | None = None
+    """For month and year tables: the same SELECT computed from the daily rows (`summary_rollups`)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -74,15 +71,15 @@ class SummaryTable:
     def delete_sql(self) -> str:
         return f"DELETE FROM {self.name} WHERE {self.stored_in_range_sql}"
 
-    @property
-    def insert_sql(self) -> str:
-        return f"INSERT INTO {self.name} ({', '.join(self.columns)}) {self.expected_sql}"
+    def insert_sql(self, from_facts: bool = True) -> str:
+        select = self.expected_sql if from_facts or self.rollup_sql is None else self.rollup_sql
+        return f"INSERT INTO {self.name} ({', '.join(self.columns)}) {select}"
 
 
 def _curtailment_sql(grain: Grain) -> str:
-    key = _GRAIN_KEY_SQL[grain]
+    key = GRAIN_KEY_SQL[grain]
     return f"""
-        SELECT {key} AS {_GRAIN_KEY_COLUMN[grain]},
+        SELECT {key} AS {GRAIN_KEY_COLUMN[grain]},
                sum(-volume_mwh) AS energy_mwh,
                sum(cashflow_gbp) AS cashflow_gbp,
                count(*)::integer AS record_count,
@@ -129,7 +126,7 @@ def _bitcoin_sql(grain: Grain) -> str:
                    {_penny_half_even("per_day.btc * prices.usd")} AS value_usd
             FROM per_day LEFT JOIN btc_prices AS prices ON prices.price_date = per_day.settlement_date
         )
-        SELECT {_GRAIN_KEY_SQL[grain]} AS {_GRAIN_KEY_COLUMN[grain]}, miner_model,
+        SELECT {GRAIN_KEY_SQL[grain]} AS {GRAIN_KEY_COLUMN[grain]}, miner_model,
                sum(btc) AS btc,
                sum(energy_mwh) AS energy_mwh,
                min(difficulty_min) AS difficulty_min,
@@ -185,14 +182,16 @@ _BITCOIN_VALUES = (
 
 
 def _curtailment_table(grain: Grain, name: str) -> SummaryTable:
-    return SummaryTable(
-        name, grain, (_GRAIN_KEY_COLUMN[grain],), _CURTAILMENT_VALUES, _curtailment_sql(grain)
-    )
+    rollup = curtailment_rollup_sql(grain) if grain != "day" else None
+    key = (GRAIN_KEY_COLUMN[grain],)
+    return SummaryTable(name, grain, key, _CURTAILMENT_VALUES, _curtailment_sql(grain), rollup)
 
 
 def _bitcoin_table(grain: Grain, name: str) -> SummaryTable:
     values = _BITCOIN_VALUES if grain == "day" else (*_BITCOIN_VALUES, "days_without_price")
-    return SummaryTable(name, grain, (_GRAIN_KEY_COLUMN[grain], "miner_model"), values, _bitcoin_sql(grain))
+    rollup = bitcoin_rollup_sql(grain) if grain != "day" else None
+    key = (GRAIN_KEY_COLUMN[grain], "miner_model")
+    return SummaryTable(name, grain, key, values, _bitcoin_sql(grain), rollup)
 
 
 CURTAILMENT_DAILY = _curtailment_table("day", "curtailment_daily")
@@ -216,7 +215,22 @@ LEAD_PARTY_DAILY = SummaryTable(
     _LEAD_PARTY_DAILY_SQL,
 )
 
-DAY_TABLES = (CURTAILMENT_DAILY, BITCOIN_DAILY, BM_UNIT_DAILY, LEAD_PARTY_DAILY)
+BITCOIN_DAILY_MOMENTS = SummaryTable(
+    "bitcoin_daily_moments",
+    "day",
+    ("settlement_date", "miner_model"),
+    ("energy_x_difficulty", "difficulty_sum", "calculations"),
+    f"""
+        SELECT settlement_date, miner_model,
+               sum(energy_mwh * difficulty) AS energy_x_difficulty,
+               sum(difficulty) AS difficulty_sum,
+               count(*)::integer AS calculations
+        FROM bitcoin_calculations
+        WHERE {_FACTS_IN_RANGE}
+        GROUP BY settlement_date, miner_model""",
+)
+
+DAY_TABLES = (CURTAILMENT_DAILY, BITCOIN_DAILY, BITCOIN_DAILY_MOMENTS, BM_UNIT_DAILY, LEAD_PARTY_DAILY)
 MONTH_TABLES = (CURTAILMENT_MONTHLY, BITCOIN_MONTHLY)
 YEAR_TABLES = (CURTAILMENT_YEARLY, BITCOIN_YEARLY)
 ALL_TABLES = DAY_TABLES + MONTH_TABLES + YEAR_TABLES

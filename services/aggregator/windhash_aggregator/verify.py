@@ -52,6 +52,7 @@ _BOUNDS_SQL = """
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_calculations
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM curtailment_daily
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_daily
+        UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_daily_moments
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bm_unit_daily
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM lead_party_daily
         UNION ALL SELECT min(month), max(month) FROM curtailment_monthly
