@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint unit bench stack-up stack-down clean
+.PHONY: install system-packages demo test lint unit bench stack-up stack-down clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# Chromium (dashboard test) and Prometheus (monitoring test) from Debian's packages, where missing.
+system-packages:
+	deploy/local/install-system-packages.sh
+
 demo: $(STAMP)
 	$(BIN)/windhash demo $(ARGS)
 
@@ -23,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint system-packages
 	$(BIN)/pytest $(ARGS)
 
 unit: $(STAMP)

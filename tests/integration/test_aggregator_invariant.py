@@ -33,6 +33,7 @@ from windhash_aggregator.synthetic_facts import (
     period_calculated_event,
     write_period_facts,
 )
+from windhash_aggregator.verify import verify_summaries
 from windhash_common.btc_prices import fiat_value
 from windhash_common.events import PeriodStatus
 from windhash_common.settlement_calendar import settlement_periods_in_day
@@ -392,6 +393,8 @@ async def test_summaries_equal_the_facts_after_every_batch(
             scenario.facts, await stored_prices(connection)
         )
         assert await connection.fetchval("SELECT count(*) FROM summary_stale_days") == 0
+        # The from-facts queries `summaries verify` uses agree as well (months and years were rolled up).
+        assert await verify_summaries(connection) == []
         stored_positions = {
             row["partition"]: row["next_offset"]
             for row in await connection.fetch("SELECT partition, next_offset FROM consumer_positions")

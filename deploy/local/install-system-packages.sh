@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the tests use beyond what this kind of machine has: Chromium for the dashboard test and
+# Prometheus (with promtool) for the monitoring test. Java, Maven and PostgreSQL are expected already; the
+# stack says in one sentence what to install when one is missing.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v promtool >/dev/null 2>&1 || { [[ " ${missing[*]} " == *" prometheus "* ]] || missing+=(prometheus); }
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "windhash needs these Debian packages for its tests: ${missing[*]} (apt-get install ${missing[*]})." >&2
+  exit 1
+fi
+echo "Installing ${missing[*]} from Debian's packages…"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

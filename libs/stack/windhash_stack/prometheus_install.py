@@ -1,0 +1,87 @@
+"""Finding Debian's Prometheus (and promtool), installing the `prometheus` package where it is missing.
+
+`windhash stack up --monitoring` and the observability tests call `ensure_prometheus()`; the Makefile calls
+`python -m windhash_stack.prometheus_install`, which prints one sentence and exits 1 when it cannot install.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from windhash_stack.errors import MissingPrerequisite
+
+DEFAULT_PROMETHEUS = Path("/usr/bin/prometheus")
+APT_PACKAGE = "prometheus"
+_APT_TIMEOUT_S = 900.0
+
+
+def find_prometheus(binary: Path = DEFAULT_PROMETHEUS) -> Path | None:
+    if binary.is_file() and os.access(binary, os.X_OK):
+        return binary
+    found = shutil.which("prometheus")
+    return Path(found) if found else None
+
+
+def promtool_for(prometheus: Path) -> Path:
+    """promtool ships in the same package, next to the server binary."""
+    promtool = prometheus.with_name("promtool")
+    if not promtool.is_file():
+        raise MissingPrerequisite(f"promtool is missing next to {prometheus}: apt-get install {APT_PACKAGE}")
+    return promtool
+
+
+def _apt_get(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return subprocess.run(
+        ["apt-get", *args], capture_output=True, text=True, env=env, check=False, timeout=_APT_TIMEOUT_S
+    )
+
+
+def _last_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = (result.stderr or result.stdout).strip().splitlines()
+    return lines[-1] if lines else f"exit status {result.returncode}"
+
+
+def install_prometheus() -> None:
+    """`apt-get update && apt-get install -y prometheus`; raises MissingPrerequisite with the reason."""
+    hint = f"install Debian's `{APT_PACKAGE}` package yourself (sudo apt-get install {APT_PACKAGE})"
+    if shutil.which("apt-get") is None:
+        raise MissingPrerequisite(f"Prometheus is not installed and this system has no apt-get: {hint}.")
+    for args in (("update",), ("install", "-y", "--no-install-recommends", APT_PACKAGE)):
+        try:
+            result = _apt_get(*args)
+        except subprocess.TimeoutExpired:
+            raise MissingPrerequisite(f"Prometheus could not be installed (apt-get {args[0]} timed out): {hint}.")
+        if result.returncode != 0:
+            raise MissingPrerequisite(
+                f"Prometheus could not be installed (apt-get {args[0]}: {_last_line(result)}): {hint}."
+            )
+
+
+def ensure_prometheus(binary: Path = DEFAULT_PROMETHEUS) -> Path:
+    """The Prometheus server binary, installing Debian's package first when it is missing."""
+    found = find_prometheus(binary)
+    if found is None:
+        install_prometheus()
+        found = find_prometheus(binary)
+    if found is None:
+        raise MissingPrerequisite(
+            f"apt-get installed {APT_PACKAGE} but no prometheus binary is at {binary} or on PATH."
+        )
+    return found
+
+
+def main() -> int:
+    try:
+        prometheus = ensure_prometheus()
+    except MissingPrerequisite as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"Prometheus: {prometheus}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The optional monitoring server of the local stack: a real Prometheus scraping the four services.
+
+Debian's `prometheus` binary runs as a plain process like the other servers (no systemd): its config is
+rendered into <state_dir>/prometheus with a copy of deploy/prometheus/alerts.yml beside it, and its TSDB lives
+in <state_dir>/prometheus/data. `windhash stack up --monitoring` starts it, `windhash stack down` stops it.
+
+    server = PrometheusServer(StackSettings(), MonitoringSettings())
+    report = await server.start()            # idempotent; a running server re-reads its rendered config
+    await server.stop()
+
+Tests give it their own state dir, port and scrape jobs (services on free ports, a 1 s scrape interval).
+"""
+
+import asyncio
+import shutil
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from windhash_stack.errors import StackError
+from windhash_stack.processes import is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.prometheus_config import (
+    ALERTS_FILE,
+    CONFIG_FILE,
+    DEFAULT_METRICS_PORTS,
+    DEFAULT_SCRAPE_INTERVAL,
+    ScrapeJob,
+    local_jobs,
+    prometheus_deploy_dir,
+    render_prometheus_config,
+)
+from windhash_stack.prometheus_install import DEFAULT_PROMETHEUS, ensure_prometheus
+from windhash_stack.settings import StackSettings
+
+LOCAL_PROMETHEUS_PORT = 19090
+_POLL_S = 0.25
+_PROBE_TIMEOUT_S = 3.0
+
+
+class MonitoringSettings(BaseSettings):
+    """Environment `WINDHASH_STACK_*`, e.g. WINDHASH_STACK_PROMETHEUS_PORT."""
+
+    model_config = SettingsConfigDict(env_prefix="WINDHASH_STACK_", extra="ignore")
+
+    prometheus_port: int = LOCAL_PROMETHEUS_PORT
+    prometheus_binary: Path = DEFAULT_PROMETHEUS
+    prometheus_retention: str = "15d"
+    scrape_interval: str = DEFAULT_SCRAPE_INTERVAL
+    ingestor_metrics_port: int = DEFAULT_METRICS_PORTS["ingestor"]
+    calculator_metrics_port: int = DEFAULT_METRICS_PORTS["calculator"]
+    aggregator_metrics_port: int = DEFAULT_METRICS_PORTS["aggregator"]
+    api_port: int = DEFAULT_METRICS_PORTS["api"]
+
+    def metrics_ports(self) -> dict[str, int]:
+        return {
+            "ingestor": self.ingestor_metrics_port,
+            "calculator": self.calculator_metrics_port,
+            "aggregator": self.aggregator_metrics_port,
+            "api": self.api_port,
+        }
+
+
+@dataclass(frozen=True)
+class MonitoringReport:
+    url: str
+    started: bool
+    seconds: float
+    config_file: Path
+
+
+class PrometheusServer:
+    def __init__(
+        self,
+        settings: StackSettings,
+        monitoring: MonitoringSettings | None = None,
+        jobs: Sequence[ScrapeJob] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.monitoring = monitoring or MonitoringSettings()
+        self.jobs = list(jobs) if jobs is not None else local_jobs(settings.host, self.monitoring.metrics_ports())
+
+    @property
+    def home(self) -> Path:
+        return self.settings.state_dir / "prometheus"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / CONFIG_FILE
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "server.log"
+
+    @property
+    def port(self) -> int:
+        return self.monitoring.prometheus_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.port}"
+
+    def running_pid(self) -> int | None:
+        # The config path is on the command line: a recycled pid of another program is never taken for ours.
+        pid = read_pid(self.pid_file)
+        return pid if pid is not None and is_alive(pid, str(self.config_file)) else None
+
+    def render(self) -> None:
+        """Write prometheus.yml and the alert rules beside it (the rules are named relative to the config)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(
+            render_prometheus_config(self.jobs, scrape_interval=self.monitoring.scrape_interval)
+        )
+        shutil.copyfile(prometheus_deploy_dir(self.settings.deploy_dir) / ALERTS_FILE, self.home / ALERTS_FILE)
+
+    def command(self, binary: Path) -> list[str]:
+        return [
+            str(binary),
+            f"--config.file={self.config_file}",
+            f"--storage.tsdb.path={self.data_dir}",
+            f"--storage.tsdb.retention.time={self.monitoring.prometheus_retention}",
+            f"--web.listen-address={self.settings.host}:{self.port}",
+            # Lets a second `up --monitoring` apply a re-rendered config without a restart.
+            "--web.enable-lifecycle",
+        ]
+
+    async def start(self) -> MonitoringReport:
+        began = time.monotonic()
+        binary = await asyncio.to_thread(ensure_prometheus, self.monitoring.prometheus_binary)
+        await asyncio.to_thread(self.render)
+        if self.running_pid() is not None:
+            await self._reload()
+            return MonitoringReport(self.url, started=False, seconds=0.0, config_file=self.config_file)
+        if port_open(self.settings.host, self.port):
+            raise StackError(
+                f"Port {self.port} for prometheus is taken by another program: stop it or choose another "
+                "port with WINDHASH_STACK_PROMETHEUS_PORT."
+            )
+        await asyncio.to_thread(
+            launch, self.command(binary), log_file=self.log_file, pid_file=self.pid_file, cwd=self.home
+        )
+        await self._wait_ready()
+        return MonitoringReport(
+            self.url, started=True, seconds=time.monotonic() - began, config_file=self.config_file
+        )
+
+    async def stop(self) -> bool:
+        """Stop Prometheus if it runs; True when it was running. Its data stays under the state dir."""
+        pid = self.running_pid()
+        if pid is not None:
+            await asyncio.to_thread(stop_tree, pid, signal.SIGTERM, self.settings.stop_timeout_s)
+        self.pid_file.unlink(missing_ok=True)
+        return pid is not None
+
+    async def probe(self, timeout_s: float = _PROBE_TIMEOUT_S) -> None:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            response = await client.get(f"{self.url}/-/ready")
+            response.raise_for_status()
+
+    async def _reload(self) -> None:
+        async with httpx.AsyncClient(timeout=_PROBE_TIMEOUT_S) as client:
+            response = await client.post(f"{self.url}/-/reload")
+        if response.status_code != 200:
+            raise StackError(f"Prometheus rejected its re-rendered config {self.config_file}: {response.text}")
+
+    async def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.running_pid() is None:
+                raise StackError(
+                    f"prometheus exited while starting; the end of {self.log_file}:\n{tail(self.log_file, 25)}"
+                )
+            try:
+                await self.probe()
+                return
+            except httpx.HTTPError as error:  # not listening or not ready yet
+                last_error = error
+            await asyncio.sleep(_POLL_S)
+        raise StackError(
+            f"prometheus did not become ready within {self.settings.startup_timeout_s:.0f} s "
+            f"(last error: {last_error!r}); the end of {self.log_file}:\n{tail(self.log_file, 25)}"
+        )
