@@ -148,6 +148,8 @@ def build_app(state: SimState) -> Starlette:
             return _fault_response(rule)
         if rule is not None and rule.kind == "slow":
             await asyncio.sleep(rule.delay_s)
+        if rule is not None and rule.kind == "payload":
+            return Response(rule.body, media_type="application/json")
         revision = state.revision(settlement_date, settlement_period)
         try:
             rows = settlement_stack(settlement_date, settlement_period, side, revision, state.seed)

@@ -9,7 +9,9 @@ kinds:
 - `slow`: wait `delay_s` seconds, then answer normally (a client timeout shorter than that sees a timeout);
 - `malformed`: answer 200 with the first half of the JSON body, which does not parse;
 - `missing_field` / `null_field`: drop `field`, or set it to null, in the rows that are wind curtailment (the
-  rows the ingestor must keep), or in every row when `all_rows` is set.
+  rows the ingestor must keep), or in every row when `all_rows` is set;
+- `payload`: answer 200 with `body`, byte for byte (the bad-input fuzz tests serve generated payloads this way;
+  over HTTP the body is base64).
 """
 
 import datetime
@@ -18,12 +20,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FaultKind = Literal["status", "slow", "malformed", "missing_field", "null_field"]
+FaultKind = Literal["status", "slow", "malformed", "missing_field", "null_field", "payload"]
 Endpoint = Literal["stack", "bmunits"]
 
 
 class FaultRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
 
     kind: FaultKind
     endpoint: Endpoint = "stack"
@@ -38,6 +40,7 @@ class FaultRule(BaseModel):
     delay_s: float = 0.0
     field: str = "volume"
     all_rows: bool = False
+    body: bytes = b""
 
 
 class FaultState(BaseModel):
