@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
-
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent, content_hash, period_key
 
 FETCHED = datetime(2024, 3, 31, 12, tzinfo=UTC)

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-
 from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
 
 

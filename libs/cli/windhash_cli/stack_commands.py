@@ -60,12 +60,23 @@ def _print_up(report: UpReport) -> None:
 @app.command()
 def up(
     server: Server | None = typer.Argument(None, help="Start only this server (default: all three)."),
+    monitoring: bool = typer.Option(
+        False,
+        "--monitoring",
+        help="Also start Prometheus (Debian's package, installed where missing) scraping the four services.",
+    ),
 ) -> None:
     """Start the stack (idempotent) and wait until each server answers a real client."""
     stack = LocalStack(StackSettings())
     with console.status("Starting the local stack (the first start fetches jars from Maven Central)..."):
         report = _run(stack.start(_servers(server)))
     _print_up(report)
+    if monitoring:
+        with console.status("Starting Prometheus (installing Debian's prometheus package if missing)..."):
+            watching = _run(stack.start_monitoring())
+        state = f"[green]started[/] in {watching.seconds:.1f} s" if watching.started else "already running"
+        console.print(f"prometheus: {state}, config reloaded from {watching.config_file}")
+        console.print(f"  Prometheus         {watching.url}")
 
 
 @app.command()
@@ -75,9 +86,11 @@ def down(
     """Stop every server the stack started; data stays under the state dir."""
     stack = LocalStack(StackSettings())
     with console.status("Stopping the local stack..."):
-        stopped = _run(stack.stop(_servers(server)))
+        stopped = [stopped.value for stopped in _run(stack.stop(_servers(server)))]
+        if server is None and _run(stack.stop_monitoring()):
+            stopped.append("prometheus")
     if stopped:
-        console.print("stopped: " + ", ".join(server.value for server in stopped))
+        console.print("stopped: " + ", ".join(stopped))
     else:
         console.print("nothing was running")
 
@@ -101,6 +114,9 @@ def status(
         typer.echo(json.dumps(current.to_json(), indent=2))
     else:
         console.print(_status_table(current))
+        watching = LocalStack(StackSettings()).monitoring
+        if watching.running_pid() is not None:
+            console.print(f"prometheus: running at {watching.url} (pid {watching.running_pid()})")
     if not current.healthy:
         raise typer.Exit(1)
 

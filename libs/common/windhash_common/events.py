@@ -44,8 +44,9 @@ def content_hash(records: tuple[CurtailmentRecord, ...]) -> str:
 
 
 class SettlementPeriodEvent(BaseModel):
-    """The full snapshot of one settlement period's wind curtailment. A later event for the same (date, period)
-    replaces the earlier one downstream; an event with no records says the period had no curtailment."""
+    """The full snapshot of one settlement period's wind curtailment. A later event for the same
+    (date, period) replaces the earlier one downstream; an event with no records says the period had no
+    curtailment."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -1,5 +1,7 @@
 """Creating windhash's topics: idempotent, so every service can call it at start-up."""
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -17,9 +19,8 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> None
             if name not in existing
         ]
         if missing:
-            try:
+            # Another service may create a topic between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another service created it between our list and create
     finally:
         await admin.close()

@@ -1,4 +1,4 @@
-"""Structured logs for every service and command: key-value on a terminal, JSON lines when `log_json` is set."""
+"""Structured logs for every service and command: key-value on a terminal, JSON lines with `log_json`."""
 
 import logging
 

@@ -5,8 +5,9 @@ Elexon's settlement stack gives each accepted bid a negative volume (the unit ge
 
     cashflow to the wind farm (£) = volume (MWh) × original price (£/MWh)
 
-so a bid at a negative price (the usual case for subsidised wind) gives a positive cashflow: the system operator
-paid the farm to switch off. A bid at a positive price gives a negative cashflow: the farm paid to be curtailed.
+so a bid at a negative price (the usual case for subsidised wind) gives a positive cashflow: the system
+operator paid the farm to switch off. A bid at a positive price gives a negative cashflow: the farm paid to be
+curtailed.
 Curtailed energy is reported as a positive number of MWh, `-volume`.
 """
 

@@ -1,7 +1,7 @@
 """Settings every service shares; each service extends `CommonSettings` with its own `Settings`.
 
-Nothing outside a `Settings` class reads the environment. Every variable is prefixed `WINDHASH_`, and the defaults
-point at the local stack that `windhash stack up` starts, so a developer needs no configuration at all.
+Nothing outside a `Settings` class reads the environment. Every variable is prefixed `WINDHASH_`, and the
+defaults point at the local stack that `windhash stack up` starts, so a developer needs no configuration.
 """
 
 from pydantic_settings import BaseSettings, SettingsConfigDict

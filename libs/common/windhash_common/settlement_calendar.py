@@ -1,8 +1,8 @@
 """GB settlement periods: half hours of the Europe/London settlement day, 46, 48 or 50 of them.
 
 A settlement day runs from local midnight to local midnight, so the spring clock change gives a 23-hour day
-(46 periods) and the autumn one a 25-hour day (50 periods). Period 1 starts at local midnight; every period lasts
-exactly 30 minutes of real (UTC) time, which is why the start of period P is midnight + (P-1) × 30 min in UTC.
+(46 periods) and the autumn one a 25-hour day (50 periods). Period 1 starts at local midnight; every period
+lasts exactly 30 minutes of real (UTC) time, which is why period P starts at midnight + (P-1) × 30 min UTC.
 """
 
 from collections.abc import Iterator

@@ -7,6 +7,7 @@ The API is async (the health probes are real asyncio clients); the CLI wraps it 
     await stack.restart(Server.KAFKA)     # one server alone, e.g. for chaos tests (also stop/start/kill)
     status = await stack.status()
     await stack.down()                    # stops every server this state dir started
+    await stack.start_monitoring()        # optional: Prometheus scraping the services (`down` stops it too)
 """
 
 import asyncio
@@ -24,6 +25,7 @@ from windhash_stack.kafka_server import KafkaServer
 from windhash_stack.leases import Leases
 from windhash_stack.postgres_server import PostgresServer
 from windhash_stack.processes import is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.prometheus_server import MonitoringReport, PrometheusServer
 from windhash_stack.server_base import ManagedServer
 from windhash_stack.settings import StackSettings
 
@@ -47,6 +49,7 @@ class LocalStack:
             Server.DYNAMODB: DynamoDbServer(self.settings),
         }
         self.last_up: UpReport | None = None
+        self.monitoring = PrometheusServer(self.settings)
 
     @property
     def endpoints(self) -> StackEndpoints:
@@ -92,8 +95,19 @@ class LocalStack:
         return report
 
     async def down(self) -> list[Server]:
-        """Stop every server of this state dir; returns those that were running."""
-        return await self.stop()
+        """Stop every server of this state dir, Prometheus too; returns the core servers that were running."""
+        stopped = await self.stop()
+        await self.stop_monitoring()
+        return stopped
+
+    async def start_monitoring(self) -> MonitoringReport:
+        """Start Prometheus (installing Debian's package where missing) scraping the services' default ports."""
+        async with self._locked():
+            return await self.monitoring.start()
+
+    async def stop_monitoring(self) -> bool:
+        async with self._locked():
+            return await self.monitoring.stop()
 
     async def stop(self, servers: Iterable[Server] | None = None) -> list[Server]:
         chosen = list(servers) if servers is not None else list(Server)
