@@ -75,7 +75,7 @@ def up(
         with console.status("Starting Prometheus (installing Debian's prometheus package if missing)..."):
             watching = _run(stack.start_monitoring())
         state = f"[green]started[/] in {watching.seconds:.1f} s" if watching.started else "already running"
-        console.print(f"prometheus: {state}, config reloaded from {watching.config_file}")
+        console.print(f"prometheus: {state} (config {watching.config_file})")
         console.print(f"  Prometheus         {watching.url}")
 
 
@@ -86,7 +86,7 @@ def down(
     """Stop every server the stack started; data stays under the state dir."""
     stack = LocalStack(StackSettings())
     with console.status("Stopping the local stack..."):
-        stopped = [stopped.value for stopped in _run(stack.stop(_servers(server)))]
+        stopped = [each.value for each in _run(stack.stop(_servers(server)))]
         if server is None and _run(stack.stop_monitoring()):
             stopped.append("prometheus")
     if stopped:

@@ -15,3 +15,6 @@ class ReconcileSettings(IngestorSettings, CalculatorSettings):
     self_check_previous_month: bool = Field(
         default=True, description="Also reconcile the previous calendar month, once a day."
     )
+    # The CLI's `self-check --loop` serves metrics only when a port is given; in the ingestor the ingestor's
+    # metrics server (the same default registry) exports the gauge.
+    metrics_port: int = 0

@@ -101,7 +101,7 @@ class LocalStack:
         return stopped
 
     async def start_monitoring(self) -> MonitoringReport:
-        """Start Prometheus (installing Debian's package where missing) scraping the services' default ports."""
+        """Start Prometheus (installing Debian's package where missing) scraping the services' ports."""
         async with self._locked():
             return await self.monitoring.start()
 

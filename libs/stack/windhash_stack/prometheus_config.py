@@ -21,7 +21,12 @@ from windhash_stack.settings import default_deploy_dir
 
 SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "api")
 # The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
-DEFAULT_METRICS_PORTS: Mapping[str, int] = {"ingestor": 9101, "calculator": 9102, "aggregator": 9103, "api": 8080}
+DEFAULT_METRICS_PORTS: Mapping[str, int] = {
+    "ingestor": 9101,
+    "calculator": 9102,
+    "aggregator": 9103,
+    "api": 8080,
+}
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"
 DEFAULT_SCRAPE_INTERVAL = "15s"

@@ -53,7 +53,9 @@ def install_prometheus() -> None:
         try:
             result = _apt_get(*args)
         except subprocess.TimeoutExpired:
-            raise MissingPrerequisite(f"Prometheus could not be installed (apt-get {args[0]} timed out): {hint}.")
+            raise MissingPrerequisite(
+                f"Prometheus could not be installed (apt-get {args[0]} timed out): {hint}."
+            ) from None
         if result.returncode != 0:
             raise MissingPrerequisite(
                 f"Prometheus could not be installed (apt-get {args[0]}: {_last_line(result)}): {hint}."

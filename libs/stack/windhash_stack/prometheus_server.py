@@ -82,7 +82,9 @@ class PrometheusServer:
     ) -> None:
         self.settings = settings
         self.monitoring = monitoring or MonitoringSettings()
-        self.jobs = list(jobs) if jobs is not None else local_jobs(settings.host, self.monitoring.metrics_ports())
+        self.jobs = (
+            list(jobs) if jobs is not None else local_jobs(settings.host, self.monitoring.metrics_ports())
+        )
 
     @property
     def home(self) -> Path:
@@ -123,7 +125,9 @@ class PrometheusServer:
         self.config_file.write_text(
             render_prometheus_config(self.jobs, scrape_interval=self.monitoring.scrape_interval)
         )
-        shutil.copyfile(prometheus_deploy_dir(self.settings.deploy_dir) / ALERTS_FILE, self.home / ALERTS_FILE)
+        shutil.copyfile(
+            prometheus_deploy_dir(self.settings.deploy_dir) / ALERTS_FILE, self.home / ALERTS_FILE
+        )
 
     def command(self, binary: Path) -> list[str]:
         return [
@@ -173,7 +177,9 @@ class PrometheusServer:
         async with httpx.AsyncClient(timeout=_PROBE_TIMEOUT_S) as client:
             response = await client.post(f"{self.url}/-/reload")
         if response.status_code != 200:
-            raise StackError(f"Prometheus rejected its re-rendered config {self.config_file}: {response.text}")
+            raise StackError(
+                f"Prometheus rejected its re-rendered config {self.config_file}: {response.text}"
+            )
 
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s
@@ -181,7 +187,8 @@ class PrometheusServer:
         while time.monotonic() < deadline:
             if self.running_pid() is None:
                 raise StackError(
-                    f"prometheus exited while starting; the end of {self.log_file}:\n{tail(self.log_file, 25)}"
+                    f"prometheus exited while starting; the end of {self.log_file}:\n"
+                    f"{tail(self.log_file, 25)}"
                 )
             try:
                 await self.probe()

@@ -48,7 +48,7 @@ def bitcoin_rollup_sql(grain: Grain) -> str:
                END AS difficulty_weighted,
                sum(daily.value_gbp) AS value_gbp,
                sum(daily.value_usd) AS value_usd,
-               (count(*) FILTER (WHERE daily.value_usd IS NULL))::integer AS days_without_price
+               (count(*) FILTER (WHERE daily.value_gbp IS NULL))::integer AS days_without_price
         FROM bitcoin_daily AS daily
         JOIN bitcoin_daily_moments AS moments USING (settlement_date, miner_model)
         WHERE {_DAYS_IN_RANGE}

@@ -47,7 +47,7 @@ def parse_stack_payload(body: bytes) -> StackPayload:
     """The rows of a settlement-stack response; prices and volumes as exact Decimals."""
     try:
         document = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nesting too deep
         raise InvalidStackPayload(f"malformed JSON: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise InvalidStackPayload("the response has no `data` array")
