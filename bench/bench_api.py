@@ -89,7 +89,11 @@ async def hammer(client: httpx.AsyncClient, path: str, requests: int, clients: i
         while remaining > 0 and time.perf_counter() < deadline:
             remaining -= 1
             started = time.perf_counter()
-            response = await client.get(path)
+            try:
+                response = await client.get(path)
+            except httpx.TransportError:
+                errors += 1
+                continue
             latencies.append(time.perf_counter() - started)
             errors += response.status_code != 200
 
@@ -122,7 +126,9 @@ async def _wait_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
 
 def report(outcomes: list[Outcome], clients: int) -> None:
     base = outcomes[0]
-    print(f"\n{clients} concurrent clients; ratio = p99 / p99 of {base.path} in the same run\n")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\n{clients} concurrent clients; ratio = p99 / p99 of {base.path} in the same run")
+    print(f"load average {load} on {os.cpu_count()} CPUs (client, API and PostgreSQL share them)\n")
     print(
         f"{'endpoint':58} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'ratio':>6}"
     )
@@ -154,7 +160,10 @@ async def run(args: argparse.Namespace) -> None:
         server = subprocess.Popen(command, env=environment)  # noqa: ASYNC220 - started once, before timing
         base_url = f"http://127.0.0.1:{port}"
         await _wait_ready(base_url, server)
-        limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive would close them under a request.
+        limits = httpx.Limits(
+            max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0
+        )
         async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
             for path in endpoints(args.first, args.last):  # warm the pool and PostgreSQL's caches
                 await client.get(path)

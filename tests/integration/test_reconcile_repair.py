@@ -76,7 +76,9 @@ async def damage(connection: asyncpg.Connection, rng: random.Random) -> None:
     await connection.execute("UPDATE curtailment_daily SET energy_mwh = energy_mwh + 5")
     await connection.execute("DELETE FROM bitcoin_daily WHERE miner_model = 'S9'")
     await connection.execute("UPDATE bitcoin_monthly SET btc = btc * 2 WHERE miner_model = 'S21'")
-    await connection.execute("DELETE FROM bm_unit_daily WHERE ctid IN (SELECT ctid FROM bm_unit_daily LIMIT 5)")
+    await connection.execute(
+        "DELETE FROM bm_unit_daily WHERE ctid IN (SELECT ctid FROM bm_unit_daily LIMIT 5)"
+    )
     await connection.execute("UPDATE lead_party_daily SET record_count = record_count + 1")
     await connection.execute("DELETE FROM curtailment_yearly")
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 import math
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -35,7 +35,7 @@ from windhash_ingestor.backfill import ingest_range
 from windhash_ingestor.bm_unit_registry import packaged_wind_units
 from windhash_ingestor.curtailment_rule import curtailment_records, parse_stack_payload
 from windhash_ingestor.elexon_client import ElexonClient
-from windhash_ingestor.period_ingest import PeriodIngestor
+from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome
 from windhash_ingestor.progress_store import PeriodKey, ProgressRow
 from windhash_ingestor.settings import IngestorSettings
 
@@ -243,8 +243,8 @@ class MemoryProgress:
 
 @dataclass
 class InProcessIngest:
-    """The real PeriodIngestor and ElexonClient against the sim's ASGI app, on a private event loop (hypothesis
-    drives a synchronous test)."""
+    """The real PeriodIngestor and ElexonClient against the sim's ASGI app, on a private event loop
+    (hypothesis drives a synchronous test)."""
 
     state: SimState
     sink: MemorySink
@@ -252,8 +252,8 @@ class InProcessIngest:
     loop: asyncio.AbstractEventLoop
     ingestor: PeriodIngestor
 
-    def run(self, make: Callable[[], Any]) -> Any:
-        return self.loop.run_until_complete(make())
+    def run(self, work: Coroutine[Any, Any, PeriodOutcome]) -> PeriodOutcome:
+        return self.loop.run_until_complete(work)
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +299,7 @@ def test_a_thousand_malformed_payloads_are_each_quarantined_with_their_reason(
             FaultRule(kind="payload", date=bad.settlement_date, period=bad.settlement_period, body=bad.body)
         )
         published, lettered = len(harness.sink.events), len(harness.sink.dead_letters)
-        outcome = harness.run(lambda: harness.ingestor.ingest(bad.settlement_date, bad.settlement_period))
+        outcome = harness.run(harness.ingestor.ingest(bad.settlement_date, bad.settlement_period))
         assert all(rule.remaining == 0 for rule in harness.state.faults.snapshot()), "payload not served"
         harness.state.faults.clear()
         assert outcome.status == "failed", f"{bad.kind} accepted: {bad.body[:300]!r}"
@@ -323,7 +323,7 @@ def test_a_thousand_malformed_payloads_are_each_quarantined_with_their_reason(
     # The same ingestor, right after, on every period it was fed garbage for: exactly the clean events.
     harness.sink.events.clear()
     for day, period in BASE_PERIODS:
-        outcome = harness.run(lambda day=day, period=period: harness.ingestor.ingest(day, period))
+        outcome = harness.run(harness.ingestor.ingest(day, period))
         assert outcome.status == "published"
         assert harness.progress.rows[(day, period)].status == "ok"
     expected = [expected_event(day, period) for day, period in BASE_PERIODS]
@@ -331,7 +331,7 @@ def test_a_thousand_malformed_payloads_are_each_quarantined_with_their_reason(
 
 
 def sample_payloads(count: int) -> list[Malformed]:
-    """`count` payloads from the same strategy, one per period (hypothesis, derandomized: the same every run)."""
+    """`count` payloads from the same strategy, one per period (derandomized: the same every run)."""
     chosen: dict[PeriodKey, Malformed] = {}
 
     @settings(
@@ -430,11 +430,9 @@ async def test_malformed_payloads_over_http_kafka_and_postgres_leave_only_valid_
         await connection.close()
 
 
-async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    await consumer.topics()  # loads the cluster metadata partitions_for_topic reads
-    return [
-        TopicPartition(topic, partition) for partition in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
+def topic_partitions(topic: str) -> list[TopicPartition]:
+    # The fixtures and services create every topic with WINDHASH_TOPIC_PARTITIONS partitions.
+    return [TopicPartition(topic, partition) for partition in range(CalculatorSettings().topic_partitions)]
 
 
 async def read_topic(topic: str) -> list[bytes]:
@@ -444,12 +442,12 @@ async def read_topic(topic: str) -> list[bytes]:
     )
     await consumer.start()
     try:
-        partitions = await topic_partitions(consumer, topic)
+        partitions = topic_partitions(topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         values: list[bytes] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 values += [record.value for record in records]
         return values
@@ -458,7 +456,7 @@ async def read_topic(topic: str) -> list[bytes]:
 
 
 async def calculate_everything_published(topic_prefix: str) -> None:
-    """Runs the calculator in process until its stored positions reach the end of the settlement-period topic."""
+    """The calculator in process, until its stored positions reach the end of the settlement-period topic."""
     settings = CalculatorSettings(calculator_group="stress-bad-input")
     stop = asyncio.Event()
     task = asyncio.create_task(run_calculator(settings, stop))
@@ -467,7 +465,7 @@ async def calculate_everything_published(topic_prefix: str) -> None:
     await consumer.start()
     connection = await asyncpg.connect(settings.database_url)
     try:
-        ends = await consumer.end_offsets(await topic_partitions(consumer, topic))
+        ends = await consumer.end_offsets(topic_partitions(topic))
         deadline = asyncio.get_running_loop().time() + 120
         while True:
             assert not task.done(), f"the calculator stopped: {task.exception() if task.done() else ''}"

@@ -13,12 +13,13 @@ Running it twice changes nothing the second time: every step compares before it 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 from windhash_calculator.calculation_rows import difficulty_date
 from windhash_common.db import create_pool
 from windhash_common.difficulty_store import open_difficulty_store
-from windhash_common.miner_models import active_miner_models
+from windhash_common.miner_models import MinerModel, active_miner_models
 from windhash_common.settlement_calendar import dates_between, day_start_utc
 from windhash_ingestor.backfill import run_periods
 from windhash_ingestor.period_ingest import PeriodOutcome
@@ -121,51 +122,88 @@ async def refetch_periods(
         return await run_periods(ingestor, keys, "always", workers, lambda _: progress.advance())
 
 
-async def _replay(
+@dataclass(frozen=True)
+class ReplayInputs:
+    """What the expected rows are computed from, read once per repair."""
+
+    difficulties: dict[date, Decimal]
+    models: list[MinerModel]
+    parties: dict[str, str | None]
+
+
+async def _replay_inputs(
+    pool: asyncpg.Pool, settings: ReconcileSettings, events: PeriodEvents
+) -> ReplayInputs:
+    async with open_difficulty_store(settings) as store:
+        days = {difficulty_date(found.event.period_start_utc) for found in events.latest.values()}
+        difficulties = await store.difficulties(days)
+    async with pool.acquire() as connection:
+        return ReplayInputs(
+            difficulties, await active_miner_models(connection), await lead_parties(connection)
+        )
+
+
+async def _audit(
     pool: asyncpg.Pool,
     settings: ReconcileSettings,
     keys: list[PeriodKey],
     events: PeriodEvents,
+    inputs: ReplayInputs,
     progress: RepairProgress,
     report: RepairReport,
-) -> None:
+) -> list[TopicEvent]:
+    """The latest events of the periods whose stored rows differ from what replaying them would write."""
     by_day: dict[date, list[PeriodKey]] = defaultdict(list)
     for key in keys:
         by_day[key[0]].append(key)
-    async with open_difficulty_store(settings) as store:
-        difficulties = await store.difficulties(
-            {
-                difficulty_date(events.latest[key].event.period_start_utc)
-                for key in keys
-                if key in events.latest
-            }
-        )
-    async with pool.acquire() as connection:
-        models = await active_miner_models(connection)
-        parties = await lead_parties(connection)
     progress.start("comparing periods with the topic", len(by_day))
-    pending: list[TopicEvent] = []
+    differing: list[TopicEvent] = []
     for day, day_keys in sorted(by_day.items()):
         async with pool.acquire() as connection:
-            stored = await stored_day(connection, day, [model.name for model in models])
+            stored = await stored_day(connection, day, [model.name for model in inputs.models])
         for key in day_keys:
             found = events.latest.get(key)
             if found is None:
                 if key[1] in stored.periods:
                     report.not_in_topic.append(key)
                 continue
-            difficulty = event_difficulty(found.event, difficulties)
-            expected = expected_period(found.event, difficulty, models, parties, settings.halvings())
+            difficulty = event_difficulty(found.event, inputs.difficulties)
+            expected = expected_period(
+                found.event, difficulty, inputs.models, inputs.parties, settings.halvings()
+            )
             problems = differences(expected, stored, key[1])
             if problems:
                 report.replayed[key] = problems
-                pending.append(found)
+                differing.append(found)
         progress.advance()
-    progress.start("replaying through the calculator", len(pending))
+    return differing
+
+
+async def _apply(
+    pool: asyncpg.Pool,
+    settings: ReconcileSettings,
+    differing: list[TopicEvent],
+    events: PeriodEvents,
+    inputs: ReplayInputs,
+    progress: RepairProgress,
+) -> None:
+    if not differing:
+        return
+    # Whatever was published while we compared replaces the snapshot about to be forced, so a repair never
+    # writes an older snapshot over one the calculator has just applied from the topic.
+    await read_period_events(
+        settings.kafka_bootstrap,
+        events.topic,
+        lambda key: key in events.latest,
+        settings.calculator_max_message_bytes,
+        since=events,
+    )
+    latest = [events.latest[found.key] for found in differing]
+    progress.start("replaying through the calculator", len(latest))
     size = settings.reconcile_periods_per_transaction
-    for start in range(0, len(pending), size):
-        chunk = pending[start : start + size]
-        await force_apply(pool, chunk, settings, difficulties)
+    for start in range(0, len(latest), size):
+        chunk = latest[start : start + size]
+        await force_apply(pool, chunk, settings, inputs.difficulties)
         progress.advance(len(chunk))
 
 
@@ -198,7 +236,9 @@ async def repair(
             report.refetched = await refetch_periods(settings, refetch, progress)
             events = await read_period_events(settings.kafka_bootstrap, topic, scope.wants, max_bytes, events)
         report.messages_read = events.messages_read
-        await _replay(pool, settings, keys, events, progress, report)
+        inputs = await _replay_inputs(pool, settings, events)
+        differing = await _audit(pool, settings, keys, events, inputs, progress, report)
+        await _apply(pool, settings, differing, events, inputs, progress)
         replayed_days = {key[0] for key in report.replayed}
         report.summaries = await repair_summaries(pool, first, last, replayed_days, progress)
         report.after = await _status(pool, first, last, now)

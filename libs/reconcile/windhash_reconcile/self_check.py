@@ -77,7 +77,6 @@ async def _recheck_revisions(
         report.fetch_outcomes[outcome.status] = report.fetch_outcomes.get(outcome.status, 0) + 1
         if outcome.status == "published":
             report.republished.append((outcome.settlement_date, outcome.settlement_period))
-    metrics.PERIODS_REPUBLISHED.inc(len(report.republished))
 
 
 async def _window_complete(settings: ReconcileSettings, first: date, last: date, now: datetime) -> float:
@@ -145,12 +144,12 @@ async def self_check(settings: ReconcileSettings, now: datetime | None = None) -
             metrics.COMPLETENESS.labels(window="previous_month").set(
                 report.month_repair.after.completeness_ratio
             )
-    metrics.PERIODS_REPLAYED.inc(_replayed(report.window_repair) + _replayed(report.month_repair))
     log.info(
         "self_check",
         first=first.isoformat(),
         last=last.isoformat(),
         republished=len(report.republished),
+        replayed=_replayed(report.window_repair) + _replayed(report.month_repair),
         completeness_ratio=report.completeness_ratio,
         **report.fetch_outcomes,
     )
@@ -167,7 +166,6 @@ async def locked_self_check(
     connection = await asyncpg.connect(settings.database_url)
     try:
         if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", SELF_CHECK_LOCK):
-            metrics.SELF_CHECK_RUNS.labels(outcome="skipped").inc()
             log.info("self_check_skipped", reason="another instance holds the lock")
             return LockedRun(ran=False)
         try:
@@ -176,7 +174,6 @@ async def locked_self_check(
             report = await self_check(settings, now)
         finally:
             await connection.execute("SELECT pg_advisory_unlock($1)", SELF_CHECK_LOCK)
-        metrics.SELF_CHECK_RUNS.labels(outcome="ran").inc()
         return LockedRun(ran=True, report=report)
     finally:
         await connection.close()
@@ -190,7 +187,6 @@ async def run_self_check_loop(settings: ReconcileSettings, stop: asyncio.Event) 
         try:
             await locked_self_check(settings)
         except Exception:
-            metrics.SELF_CHECK_RUNS.labels(outcome="failed").inc()
             log.exception("self_check_failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.self_check_interval_s)

@@ -11,7 +11,7 @@ class ReconcileSettings(IngestorSettings, CalculatorSettings):
     reconcile_replay_group: str = "windhash-reconcile-replay"
     reconcile_periods_per_transaction: int = Field(default=200, ge=1)
     self_check_days: int = Field(default=7, ge=1, description="Days before today re-checked for revisions.")
-    self_check_interval_s: float = Field(default=3600.0, gt=0)
+    self_check_interval_s: float = Field(default=86400.0, gt=0, description="A daily check by default.")
     self_check_previous_month: bool = Field(
         default=True, description="Also reconcile the previous calendar month, once a day."
     )

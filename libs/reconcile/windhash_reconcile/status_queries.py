@@ -6,6 +6,7 @@ days is served with it.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -103,6 +104,44 @@ def drift_by_day(drift: list[SummaryDrift], first: date, last: date) -> dict[dat
     return counts
 
 
+@dataclass(frozen=True)
+class DayStates:
+    """A report and the period states it was counted from (only ended periods), for the gap analysis."""
+
+    report: ReconciliationReport
+    states: dict[date, dict[int, PeriodState]]
+    ended: dict[date, list[int]]
+
+
+async def day_states(
+    connection: asyncpg.Connection,
+    first: date | None = None,
+    last: date | None = None,
+    now: datetime | None = None,
+) -> DayStates:
+    now = now or datetime.now(UTC)
+    models = [model.name for model in await active_miner_models(connection)]
+    if first is None or last is None:
+        bounds = await data_dates(connection)
+        if bounds is None:
+            return DayStates(report(first, last, [], len(models)), {}, {})
+        first, last = first or bounds[0], last or bounds[1]
+    if first > last:
+        raise ValueError(f"the range starts ({first}) after it ends ({last})")
+    states = await period_states(connection, first, last, models)
+    drift = drift_by_day(await verify_summaries(connection, first, last), first, last)
+    days, kept, ended_by_day = [], {}, {}
+    for day in dates_between(first, last):
+        ended = ended_periods(day, now)
+        if not ended:
+            continue
+        held = states.get(day, {})
+        kept[day] = {period: held[period] for period in ended if period in held}
+        ended_by_day[day] = ended
+        days.append(day_status(day, len(ended), kept[day].values(), len(models), drift.get(day, 0)))
+    return DayStates(report(first, last, days, len(models)), kept, ended_by_day)
+
+
 async def reconciliation_status(
     connection: asyncpg.Connection,
     first: date | None = None,
@@ -111,24 +150,4 @@ async def reconciliation_status(
 ) -> ReconciliationReport:
     """Expected vs actual per stage for every date of `first..last` (default: every date with data) whose
     first period has ended. Must not be called inside a transaction (verify opens its own snapshot)."""
-    now = now or datetime.now(UTC)
-    models = [model.name for model in await active_miner_models(connection)]
-    if first is None or last is None:
-        bounds = await data_dates(connection)
-        if bounds is None:
-            return report(first, last, [], len(models))
-        first, last = first or bounds[0], last or bounds[1]
-    if first > last:
-        raise ValueError(f"the range starts ({first}) after it ends ({last})")
-    states = await period_states(connection, first, last, models)
-    drift = drift_by_day(await verify_summaries(connection, first, last), first, last)
-    days = []
-    for day in dates_between(first, last):
-        ended = ended_periods(day, now)
-        if not ended:
-            continue
-        held = states.get(day, {})
-        days.append(
-            day_status(day, len(ended), (held[p] for p in ended if p in held), len(models), drift.get(day, 0))
-        )
-    return report(first, last, days, len(models))
+    return (await day_states(connection, first, last, now)).report

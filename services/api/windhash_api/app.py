@@ -16,7 +16,16 @@ from windhash_common.db import create_pool, migrate_database
 
 from windhash_api.errors import install_error_handlers
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
-from windhash_api.routes import curtailment, mining, rankings, registry, series, status, summaries
+from windhash_api.routes import (
+    curtailment,
+    mining,
+    rankings,
+    reconciliation,
+    registry,
+    series,
+    status,
+    summaries,
+)
 from windhash_api.settings import ApiSettings
 
 STATIC_DIR = Path(str(resources.files("windhash_api") / "static"))
@@ -70,7 +79,7 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     install_error_handlers(app)
     registry_ = CollectorRegistry()
     app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
-    for module in (summaries, curtailment, mining, series, rankings, registry, status):
+    for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
     app.include_router(status.probes)
 

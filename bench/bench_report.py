@@ -1,0 +1,178 @@
+"""The figures of a `windhash bench` run, the machine it ran on, and docs/BENCHMARKS.md.
+
+Each span gets its own section in BENCHMARKS.md (between `<!-- bench FIRST..LAST -->` markers): a new run of
+the same span replaces it, runs of other spans are kept.
+"""
+
+import os
+import platform
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.bench_api_load import LoadOutcome
+
+GOAL_YEAR_S = 90.0
+GOAL_COPY_RATIO = 1 / 3
+HEADER = """# Benchmarks
+
+Written by `windhash bench` (bench/bench_pipeline.py): synthetic Elexon data from the local Elexon server
+through the whole pipeline (ingestor → Kafka → calculator → PostgreSQL → aggregator), each service its own
+OS process, on the local stack. Every section below is one real run; rerun `windhash bench [--from D --to D]
+[--api]` to refresh it. Method: the clock runs from `windhash ingest range` to the moment every period is
+calculated, the outbox is relayed and every summary is current. Peak memory is each process's VmHWM. The
+calculator's write rate is its calculation rows over the seconds spent in its write transactions (its own
+metrics); the raw COPY and the one-INSERT-per-row baselines write samples of the same rows into the same
+table in the same run (bench/bench_calculator_writes.py). The synthetic data is shaped like 2024 (about 8.3
+TWh of curtailed wind).
+"""
+
+
+@dataclass
+class BenchFigures:
+    first: date
+    last: date
+    periods: int
+    records: int
+    calculations: int
+    energy_mwh: float
+    wall_s: float
+    ingest_s: float
+    calculate_s: float
+    calculator_write_rate: float = 0.0
+    copy_rate: float = 0.0
+    insert_rate: float = 0.0
+    copy_rows: int = 0
+    insert_rows: int = 0
+    peak_memory_kib: dict[str, int] = field(default_factory=dict)
+    api: LoadOutcome | None = None
+
+    @property
+    def is_full_year(self) -> bool:
+        return (self.first.month, self.first.day, self.last.month, self.last.day) == (1, 1, 12, 31) and (
+            self.first.year == self.last.year
+        )
+
+
+def figure_rows(figures: BenchFigures) -> list[tuple[str, str]]:
+    copy_ratio = figures.calculator_write_rate / figures.copy_rate if figures.copy_rate else 0.0
+    insert_ratio = figures.calculator_write_rate / figures.insert_rate if figures.insert_rate else 0.0
+    rows = [
+        ("span", f"{figures.first} .. {figures.last} ({figures.periods:,} settlement periods)"),
+        ("wall time, backfill to current summaries", f"{figures.wall_s:.1f} s"),
+        ("  of which: backfill (ingest) finished at", f"{figures.ingest_s:.1f} s"),
+        ("  of which: every period calculated at", f"{figures.calculate_s:.1f} s"),
+        ("curtailment records", f"{figures.records:,} ({figures.records / figures.wall_s:,.0f} /s)"),
+        (
+            "bitcoin calculation rows",
+            f"{figures.calculations:,} ({figures.calculations / figures.wall_s:,.0f} /s)",
+        ),
+        ("settlement periods per second", f"{figures.periods / figures.wall_s:,.0f}"),
+        ("curtailed energy (synthetic)", f"{figures.energy_mwh / 1e6:,.3f} TWh"),
+        ("calculator write path", f"{figures.calculator_write_rate:,.0f} calculation rows/s"),
+        ("raw COPY, same rows", f"{figures.copy_rate:,.0f} rows/s ({figures.copy_rows:,} rows)"),
+        (
+            "one INSERT per row, same rows",
+            f"{figures.insert_rate:,.0f} rows/s ({figures.insert_rows:,} rows)",
+        ),
+        ("write path / raw COPY", f"{copy_ratio:.2f} (goal ≥ {GOAL_COPY_RATIO:.2f})"),
+        ("write path / INSERT per row", f"{insert_ratio:.1f}x"),
+    ]
+    for name, kib in sorted(figures.peak_memory_kib.items()):
+        rows.append((f"peak memory: {name}", f"{kib / 1024:,.0f} MiB"))
+    if figures.api is not None:
+        api = figures.api
+        rows.append(
+            (
+                f"API load, {api.clients} clients, {api.seconds:.0f} s",
+                f"{api.requests:,} requests, {api.error_count} errors, p50 {api.p50_ms:.1f} ms,"
+                f" p99 {api.p99_ms:.1f} ms, {api.rate:,.0f} req/s",
+            )
+        )
+    if figures.is_full_year:
+        verdict = "met" if figures.wall_s < GOAL_YEAR_S else "NOT met"
+        rows.append(("goal: full year under 90 s", f"{verdict} ({figures.wall_s:.1f} s)"))
+    return rows
+
+
+def print_figures(figures: BenchFigures) -> None:
+    table = Table(title="windhash bench")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in figure_rows(figures):
+        table.add_row(name, value)
+    Console().print(table)
+
+
+def machine() -> list[tuple[str, str]]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory_kib = int(line.split()[1])
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return [
+        ("CPU", cpu),
+        ("cores (nproc)", str(os.cpu_count())),
+        ("memory", f"{memory_kib / 1024 / 1024:.1f} GiB"),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", platform.python_version()),
+        ("PostgreSQL", _version(["postgres", "--version"]) or _version(["psql", "--version"])),
+        ("Java (Kafka)", _version(["java", "-version"])),
+        ("load average at the end", load),
+    ]
+
+
+def _version(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return ""
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else ""
+
+
+def markdown_section(figures: BenchFigures) -> str:
+    span = f"{figures.first}..{figures.last}"
+    lines = [
+        f"<!-- bench {span} -->",
+        f"## {figures.first} .. {figures.last}",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC:"
+        f" `windhash bench --from {figures.first} --to {figures.last}{' --api' if figures.api else ''}`",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {name.strip()} | {value} |" for name, value in figure_rows(figures)),
+        "",
+        "Machine:",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {name} | {value} |" for name, value in machine()),
+        f"<!-- /bench {span} -->",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_benchmarks(path: Path, figures: BenchFigures) -> None:
+    span = f"{figures.first}..{figures.last}"
+    existing = path.read_text() if path.exists() else HEADER
+    section = markdown_section(figures)
+    pattern = re.compile(
+        rf"<!-- bench {re.escape(span)} -->.*?<!-- /bench {re.escape(span)} -->\n", re.DOTALL
+    )
+    if pattern.search(existing):
+        updated = pattern.sub(lambda _: section, existing)
+    else:
+        updated = existing.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(updated)
