@@ -75,6 +75,7 @@ class Services:
     log_dir: Path
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     peak_kib: dict[str, int] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> ServiceProcess:
         service = ServiceProcess(
@@ -85,11 +86,13 @@ class Services:
         return service
 
     def sample_memory(self) -> None:
-        """VmHWM is the process's own peak RSS; read while it lives, the last reading is its peak."""
+        """VmHWM is the process's own peak RSS and utime + stime its CPU time: read while it lives, the last
+        reading is the figure."""
         for name, service in self.running.items():
             if service.process is not None and service.running:
                 with contextlib.suppress(OSError, ValueError):
                     self.peak_kib[name] = max(self.peak_kib.get(name, 0), peak_rss_kib(service.process.pid))
+                    self.cpu_s[name] = max(self.cpu_s.get(name, 0.0), cpu_seconds(service.process.pid))
 
     def check_alive(self, *names: str) -> None:
         for name in names:
@@ -109,6 +112,12 @@ def peak_rss_kib(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise ValueError(f"no VmHWM for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    # The fields after the command name (which may hold spaces) start at the state, field 3: utime is 14.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_services_ready(services: Services, names: tuple[str, ...]) -> None:
@@ -318,7 +327,7 @@ async def measure(options: BenchOptions, endpoints: StackEndpoints, log_dir: Pat
         timeline = await run_pipeline(options, services, dsn, topics)
         written, write_seconds = calculator_write_seconds(f"http://127.0.0.1:{metrics_port}/metrics")
         figures = await count_facts(dsn, options, timeline)
-        figures.peak_memory_kib = dict(services.peak_kib)
+        figures.peak_memory_kib, figures.cpu_s = dict(services.peak_kib), dict(services.cpu_s)
         figures.calculator_write_rate = written / write_seconds if write_seconds else 0.0
         if options.api:
             figures.api = await api_load(options, services, dsn)

@@ -50,6 +50,7 @@ class BenchFigures:
     copy_rows: int = 0
     insert_rows: int = 0
     peak_memory_kib: dict[str, int] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
     api: LoadOutcome | None = None
 
     @property
@@ -84,7 +85,8 @@ def figure_rows(figures: BenchFigures) -> list[tuple[str, str]]:
         ("write path / INSERT per row", f"{insert_ratio:.1f}x"),
     ]
     for name, kib in sorted(figures.peak_memory_kib.items()):
-        rows.append((f"peak memory: {name}", f"{kib / 1024:,.0f} MiB"))
+        cpu = f", {figures.cpu_s[name]:,.1f} s CPU over its life" if name in figures.cpu_s else ""
+        rows.append((f"peak memory: {name}", f"{kib / 1024:,.0f} MiB{cpu}"))
     if figures.api is not None:
         api = figures.api
         rows.append(

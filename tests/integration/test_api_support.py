@@ -2,7 +2,8 @@
 app, and the expected figures recomputed in Python from the fact tables (never from the summaries the API
 reads).
 
-Holds fixtures and helpers only; pytest collects no test from it.
+Holds fixtures and helpers only; pytest collects no test from it. `Facts`, `read_facts` and `same` know
+nothing of the sample, so tests/e2e/test_api_over_pipeline.py checks the pipeline-filled database with them.
 """
 
 import math
@@ -70,10 +71,14 @@ class Facts:
 
     def value_gbp(self, calculations: Iterable[dict[str, Any]]) -> tuple[Decimal | None, int]:
         """Each day's BTC × that day's GBP price to the penny, summed; and the days without a price."""
+        return self.value_in(calculations, "gbp")
+
+    def value_in(self, calculations: Iterable[dict[str, Any]], currency: str) -> tuple[Decimal | None, int]:
+        """As value_gbp, in `currency` ("gbp" or "usd")."""
         total: Decimal | None = None
         missing = 0
         for day, btc in self.btc_by_day(calculations).items():
-            price = self.prices.get(day, {}).get("gbp")
+            price = self.prices.get(day, {}).get(currency)
             if price is None:
                 missing += 1
                 continue

@@ -172,7 +172,7 @@ class Pipeline:
                 continue
             if now - self.started_at[name] < RESTART_BACKOFF_S:
                 continue
-            cause = "its crash point (SIGKILL)" if code == -9 else f"exit code {code}"
+            cause = "its crash point (SIGKILL)" if code == -9 else f"exit code {code}: {last_error(service)}"
             self.events.append(f"{name} exited on its own ({cause}); restarted")
             self.start(name)
 
@@ -208,6 +208,11 @@ class Pipeline:
     def stop_all(self) -> None:
         for service in self.services.values():
             service.stop()
+
+
+def last_error(service: ServiceProcess) -> str:
+    lines = [line for line in service.log_tail(60).splitlines() if "Error" in line or "error" in line]
+    return lines[-1].strip()[:200] if lines else "(no error in its log)"
 
 
 async def prepare(stack: LocalStack, name: str, sim: ElexonSimServer, log_dir: Path) -> Pipeline:

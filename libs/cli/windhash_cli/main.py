@@ -3,6 +3,7 @@
 import typer
 
 from windhash_cli import (
+    bench_commands,
     bmunits_commands,
     db_commands,
     demo_commands,
@@ -36,3 +37,4 @@ app.command("ingestor")(services_commands.ingestor)
 app.command("calculator")(services_commands.calculator)
 app.command("aggregator")(services_commands.aggregator)
 app.command("api")(services_commands.api)
+app.command("bench")(bench_commands.bench)

@@ -14,16 +14,16 @@ from typing import Any, Literal
 
 # Grafana fills these in before a panel's query reaches Prometheus; outside Grafana they need concrete values.
 GRAFANA_MACROS: Mapping[str, str] = {"$__rate_interval": "1m", "$__range": "1h", "$__interval": "15s"}
-_METRIC_NAME = re.compile(r"\b(windhash_[a-z0-9_]+|up|ALERTS|process_[a-z0-9_]+)\b")
+_METRIC_NAME = re.compile(r"\b(windhash:[a-z0-9_:]+|windhash_[a-z0-9_]+|up|ALERTS|process_[a-z0-9_]+)\b")
 _NAME_REGEX = re.compile(r'__name__=~"([^"]+)"')
 _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 @dataclass(frozen=True)
 class PromQuery:
-    kind: Literal["alert", "panel"]
+    kind: Literal["alert", "record", "panel"]
     source: str  # the file
-    name: str  # the alert, or the panel's title and refId
+    name: str  # the alert, the recorded series, or the panel's title and refId
     expr: str
 
     def concrete(self, macros: Mapping[str, str] = GRAFANA_MACROS) -> str:
@@ -46,7 +46,12 @@ def alert_queries(alerts_file: Path) -> list[PromQuery]:
 
     document = yaml.safe_load(alerts_file.read_text())
     return [
-        PromQuery("alert", alerts_file.name, rule.get("alert") or rule["record"], str(rule["expr"]).strip())
+        PromQuery(
+            "alert" if "alert" in rule else "record",
+            alerts_file.name,
+            rule.get("alert") or rule["record"],
+            str(rule["expr"]).strip(),
+        )
         for group in document["groups"]
         for rule in group["rules"]
     ]

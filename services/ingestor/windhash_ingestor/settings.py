@@ -25,3 +25,5 @@ class IngestorSettings(CommonSettings):
         default=30, ge=0, description="How far back failed periods are retried."
     )
     metrics_port: int = 9101
+    # The daily reconciliation self-check (windhash_reconcile.self_check); one instance at a time does it.
+    self_check: bool = True
