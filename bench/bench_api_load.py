@@ -43,6 +43,7 @@ class LoadOutcome:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    by_path: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -58,14 +59,18 @@ class LoadOutcome:
 
     @property
     def p99_ms(self) -> float:
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        return _percentile(self.latencies, 0.99)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    def slowest(self, count: int = 5) -> list[tuple[str, float, float]]:
+        """(path, p50 ms, p99 ms) of the paths with the highest p99."""
+        figures = [
+            (path, _percentile(times, 0.5), _percentile(times, 0.99)) for path, times in self.by_path.items()
+        ]
+        return sorted(figures, key=lambda figure: -figure[2])[:count]
 
     def summary(self) -> str:
         errors = ", ".join(f"{kind} x{count}" for kind, count in self.errors.most_common()) or "none"
@@ -74,6 +79,11 @@ class LoadOutcome:
             f" {self.error_count} errors ({errors}); p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms,"
             f" {self.rate:.0f} requests/s"
         )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000 if ordered else 0.0
 
 
 def api_paths(first: date, last: date) -> list[str]:
@@ -134,12 +144,14 @@ async def run_load(base_url: str, paths: list[str], clients: int, seconds: float
                 try:
                     response = await client.get(path)
                 except httpx.HTTPError as error:
-                    outcome.errors[type(error).__name__] += 1
+                    outcome.errors[f"{type(error).__name__} on {path}"] += 1
                     continue
                 if response.status_code == 200:
-                    outcome.latencies.append(time.perf_counter() - sent)
+                    latency = time.perf_counter() - sent
+                    outcome.latencies.append(latency)
+                    outcome.by_path.setdefault(path, []).append(latency)
                 else:
-                    outcome.errors[f"HTTP {response.status_code}"] += 1
+                    outcome.errors[f"HTTP {response.status_code} on {path}"] += 1
 
         await asyncio.gather(*(one_client(number) for number in range(clients)))
         outcome.seconds = time.perf_counter() - started
@@ -225,6 +237,8 @@ def main() -> None:
     else:
         outcome = asyncio.run(load_sample_api(args))
     print(outcome.summary())
+    for path, p50, p99 in outcome.slowest():
+        print(f"  slowest: {path}  p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     sys.exit(1 if outcome.error_count else 0)
 
 

@@ -96,6 +96,10 @@ def figure_rows(figures: BenchFigures) -> list[tuple[str, str]]:
                 f" p99 {api.p99_ms:.1f} ms, {api.rate:,.0f} req/s",
             )
         )
+        rows += [(f"  error: {kind}", f"x{count}") for kind, count in api.errors.most_common(5)]
+        rows += [
+            (f"  slow: {path}", f"p50 {p50:.0f} ms, p99 {p99:.0f} ms") for path, p50, p99 in api.slowest(3)
+        ]
     if figures.is_full_year:
         verdict = "met" if figures.wall_s < GOAL_YEAR_S else "NOT met"
         rows.append(("goal: full year under 90 s", f"{verdict} ({figures.wall_s:.1f} s)"))

@@ -40,7 +40,7 @@ from windhash_stack import StackEndpoints
 
 # The recompute helpers live beside the sample-filled API tests; e2e is collected before integration.
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
-from test_api_support import Facts, read_facts, same  # type: ignore[import-not-found]  # noqa: E402
+from test_api_support import Facts, read_facts, same  # type: ignore[import-not-found]
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -181,16 +181,20 @@ async def pipeline(
         processes = ServiceProcesses(env=env, log_dir=tmp_path_factory.mktemp("pipeline-logs"))
         try:
             for step in (["difficulty", "load"], ["prices", "load"]):
-                subprocess.run([*WINDHASH, *step], env=run_env, check=True, capture_output=True)
+                await asyncio.to_thread(
+                    subprocess.run, [*WINDHASH, *step], env=run_env, check=True, capture_output=True
+                )
             for service in ("calculator", "aggregator"):
                 processes.start(service, extra_env={"WINDHASH_METRICS_PORT": str(free_port())})
             processes.start("api")
             for first, last in SPANS:
                 command = [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()]
-                ingest = subprocess.run(command, env=run_env, capture_output=True, text=True)
+                ingest = await asyncio.to_thread(
+                    subprocess.run, command, env=run_env, capture_output=True, text=True
+                )
                 assert ingest.returncode == 0, ingest.stdout + ingest.stderr
             await wait_until_complete(module_dsn, processes)
-            wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
+            await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{api_port}/health", 60, processes)
             connection = await asyncpg.connect(module_dsn)
             try:
                 loaded = await load_tables(connection)
@@ -297,6 +301,7 @@ def test_curtailment_by_period_matches_the_facts(pipeline: Pipeline, day: date, 
     for params in ({}, {"lead_party": party}):
         body = pipeline.get(f"/api/v1/curtailment/{day}/periods", **params)
         rows = pipeline.facts.records_in(day, day, params.get("lead_party"))
+        assert rows
         assert body["periods_in_day"] == count
         assert [row["settlement_period"] for row in body["periods"]] == list(range(1, count + 1))
         for point in body["periods"]:
@@ -369,6 +374,10 @@ def test_mining_per_model_matches_the_calculations(
     assert sorted(by_model) == pipeline.active_models
     for model in pipeline.active_models:
         assert_mining(pipeline, by_model[model], pipeline.facts.calculations_in(first, last, model))
+    rewards = {c["block_reward_btc"] for c in pipeline.facts.calculations_in(first, last, "S21")}
+    assert rewards <= {Decimal("6.25"), Decimal("3.125")}
+    if first < HALVING < last:
+        assert rewards == {Decimal("6.25"), Decimal("3.125")}  # the span holds both sides of the halving
 
 
 def test_mining_filtered_by_lead_party_or_bm_unit_and_model(pipeline: Pipeline) -> None:
@@ -387,28 +396,30 @@ def test_mining_filtered_by_lead_party_or_bm_unit_and_model(pipeline: Pipeline) 
 
 
 @pytest.mark.parametrize(
-    ("path", "first", "last", "params"),
+    ("path", "first", "last", "model", "by_party"),
     [
-        (f"daily/{SPRING}", SPRING, SPRING, {}),
-        (WIDE, date(2024, 3, 30), date(2024, 10, 27), {"miner_model": "S21"}),
-        ("monthly/2024-04", date(2024, 4, 1), date(2024, 4, 30), {"lead_party": "<busiest>"}),
+        (f"daily/{SPRING}", SPRING, SPRING, None, False),
+        (WIDE, date(2024, 3, 30), date(2024, 10, 27), "S21", False),
+        ("monthly/2024-04", date(2024, 4, 1), date(2024, 4, 30), None, True),
     ],
 )
 def test_comparison_sets_bitcoin_value_against_cashflow(
-    pipeline: Pipeline, path: str, first: date, last: date, params: dict[str, str]
+    pipeline: Pipeline, path: str, first: date, last: date, model: str | None, by_party: bool
 ) -> None:
-    if "lead_party" in params:
-        params = {"lead_party": pipeline.busiest("lead_party_name")}
+    params = {"miner_model": model} if model else {}
+    if by_party:
+        params["lead_party"] = pipeline.busiest("lead_party_name")
     body = pipeline.get(f"/api/v1/comparison/{path}", **params)
     records = pipeline.facts.records_in(first, last, params.get("lead_party"))
     energy, cashflow = pipeline.facts.energy(records), pipeline.facts.cashflow(records)
     assert same(body["energy_mwh"], energy)
     assert same(body["cashflow_gbp"], cashflow)
     assert same(body["cashflow_gbp_per_mwh"], quantized(cashflow, energy, "0.0001"))
-    models = [params["miner_model"]] if "miner_model" in params else pipeline.active_models
-    assert [row["miner_model"] for row in body["models"]] == models
+    assert [row["miner_model"] for row in body["models"]] == ([model] if model else pipeline.active_models)
     for row in body["models"]:
-        calculations = pipeline.facts.calculations_in(first, last, row["miner_model"], params.get("lead_party"))
+        calculations = pipeline.facts.calculations_in(
+            first, last, row["miner_model"], params.get("lead_party")
+        )
         value, missing = pipeline.facts.value_gbp(calculations)
         assert same(row["btc"], total(calculations, "btc"))
         assert same(row["value_gbp"], value)
@@ -425,6 +436,7 @@ def test_series_by_period_carries_each_periods_btc_and_value(pipeline: Pipeline)
         assert body["by"] == "period"
         assert [point["key"] for point in body["points"]] == [str(p) for p in range(1, 49)]
         records = pipeline.facts.records_in(HALVING, HALVING, params.get("lead_party"))
+        assert records
         calculations = pipeline.facts.calculations_in(HALVING, HALVING, "S21", params.get("lead_party"))
         for point in body["points"]:
             period = int(point["key"])
@@ -487,14 +499,18 @@ def ranked(rows: list[dict[str, Any]], key: str, order_by: str) -> dict[str, dic
 def assert_ranked_item(item: dict[str, Any], expected: dict[str, Any]) -> None:
     assert same(item["energy_mwh"], expected["energy_mwh"])
     assert same(item["cashflow_gbp"], expected["cashflow_gbp"])
-    assert same(item["cashflow_gbp_per_mwh"], quantized(expected["cashflow_gbp"], expected["energy_mwh"], "0.0001"))
+    assert same(
+        item["cashflow_gbp_per_mwh"], quantized(expected["cashflow_gbp"], expected["energy_mwh"], "0.0001")
+    )
     assert item["record_count"] == expected["record_count"]
     assert item["days_curtailed"] == expected["days_curtailed"]
 
 
 def test_top_bm_units_rank_paginate_and_filter(pipeline: Pipeline) -> None:
     registry = {unit["elexon_bm_unit"]: unit for unit in pipeline.units}
-    expected = ranked(pipeline.facts.records_in(date(2024, 1, 1), date(2024, 12, 31)), "bm_unit", "energy_mwh")
+    expected = ranked(
+        pipeline.facts.records_in(date(2024, 1, 1), date(2024, 12, 31)), "bm_unit", "energy_mwh"
+    )
     items: list[dict[str, Any]] = []
     while len(items) < len(expected):
         page = pipeline.get("/api/v1/top/bm-units/yearly/2024", limit=7, offset=len(items))
@@ -511,6 +527,7 @@ def test_top_bm_units_rank_paginate_and_filter(pipeline: Pipeline) -> None:
         assert same(item["generation_capacity_mw"], unit["generation_capacity_mw"])
     party = pipeline.busiest("lead_party_name")
     records = pipeline.facts.records_in(date(2024, 4, 1), date(2024, 4, 30), lead_party=party)
+    assert records
     for order_by in ("cashflow_gbp", "record_count"):
         expected = ranked(records, "bm_unit", order_by)
         body = pipeline.get("/api/v1/top/bm-units/monthly/2024-04", lead_party=party, order_by=order_by)
@@ -529,3 +546,139 @@ def test_top_lead_parties(pipeline: Pipeline) -> None:
         assert item["bm_units_curtailed"] == expected[item["lead_party_name"]]["bm_units_curtailed"]
     second = pipeline.get("/api/v1/top/lead-parties/range/2024-03-31..2024-04-20", limit=2, offset=1)
     assert [item["lead_party_name"] for item in second["items"]] == list(expected)[1:3]
+
+
+def test_bm_unit_registry_pages_filters_and_finds_every_curtailed_unit(pipeline: Pipeline) -> None:
+    registry = {unit["elexon_bm_unit"]: unit for unit in pipeline.units}
+    items: list[dict[str, Any]] = []
+    while True:
+        page = pipeline.get("/api/v1/bm-units", limit=50, offset=len(items))
+        assert page["page"]["total"] == len(registry)
+        if not page["items"]:
+            break
+        items += page["items"]
+    assert [item["elexon_bm_unit"] for item in items] == sorted(registry)
+    for item in items:
+        unit = registry[item["elexon_bm_unit"]]
+        assert item["lead_party_name"] == unit["lead_party_name"]
+        assert item["bm_unit_name"] == unit["bm_unit_name"]
+        assert same(item["generation_capacity_mw"], unit["generation_capacity_mw"])
+    assert {row["bm_unit"] for row in pipeline.facts.records} <= set(registry)
+    party = pipeline.busiest("lead_party_name")
+    mine = pipeline.get("/api/v1/bm-units", lead_party=party, limit=500)
+    assert [item["elexon_bm_unit"] for item in mine["items"]] == sorted(
+        code for code, unit in registry.items() if unit["lead_party_name"] == party
+    )
+    busiest = pipeline.busiest("bm_unit")
+    one = pipeline.get(f"/api/v1/bm-units/{busiest}")
+    assert one["lead_party_name"] == registry[busiest]["lead_party_name"]
+    found = pipeline.get("/api/v1/bm-units", search=busiest.lower())["items"]
+    assert busiest in [item["elexon_bm_unit"] for item in found]
+    missing = pipeline.client.get("/api/v1/bm-units/T_NOPE-1")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["hint"]
+
+
+def test_lead_parties_are_the_registry_grouped(pipeline: Pipeline) -> None:
+    units: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for unit in pipeline.units:
+        if unit["lead_party_name"] is not None:
+            units[unit["lead_party_name"]].append(unit)
+    body = pipeline.get("/api/v1/lead-parties", limit=500)
+    assert body["page"]["total"] == len(units)
+    assert [item["lead_party_name"] for item in body["items"]] == sorted(units)
+    for item in body["items"]:
+        members = units[item["lead_party_name"]]
+        assert item["bm_units"] == len(members)
+        capacities = [u["generation_capacity_mw"] for u in members if u["generation_capacity_mw"] is not None]
+        assert same(item["generation_capacity_mw"], sum(capacities, Decimal(0)) if capacities else None)
+    page = pipeline.get("/api/v1/lead-parties", limit=3, offset=2)
+    assert [item["lead_party_name"] for item in page["items"]] == sorted(units)[2:5]
+
+
+def test_miner_models_are_the_table_and_the_calculations_use_each_active_one(pipeline: Pipeline) -> None:
+    for params, rows in (
+        ({}, [model for model in pipeline.models if model["active"]]),
+        ({"include_inactive": "true"}, pipeline.models),
+    ):
+        items = pipeline.get("/api/v1/miner-models", **params)["items"]
+        expected = sorted(rows, key=lambda model: (model["efficiency_j_per_th"], model["name"]))
+        assert [item["name"] for item in items] == [model["name"] for model in expected]
+        for item, model in zip(items, expected, strict=True):
+            assert same(item["hashrate_ths"], model["hashrate_ths"])
+            assert same(item["power_w"], model["power_w"])
+            efficiency = model["power_w"] / model["hashrate_ths"]  # numeric(12, 4): PostgreSQL rounds half up
+            assert same(item["efficiency_j_per_th"], efficiency.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+            assert item["active"] is model["active"]
+    assert {c["miner_model"] for c in pipeline.facts.calculations} == set(pipeline.active_models)
+
+
+def test_status_reports_what_the_pipeline_wrote(pipeline: Pipeline) -> None:
+    body = pipeline.get("/api/v1/status")
+    calculated: dict[date, int] = defaultdict(int)
+    for (day, _), period in pipeline.periods.items():
+        calculated[day] += period["status"] == "calculated"
+    assert body["first_date"] == str(DAYS[0])
+    assert body["last_date"] == str(DAYS[-1])
+    assert body["latest_complete_date"] == str(max(d for d, n in calculated.items() if n == periods_in(d)))
+    assert body["periods_ingested"] == len(pipeline.periods) == sum(periods_in(day) for day in DAYS)
+    assert body["periods_calculated"] == sum(calculated.values()) == len(pipeline.periods)
+    assert body["pending_difficulty_periods"] == 0
+    assert body["failed_periods_count"] == pipeline.failed_fetches == 0
+    assert body["failed_periods"] == []
+    synthetic = sum(period["synthetic"] for period in pipeline.periods.values())
+    assert body["synthetic_periods"] == synthetic
+    assert body["synthetic"] is (synthetic > 0)
+
+
+def test_tables_export_as_csv_with_exact_figures(pipeline: Pipeline) -> None:
+    response = pipeline.client.get(f"/api/v1/curtailment/{AUTUMN}/periods", params={"format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [int(row["settlement_period"]) for row in rows] == list(range(1, 51))
+    records = pipeline.facts.records_in(AUTUMN, AUTUMN)
+    for row in rows:
+        members = [r for r in records if r["settlement_period"] == int(row["settlement_period"])]
+        assert Decimal(row["energy_mwh"]) == pipeline.facts.energy(members)
+        assert Decimal(row["cashflow_gbp"]) == pipeline.facts.cashflow(members)
+    top = pipeline.client.get("/api/v1/top/bm-units/yearly/2024?limit=500", headers={"Accept": "text/csv"})
+    expected = ranked(pipeline.facts.records, "bm_unit", "energy_mwh")
+    units = list(csv.DictReader(io.StringIO(top.text)))
+    assert [unit["bm_unit"] for unit in units] == list(expected)
+    for unit in units:
+        assert Decimal(unit["energy_mwh"]) == expected[unit["bm_unit"]]["energy_mwh"]
+        assert Decimal(unit["cashflow_gbp"]) == expected[unit["bm_unit"]]["cashflow_gbp"]
+
+
+@pytest.mark.parametrize(("first", "last"), SPANS, ids=str)
+def test_reconciliation_counts_each_stage_from_the_facts(pipeline: Pipeline, first: date, last: date) -> None:
+    body = pipeline.get("/api/v1/reconciliation", **{"from": str(first), "to": str(last)})
+    models = len(pipeline.active_models)
+    assert body["active_miner_models"] == models
+    assert [day["settlement_date"] for day in body["days"]] == [str(d) for d in DAYS if first <= d <= last]
+    for day in body["days"]:
+        settlement_date = date.fromisoformat(day["settlement_date"])
+        records = len(pipeline.facts.records_in(settlement_date, settlement_date))
+        calculations = [c for c in pipeline.facts.calculations if c["settlement_date"] == settlement_date]
+        assert day["periods_expected"] == day["periods_fetched"] == periods_in(settlement_date)
+        assert day["periods_applied"] == periods_in(settlement_date)
+        assert day["records_expected"] == day["records_actual"] == records
+        assert (
+            day["calculations_expected"]
+            == day["calculations_actual"]
+            == len(calculations)
+            == records * models
+        )
+        assert (day["periods_failed"], day["periods_pending_difficulty"], day["summary_drift"]) == (0, 0, 0)
+        assert day["day_class"] == "complete"
+    assert body["completeness_ratio"] == 1.0
+
+
+def test_probes_and_metrics(pipeline: Pipeline) -> None:
+    assert pipeline.get("/health") == {"status": "ok"}
+    assert pipeline.get("/ready") == {"status": "ok", "database": "ok"}
+    pipeline.get(f"/api/v1/summaries/daily/{SPRING}")
+    metrics = pipeline.client.get("/metrics").text
+    route = "/api/v1/summaries/{timeframe}/{value}"
+    assert f'windhash_api_requests_total{{method="GET",route="{route}",status="200"}}' in metrics
+    assert "windhash_api_request_duration_seconds_bucket" in metrics

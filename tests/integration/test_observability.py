@@ -22,13 +22,14 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import yaml
 from aiokafka import AIOKafkaProducer
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
 from windhash_common.settlement_calendar import settlement_date_of
 from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
-from windhash_stack import StackEndpoints, StackSettings
+from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.monitoring_queries import PromQuery, SqlQuery, all_queries
 from windhash_stack.prometheus_config import SERVICE_JOBS, ScrapeJob, local_jobs, prometheus_deploy_dir
 from windhash_stack.prometheus_install import ensure_prometheus, promtool_for
@@ -77,6 +78,30 @@ def test_promtool_accepts_the_rules_their_unit_tests_and_the_configs() -> None:
     ):
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         assert result.returncode == 0, f"{' '.join(command[1:])}:\n{result.stdout}{result.stderr}"
+
+
+async def test_monitoring_starts_once_reloads_and_stops_with_the_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stack of its own with no core server running: `down` must still stop its Prometheus.
+    monkeypatch.setenv("WINDHASH_STACK_PROMETHEUS_PORT", str(free_port()))
+    local = LocalStack(StackSettings(state_dir=tmp_path / "state"))
+    first = await local.start_monitoring()
+    try:
+        assert first.started
+        pid = local.monitoring.running_pid()
+        assert pid is not None
+        again = await local.start_monitoring()  # re-renders the config and reloads, no second process
+        assert not again.started and local.monitoring.running_pid() == pid
+        async with httpx.AsyncClient(base_url=first.url) as client:
+            loaded = yaml.safe_load((await client.get("/api/v1/status/config")).json()["data"]["yaml"])
+            rules = (await client.get("/api/v1/rules")).json()["data"]["groups"]
+        assert [job["job_name"] for job in loaded["scrape_configs"]] == list(SERVICE_JOBS)
+        assert {group["name"] for group in rules} >= {"windhash-availability", "windhash-ingest"}
+    finally:
+        await local.down()
+    assert local.monitoring.running_pid() is None
+    assert (tmp_path / "state" / "prometheus" / "data").is_dir()
 
 
 @dataclass

@@ -39,6 +39,8 @@ from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome
 from windhash_ingestor.progress_store import PeriodKey, ProgressRow
 from windhash_ingestor.settings import IngestorSettings
 
+pytestmark = pytest.mark.integration
+
 DAYS = (date(2024, 2, 5), date(2024, 2, 6))
 WIND = frozenset(unit.elexon_bm_unit for unit in packaged_wind_units())
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -365,7 +367,6 @@ async def difficulty_loaded(service_env: dict[str, str]) -> AsyncIterator[None]:
     yield
 
 
-@pytest.mark.integration
 async def test_malformed_payloads_over_http_kafka_and_postgres_leave_only_valid_periods(
     sim: ElexonSimServer, service_env: dict[str, str], pg_dsn: str, topic_prefix: str, difficulty_loaded: None
 ) -> None:

@@ -95,7 +95,7 @@ def _yaml(path: Path) -> Any:
 def test_checked_in_configs_are_the_renderings() -> None:
     local = render_prometheus_config(local_jobs(), how="local stack, default ports")
     compose = render_prometheus_config(compose_jobs(), how="docker-compose")
-    hint = "run `python -m windhash_stack.prometheus_config` to rewrite them"
+    hint = "run `python -m windhash_stack.monitoring_setup render` to rewrite them"
     assert (PROMETHEUS_DIR / "prometheus.yml").read_text() == local, hint
     assert (PROMETHEUS_DIR / "docker" / "prometheus.yml").read_text() == compose, hint
     assert (PROMETHEUS_DIR / "docker" / ALERTS_FILE).read_text() == (

@@ -8,8 +8,8 @@ ports) and docker-compose scrape the same jobs the same way:
     deploy/prometheus/docker/alerts.yml       a copy of deploy/prometheus/alerts.yml (the compose mount sees
                                               only deploy/prometheus/docker)
 
-`python -m windhash_stack.prometheus_config` rewrites all three; tests/unit/test_monitoring_config.py fails
-when they drift.
+`python -m windhash_stack.monitoring_setup render` rewrites all three; tests/unit/test_monitoring_config.py
+fails when they drift.
 """
 
 import shutil
@@ -92,8 +92,3 @@ def write_checked_in_configs(prometheus_dir: Path | None = None) -> list[Path]:
     compose_file.write_text(render_prometheus_config(compose_jobs(), how="docker-compose"))
     shutil.copyfile(directory / ALERTS_FILE, docker / ALERTS_FILE)
     return [local_file, compose_file, docker / ALERTS_FILE]
-
-
-if __name__ == "__main__":
-    for written in write_checked_in_configs():
-        print(f"wrote {written}")

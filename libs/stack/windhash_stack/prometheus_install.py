@@ -1,13 +1,12 @@
 """Finding Debian's Prometheus (and promtool), installing the `prometheus` package where it is missing.
 
-`windhash stack up --monitoring` and the observability tests call `ensure_prometheus()`; the Makefile calls
-`python -m windhash_stack.prometheus_install`, which prints one sentence and exits 1 when it cannot install.
+`windhash stack up --monitoring` and the observability tests call `ensure_prometheus()`; a Makefile can call
+`python -m windhash_stack.monitoring_setup install`, which prints one sentence and exits 1 when it cannot.
 """
 
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from windhash_stack.errors import MissingPrerequisite
@@ -73,17 +72,3 @@ def ensure_prometheus(binary: Path = DEFAULT_PROMETHEUS) -> Path:
             f"apt-get installed {APT_PACKAGE} but no prometheus binary is at {binary} or on PATH."
         )
     return found
-
-
-def main() -> int:
-    try:
-        prometheus = ensure_prometheus()
-    except MissingPrerequisite as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(f"Prometheus: {prometheus}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
