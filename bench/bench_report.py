@@ -30,6 +30,10 @@ calculator's write rate is its calculation rows over the seconds spent in its wr
 metrics); the raw COPY and the one-INSERT-per-row baselines write samples of the same rows into the same
 table in the same run (bench/bench_calculator_writes.py). The synthetic data is shaped like 2024 (about 8.3
 TWh of curtailed wind).
+
+Reading these numbers: the machine is shared (see the load average of each run: other test suites were
+running), so they are what this pipeline achieved there, not its ceiling. The CPU seconds per service show
+where the work goes: every service, PostgreSQL and Kafka share the 2 cores.
 """
 
 
@@ -81,7 +85,10 @@ def figure_rows(figures: BenchFigures) -> list[tuple[str, str]]:
             "one INSERT per row, same rows",
             f"{figures.insert_rate:,.0f} rows/s ({figures.insert_rows:,} rows)",
         ),
-        ("write path / raw COPY", f"{copy_ratio:.2f} (goal ≥ {GOAL_COPY_RATIO:.2f})"),
+        (
+            "write path / raw COPY",
+            f"{copy_ratio:.3f} (goal ≥ 1/3: {'met' if copy_ratio >= GOAL_COPY_RATIO else 'NOT met'})",
+        ),
         ("write path / INSERT per row", f"{insert_ratio:.1f}x"),
     ]
     for name, kib in sorted(figures.peak_memory_kib.items()):

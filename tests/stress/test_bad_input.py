@@ -35,7 +35,7 @@ from windhash_ingestor.backfill import ingest_range
 from windhash_ingestor.bm_unit_registry import packaged_wind_units
 from windhash_ingestor.curtailment_rule import curtailment_records, parse_stack_payload
 from windhash_ingestor.elexon_client import ElexonClient
-from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome
+from windhash_ingestor.period_ingest import DEAD_LETTER_PAYLOAD_BYTES, PeriodIngestor, PeriodOutcome
 from windhash_ingestor.progress_store import PeriodKey, ProgressRow
 from windhash_ingestor.settings import IngestorSettings
 
@@ -195,6 +195,14 @@ def _changed(rows: list[dict[str, Any]], index: int, name: str, value: object) -
     return _dumps(_document(copy))
 
 
+def kept_payload(body: bytes) -> str:
+    """What a dead letter keeps of a payload: all of it, or its first 64 KiB and its size."""
+    kept = body[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="replace")
+    return (
+        kept if len(body) <= DEAD_LETTER_PAYLOAD_BYTES else f"{kept}\n[truncated: {len(body)} bytes in all]"
+    )
+
+
 def _parses(body: bytes) -> bool:
     try:
         json.loads(body)
@@ -315,7 +323,7 @@ def test_a_thousand_malformed_payloads_are_each_quarantined_with_their_reason(
         letter = harness.sink.dead_letters[-1]
         assert letter.reason.startswith(reason) and letter.service == "ingestor"
         assert (letter.settlement_date, letter.settlement_period) == bad.key
-        assert letter.payload == bad.body.decode("utf-8", errors="replace")
+        assert letter.payload == kept_payload(bad.body)
         kinds[bad.kind] += 1
 
     one_payload()
@@ -409,7 +417,7 @@ async def test_malformed_payloads_over_http_kafka_and_postgres_leave_only_valid_
         assert sorted((letter.settlement_date, letter.settlement_period) for letter in letters) == sorted(bad)
         for letter in letters:
             payload = bad[(letter.settlement_date, letter.settlement_period)]  # type: ignore[index]
-            assert letter.payload == payload.body.decode("utf-8", errors="replace")
+            assert letter.payload == kept_payload(payload.body)
 
         await calculate_everything_published(topic_prefix)
         stored = await connection.fetch(
@@ -485,3 +493,19 @@ async def calculate_everything_published(topic_prefix: str) -> None:
         await consumer.stop()
         stop.set()
         await asyncio.wait_for(task, 60)
+
+
+async def test_an_oversized_malformed_payload_is_still_dead_lettered(
+    sim: ElexonSimServer, service_env: dict[str, str], pg_dsn: str, topic_prefix: str
+) -> None:
+    """A proxy's error page or a runaway response can be larger than a Kafka message may be (1 MiB): the
+    period must still fail loudly and its dead letter must still be published, with the payload cut short."""
+    day, period = BASE_PERIODS[0]
+    body = b"<html>" + b"x" * 3_000_000
+    sim.add_fault(FaultRule(kind="payload", date=day, period=period, body=body))
+    report = await ingest_range(IngestorSettings(elexon_base_url=sim.base_url), day, day)
+
+    assert [(f.settlement_date, f.settlement_period) for f in report.failures] == [(day, period)]
+    letters = [DeadLetter.model_validate_json(v) for v in await read_topic(Topics(topic_prefix).dead_letter)]
+    assert [(letter.settlement_date, letter.settlement_period) for letter in letters] == [(day, period)]
+    assert letters[0].payload == kept_payload(body)

@@ -10,8 +10,8 @@ kinds:
 - `malformed`: answer 200 with the first half of the JSON body, which does not parse;
 - `missing_field` / `null_field`: drop `field`, or set it to null, in the rows that are wind curtailment (the
   rows the ingestor must keep), or in every row when `all_rows` is set;
-- `payload`: answer 200 with `body`, byte for byte (the bad-input fuzz tests serve generated payloads this way;
-  over HTTP the body is base64).
+- `payload`: answer 200 with `body`, byte for byte (the bad-input fuzz tests serve generated payloads this
+  way; over HTTP the body is base64).
 """
 
 import datetime

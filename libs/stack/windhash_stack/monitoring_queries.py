@@ -14,7 +14,10 @@ from typing import Any, Literal
 
 # Grafana fills these in before a panel's query reaches Prometheus; outside Grafana they need concrete values.
 GRAFANA_MACROS: Mapping[str, str] = {"$__rate_interval": "1m", "$__range": "1h", "$__interval": "15s"}
-_METRIC_NAME = re.compile(r"\b(windhash:[a-z0-9_:]+|windhash_[a-z0-9_]+|up|ALERTS|process_[a-z0-9_]+)\b")
+# faststream_*: FastStream's Kafka Prometheus middleware on the services' publishers.
+_METRIC_NAME = re.compile(
+    r"\b(windhash:[a-z0-9_:]+|windhash_[a-z0-9_]+|faststream_[a-z0-9_]+|up|ALERTS|process_[a-z0-9_]+)\b"
+)
 _NAME_REGEX = re.compile(r'__name__=~"([^"]+)"')
 _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 

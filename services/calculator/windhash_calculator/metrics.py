@@ -1,6 +1,7 @@
 """The calculator's Prometheus metrics (served on `metrics_port`, 9102 by default)."""
 
 from prometheus_client import Counter, Gauge, Histogram
+from windhash_common.kafka_broker import kafka_metrics
 
 RECORDS_WRITTEN = Counter("windhash_calculator_records_written_total", "Curtailment records written")
 CALCULATIONS_WRITTEN = Counter(
@@ -32,3 +33,6 @@ CONSUMER_LAG = Gauge(
     "windhash_calculator_consumer_lag", "Messages behind the end of the partition", ["topic", "partition"]
 )
 DB_RETRIES = Counter("windhash_calculator_db_retries_total", "Database operations retried after an error")
+# FastStream's publish metrics (faststream_published_messages_*), registered here so they are known from the
+# start; the service's broker (windhash_common.kafka_broker) reports into the same series.
+KAFKA_PUBLISHES = kafka_metrics("calculator")

@@ -11,9 +11,11 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.difficulty_store import DifficultyLookup, open_difficulty_store
+from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.kafka_topics import ensure_topics
 
 from windhash_calculator import metrics
@@ -35,9 +37,6 @@ async def run_calculator(settings: CalculatorSettings, stop: asyncio.Event) -> N
     try:
         async with open_difficulty_store(settings) as store:
             await store.ensure_table()
-            producer = AIOKafkaProducer(
-                bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
-            )
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=settings.kafka_bootstrap,
                 group_id=settings.calculator_group,
@@ -50,30 +49,28 @@ async def run_calculator(settings: CalculatorSettings, stop: asyncio.Event) -> N
                 [settings.topics.settlement_periods],
                 listener=StoredPositionSeeker(consumer, pool, settings.calculator_group),
             )
-            await producer.start()
+            broker = await connected_kafka_broker(settings.kafka_bootstrap, "calculator")
             try:
                 await consumer.start()
                 try:
                     context = ConsumerContext(consumer, pool, store, settings, crash)
-                    await _run_until_stopped(context, producer, stop)
+                    await _run_until_stopped(context, broker, stop)
                 finally:
                     await consumer.stop()
             finally:
-                await producer.stop()
+                await broker.stop()
     finally:
         await pool.close()
 
 
-async def _run_until_stopped(
-    context: ConsumerContext, producer: AIOKafkaProducer, stop: asyncio.Event
-) -> None:
+async def _run_until_stopped(context: ConsumerContext, broker: KafkaBroker, stop: asyncio.Event) -> None:
     settings = context.settings
     wake = asyncio.Event()
     loops: list[Coroutine[Any, Any, None]] = [
         consume(context, stop, wake),
         run_relay(
             context.pool,
-            producer,
+            broker,
             stop,
             wake,
             settings.calculator_relay_interval_seconds,

@@ -1,9 +1,10 @@
 """Where the ingestor's events go: Kafka, with every send acknowledged by all in-sync replicas."""
 
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
-from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
 from windhash_common.events import DeadLetter, SettlementPeriodEvent, period_key
+from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.topics import Topics
 
 
@@ -16,35 +17,25 @@ class EventSink(Protocol):
 class KafkaEventSink:
     """Publishes and waits for the acknowledgement, so a caller that returns has a durable event."""
 
-    def __init__(self, producer: Any, topics: Topics) -> None:
-        self._producer = producer
+    def __init__(self, broker: KafkaBroker, topics: Topics) -> None:
+        self._broker = broker
         self._topics = topics
 
     @classmethod
     async def start(cls, bootstrap: str, topics: Topics) -> Self:
-        # Idempotence: a send retried by the client after a lost acknowledgement is written once.
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            compression_type="gzip",
-            linger_ms=5,
-        )
-        await producer.start()
-        return cls(producer, topics)
+        return cls(await connected_kafka_broker(bootstrap, "ingestor"), topics)
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        await self._broker.stop()
 
     async def publish_period(self, event: SettlementPeriodEvent) -> None:
-        await self._producer.send_and_wait(
-            self._topics.settlement_periods, value=event.model_dump_json().encode(), key=event.kafka_key
+        # Confirmed (no_confirm=False): returns only once Kafka acknowledged, raising a KafkaError otherwise.
+        await self._broker.publish(
+            event.model_dump_json().encode(), self._topics.settlement_periods, key=event.kafka_key
         )
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None:
         key = None
         if letter.settlement_date is not None and letter.settlement_period is not None:
             key = period_key(letter.settlement_date, letter.settlement_period)
-        await self._producer.send_and_wait(
-            self._topics.dead_letter, value=letter.model_dump_json().encode(), key=key
-        )
+        await self._broker.publish(letter.model_dump_json().encode(), self._topics.dead_letter, key=key)

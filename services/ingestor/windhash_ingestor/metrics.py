@@ -1,6 +1,7 @@
 """The ingestor's Prometheus metrics (served on `metrics_port` by the service)."""
 
 from prometheus_client import Counter, Histogram
+from windhash_common.kafka_broker import kafka_metrics
 
 ELEXON_REQUESTS = Counter(
     "windhash_ingestor_elexon_requests_total",
@@ -33,3 +34,6 @@ PERIODS_FAILED = Counter(
 )
 RECORDS_KEPT = Counter("windhash_ingestor_records_kept_total", "Curtailment records in published periods.")
 DEAD_LETTERS = Counter("windhash_ingestor_dead_letters_total", "Payloads sent to the dead-letter topic.")
+# FastStream's publish metrics (faststream_published_messages_*), registered here so they are known from the
+# start; the service's broker (windhash_common.kafka_broker) reports into the same series.
+KAFKA_PUBLISHES = kafka_metrics("ingestor")

@@ -39,6 +39,10 @@ OutcomeStatus = Literal["published", "unchanged", "skipped", "failed", "pending"
 # (follow).
 PublishPolicy = Literal["always", "if_changed"]
 
+# A dead letter keeps at most this much of a bad payload: enough to see what it was, and always small enough
+# for a Kafka message (a proxy's error page or a runaway response may be megabytes).
+DEAD_LETTER_PAYLOAD_BYTES = 65_536
+
 log = structlog.get_logger(__name__)
 
 
@@ -116,7 +120,7 @@ class PeriodIngestor:
             reason=f"{reason} (GET {response.url})",
             settlement_date=day,
             settlement_period=period,
-            payload=response.body.decode("utf-8", errors="replace"),
+            payload=_kept_payload(response.body),
             failed_at=self.clock(),
         )
         try:
@@ -131,3 +135,10 @@ class PeriodIngestor:
             )
             return
         DEAD_LETTERS.inc()
+
+
+def _kept_payload(body: bytes) -> str:
+    kept = body[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="replace")
+    if len(body) <= DEAD_LETTER_PAYLOAD_BYTES:
+        return kept
+    return f"{kept}\n[truncated: {len(body)} bytes in all]"
