@@ -12,6 +12,7 @@ from windhash_common.logging_setup import configure_logging
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not when the CLI starts
     from windhash_ingestor.ingest_report import IngestReport
+    from windhash_ingestor.settings import IngestorSettings
 
 app = typer.Typer(
     no_args_is_help=True, help="Fetch Elexon settlement data and publish settlement-period events."
@@ -46,9 +47,8 @@ def follow() -> None:
 
 
 def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
-    from windhash_ingestor.backfill import ingest_range as run_range
     from windhash_ingestor.main import quiet_http_logs
-    from windhash_ingestor.period_ingest import PeriodOutcome
+    from windhash_ingestor.progress_store import ProgressUnavailable
     from windhash_ingestor.settings import IngestorSettings
 
     settings = IngestorSettings()
@@ -57,6 +57,32 @@ def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
     if first > last:
         raise typer.BadParameter(f"the range starts ({first}) after it ends ({last})")
     console = Console(stderr=True)
+    try:
+        report = _run_with_progress(console, first, last, force, settings)
+    except ProgressUnavailable as error:
+        # What was recorded stays recorded; periods published without an ok row are simply fetched again.
+        console.print(f"[red]error[/red] {error}; run the same command again to resume")
+        raise typer.Exit(code=1) from None
+    Console().print(_report_table(report))
+    for failure in report.failures[:MAX_FAILURES_LISTED]:
+        console.print(
+            f"[red]failed[/red] {failure.settlement_date} P{failure.settlement_period}: {failure.error}"
+        )
+    if len(report.failures) > MAX_FAILURES_LISTED:
+        console.print(f"... and {len(report.failures) - MAX_FAILURES_LISTED} more failed periods")
+    if not report.succeeded:
+        console.print(
+            f"[red]{len(report.failures)} period(s) failed[/red]; run the same command again to retry them"
+        )
+        raise typer.Exit(code=1)
+
+
+def _run_with_progress(
+    console: Console, first: date, last: date, force: bool, settings: "IngestorSettings"
+) -> "IngestReport":
+    from windhash_ingestor.backfill import ingest_range as run_range
+    from windhash_ingestor.period_ingest import PeriodOutcome
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -76,19 +102,7 @@ def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
             failed += outcome.status == "failed"
             progress.update(task, advance=1, failed=failed)
 
-        report = asyncio.run(run_range(settings, first, last, force, on_plan=planned, on_outcome=done))
-    Console().print(_report_table(report))
-    for failure in report.failures[:MAX_FAILURES_LISTED]:
-        console.print(
-            f"[red]failed[/red] {failure.settlement_date} P{failure.settlement_period}: {failure.error}"
-        )
-    if len(report.failures) > MAX_FAILURES_LISTED:
-        console.print(f"... and {len(report.failures) - MAX_FAILURES_LISTED} more failed periods")
-    if not report.succeeded:
-        console.print(
-            f"[red]{len(report.failures)} period(s) failed[/red]; run the same command again to retry them"
-        )
-        raise typer.Exit(code=1)
+        return asyncio.run(run_range(settings, first, last, force, on_plan=planned, on_outcome=done))
 
 
 def _report_table(report: "IngestReport") -> Table:

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import asyncpg
 from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.db_retry import with_db_retries
 from windhash_calculator.period_writer import BatchOutcome, apply_batch
 from windhash_calculator.stored_periods import key_arrays, lock_calculations_shared
+from windhash_common.db_retry import with_db_retries
 
 from windhash_reconcile.period_events import TopicEvent
 from windhash_reconcile.settings import ReconcileSettings

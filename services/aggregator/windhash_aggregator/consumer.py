@@ -6,7 +6,9 @@ pattern), and has to commit Kafka offsets only after the database transaction.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TypeVar
 
 import asyncpg
 import structlog
@@ -18,6 +20,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
+from windhash_common.db_retry import with_db_retries
 
 from windhash_aggregator import metrics
 from windhash_aggregator.message_decoding import dead_letter_for, decode_period_calculated, rejection_reason
@@ -35,6 +38,7 @@ from windhash_aggregator.stale_days import drain_stale_days
 log = structlog.get_logger("windhash_aggregator")
 
 AppliedHook = Callable[[AppliedBatch], None]
+T = TypeVar("T")
 
 
 class SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -110,8 +114,14 @@ async def _process(
 ) -> None:
     started = asyncio.get_running_loop().time()
     batch = await _batch_from_records(records, producer, settings.topics.dead_letter)
-    async with pool.acquire() as connection:
-        applied = await apply_period_batch(connection, settings.aggregator_group, batch)
+
+    async def transaction() -> AppliedBatch:
+        async with pool.acquire() as connection:
+            return await apply_period_batch(connection, settings.aggregator_group, batch)
+
+    # Retried whole (it is idempotent: positions are stored with the summaries); after the last attempt the
+    # error stops the service with the batch unapplied and its offsets uncommitted, never skipped.
+    applied = await _with_retries(transaction, "apply batch", settings)
     try:
         await consumer.commit(
             {
@@ -133,11 +143,24 @@ async def _process(
         on_applied(applied)
 
 
-async def _drain_stale(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as connection:
-        while days := (await drain_stale_days(connection)).days:
-            metrics.DAYS_RECOMPUTED.inc(len(days))
-            log.info("recomputed days whose price changed", days=len(days), first=days[0].isoformat())
+async def _with_retries(operation: Callable[[], Awaitable[T]], what: str, settings: Settings) -> T:
+    return await with_db_retries(
+        operation,
+        what,
+        settings.aggregator_db_attempts,
+        settings.aggregator_db_backoff_seconds,
+        on_retry=metrics.DB_RETRIES.inc,
+    )
+
+
+async def _drain_stale(pool: asyncpg.Pool, settings: Settings) -> None:
+    async def drain_once() -> tuple[date, ...]:
+        async with pool.acquire() as connection:
+            return (await drain_stale_days(connection)).days
+
+    while days := await _with_retries(drain_once, "drain stale days", settings):
+        metrics.DAYS_RECOMPUTED.inc(len(days))
+        log.info("recomputed days whose price changed", days=len(days), first=days[0].isoformat())
 
 
 async def consume_period_events(
@@ -170,7 +193,7 @@ async def consume_period_events(
             if records:
                 await _process(consumer, producer, pool, settings, records, on_applied)
             if loop.time() - drained_at >= settings.aggregator_stale_drain_seconds:
-                await _drain_stale(pool)
+                await _drain_stale(pool, settings)
                 drained_at = loop.time()
     finally:
         await consumer.stop()

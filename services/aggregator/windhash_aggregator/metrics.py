@@ -22,3 +22,4 @@ DEAD_LETTERS = Counter(
 DAYS_RECOMPUTED = Counter(
     "windhash_aggregator_days_recomputed_total", "Days whose summaries were recomputed."
 )
+DB_RETRIES = Counter("windhash_aggregator_db_retries_total", "Database transactions retried after an error.")

@@ -15,11 +15,11 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from windhash_common.db_retry import with_db_retries
 from windhash_common.difficulty_store import DifficultyLookup
 
 from windhash_calculator import metrics
 from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.db_retry import with_db_retries
 from windhash_calculator.message_validation import ConsumedMessage
 from windhash_calculator.period_writer import BatchOutcome, apply_batch, decode_batch, difficulty_dates
 from windhash_calculator.settings import CalculatorSettings
@@ -113,7 +113,11 @@ async def _apply(context: ConsumerContext, messages: list[ConsumedMessage]) -> B
             return outcome
 
     return await with_db_retries(
-        transaction, "apply batch", settings.calculator_db_attempts, settings.calculator_db_backoff_seconds
+        transaction,
+        "apply batch",
+        settings.calculator_db_attempts,
+        settings.calculator_db_backoff_seconds,
+        on_retry=metrics.DB_RETRIES.inc,
     )
 
 

@@ -12,10 +12,10 @@ import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
+from windhash_common.db_retry import RETRIED_ERRORS, with_db_retries
 
 from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.db_retry import RETRIED_ERRORS, with_db_retries
-from windhash_calculator.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from windhash_calculator.metrics import DB_RETRIES, OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK = 0x776F7574
@@ -78,7 +78,12 @@ async def run_relay(
                 return count
 
         published = await with_db_retries(
-            publish, "outbox relay", attempts, backoff_seconds, errors=(*RETRIED_ERRORS, KafkaError)
+            publish,
+            "outbox relay",
+            attempts,
+            backoff_seconds,
+            errors=(*RETRIED_ERRORS, KafkaError),
+            on_retry=DB_RETRIES.inc,
         )
         if published:
             log.debug("outbox rows published", count=published)

@@ -14,6 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.db_retry import with_db_retries
 from windhash_common.difficulty_store import DifficultyLookup, open_difficulty_store
 from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.kafka_topics import ensure_topics
@@ -21,7 +22,6 @@ from windhash_common.kafka_topics import ensure_topics
 from windhash_calculator import metrics
 from windhash_calculator.consumer import ConsumerContext, StoredPositionSeeker, consume
 from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.db_retry import with_db_retries
 from windhash_calculator.outbox_relay import run_relay
 from windhash_calculator.pending_periods import complete_pending_periods
 from windhash_calculator.settings import CalculatorSettings
@@ -119,6 +119,7 @@ async def sweep_pending(
             "complete pending periods",
             settings.calculator_db_attempts,
             settings.calculator_db_backoff_seconds,
+            on_retry=metrics.DB_RETRIES.inc,
         )
         if completed:
             log.info("pending periods completed", periods=completed)

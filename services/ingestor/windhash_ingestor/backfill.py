@@ -14,7 +14,7 @@ from windhash_common.settlement_calendar import PERIOD, dates_between, period_st
 
 from windhash_ingestor.ingest_report import IngestReport, build_report
 from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome, PublishPolicy
-from windhash_ingestor.progress_store import PeriodKey, ProgressStore
+from windhash_ingestor.progress_store import PeriodKey, ProgressStore, ProgressUnavailable
 from windhash_ingestor.runtime import IngestorRuntime, open_runtime
 from windhash_ingestor.settings import IngestorSettings
 
@@ -53,9 +53,13 @@ async def run_periods(
             if on_outcome is not None:
                 on_outcome(outcome)
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(max(1, min(workers, len(periods)))):
-            group.create_task(work())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, min(workers, len(periods)))):
+                group.create_task(work())
+    except* ProgressUnavailable as unavailable:
+        # Every worker meets the same lost database; one error says it (the rest are the same).
+        raise unavailable.exceptions[0] from None
     return outcomes
 
 

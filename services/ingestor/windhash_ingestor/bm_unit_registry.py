@@ -130,7 +130,7 @@ class ReferenceDataError(Exception):
 def wind_units_from_reference_body(body: bytes) -> list[WindBmUnit]:
     try:
         rows = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nesting too deep
         raise ReferenceDataError(f"malformed BM unit reference JSON: {error}") from error
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise ReferenceDataError("BM unit reference data is not an array of objects")

@@ -34,6 +34,9 @@ PERIODS_FAILED = Counter(
 )
 RECORDS_KEPT = Counter("windhash_ingestor_records_kept_total", "Curtailment records in published periods.")
 DEAD_LETTERS = Counter("windhash_ingestor_dead_letters_total", "Payloads sent to the dead-letter topic.")
+DB_RETRIES = Counter(
+    "windhash_ingestor_db_retries_total", "Progress reads and writes retried after an error."
+)
 # FastStream's publish metrics (faststream_published_messages_*), registered here so they are known from the
 # start; the service's broker (windhash_common.kafka_broker) reports into the same series.
 KAFKA_PUBLISHES = kafka_metrics("ingestor")
