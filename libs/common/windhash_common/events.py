@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from windhash_common.settlement_calendar import check_period, period_start_utc
 
@@ -36,9 +36,16 @@ class CurtailmentRecord(BaseModel):
         return (self.bm_unit, self.acceptance_id, self.bid_offer_pair_id)
 
 
+# One serializer call for all records and one reused encoder: the same text as
+# json.dumps(record.model_dump(mode="json"), sort_keys=True) per record, at a fraction of the cost.
+_RECORDS_AS_JSON = TypeAdapter(tuple[CurtailmentRecord, ...])
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True)
+
+
 def content_hash(records: tuple[CurtailmentRecord, ...]) -> str:
     """A hash of a period's records that ignores their order, so an unchanged re-fetch hashes the same."""
-    rows = sorted(json.dumps(record.model_dump(mode="json"), sort_keys=True) for record in records)
+    dumped = _RECORDS_AS_JSON.dump_python(tuple(records), mode="json")
+    rows = sorted(_CANONICAL_JSON.encode(row) for row in dumped)
     canonical = "[" + ",".join(rows) + "]"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
