@@ -85,21 +85,37 @@ async def pg_template(stack: StackEndpoints) -> str:
     return name
 
 
+@contextlib.asynccontextmanager
+async def fresh_database(server_dsn: str, template: str) -> AsyncIterator[str]:
+    """A new database cloned from the migrated template, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    try:
+        yield database_dsn(server_dsn, name)
+    finally:
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            # FORCE: a pool or service the test left open must not keep its database alive.
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
 @pytest.fixture
 async def pg_dsn(stack: StackEndpoints, pg_template: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex}"
-    admin = await asyncpg.connect(stack.postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    finally:
-        await admin.close()
-    yield database_dsn(stack.postgres_dsn, name)
-    admin = await asyncpg.connect(stack.postgres_dsn)
-    try:
-        # FORCE: a pool or service the test left open must not keep its database alive.
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(stack.postgres_dsn, pg_template) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+async def reference_dsn(stack: StackEndpoints, pg_template: str) -> AsyncIterator[str]:
+    """A second fresh database, for tests that compare a disturbed run with an undisturbed one."""
+    async with fresh_database(stack.postgres_dsn, pg_template) as dsn:
+        yield dsn
 
 
 @pytest.fixture

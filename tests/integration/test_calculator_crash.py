@@ -7,12 +7,10 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -104,26 +102,6 @@ async def outbox_agrees_with_periods(dsn: str) -> None:
         }
     finally:
         await connection.close()
-
-
-def database_dsn(server_dsn: str, database: str) -> str:
-    return urlsplit(server_dsn)._replace(path=f"/{database}").geturl()
-
-
-@pytest.fixture
-async def reference_dsn(stack: StackEndpoints, pg_template: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex}"
-    admin = await asyncpg.connect(stack.postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    finally:
-        await admin.close()
-    yield database_dsn(stack.postgres_dsn, name)
-    admin = await asyncpg.connect(stack.postgres_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 class CalculatorProcess:
