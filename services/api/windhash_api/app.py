@@ -12,8 +12,9 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import Lifespan
-from windhash_common.db import create_pool, migrate_database
+from windhash_common.db import migrate_database
 
+from windhash_api.database import open_pool
 from windhash_api.errors import install_error_handlers
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
 from windhash_api.routes import (
@@ -51,9 +52,7 @@ def _lifespan(settings: ApiSettings, given_pool: asyncpg.Pool | None) -> Lifespa
             return
         if settings.migrate_on_start:
             await migrate_database(settings.database_url)
-        pool = await create_pool(
-            settings.database_url, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
-        )
+        pool = await open_pool(settings)
         app.state.pool = pool
         log.info("api ready", database=settings.database_url.rsplit("@", 1)[-1])
         try:

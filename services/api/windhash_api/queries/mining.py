@@ -2,6 +2,7 @@
 
 import asyncpg
 
+from windhash_api.queries.penny import penny_half_even
 from windhash_api.timeframes import Timeframe, TimeframeKind
 
 _SUMMARY_COLUMNS = (
@@ -23,7 +24,7 @@ FROM bitcoin_daily WHERE settlement_date BETWEEN $1 AND $2
 GROUP BY miner_model
 """
 # Per day first, because each day's BTC takes that day's price (rounded to the penny, as bitcoin_daily is).
-_FILTERED = """
+_FILTERED = f"""
 WITH per_day AS (
     SELECT bc.miner_model, bc.settlement_date, sum(bc.btc) AS btc, sum(bc.energy_mwh) AS energy_mwh,
            min(bc.difficulty) AS difficulty_min, max(bc.difficulty) AS difficulty_max,
@@ -37,7 +38,8 @@ WITH per_day AS (
     GROUP BY bc.miner_model, bc.settlement_date
 )
 SELECT d.miner_model, sum(d.energy_mwh) AS energy_mwh, sum(d.btc) AS btc,
-       sum(round(d.btc * p.gbp, 2)) AS value_gbp, sum(round(d.btc * p.usd, 2)) AS value_usd,
+       sum({penny_half_even("d.btc * p.gbp")}) AS value_gbp,
+       sum({penny_half_even("d.btc * p.usd")}) AS value_usd,
        min(d.difficulty_min) AS difficulty_min, max(d.difficulty_max) AS difficulty_max,
        round(sum(d.difficulty_energy) / nullif(sum(d.energy_mwh), 0), 2) AS difficulty_weighted,
        count(*) FILTER (WHERE p.gbp IS NULL)::int AS days_without_price

@@ -4,9 +4,11 @@ from datetime import date
 
 import asyncpg
 
+from windhash_api.queries.penny import penny_half_even
+
 # btc is NULL without a model, 0 where nothing was curtailed, NULL where curtailment awaits its difficulty.
-_BY_PERIOD = """
-WITH c AS (
+_BY_PERIOD = f"""
+WITH price AS (SELECT gbp FROM btc_prices WHERE price_date = $1), c AS (
     SELECT settlement_period, sum(-volume_mwh) AS energy_mwh, sum(cashflow_gbp) AS cashflow_gbp
     FROM curtailment_records
     WHERE settlement_date = $1
@@ -25,12 +27,12 @@ SELECT p.period::text AS key, coalesce(c.energy_mwh, 0) AS energy_mwh,
        coalesce(c.cashflow_gbp, 0) AS cashflow_gbp,
        CASE WHEN $5::text IS NULL THEN NULL
             ELSE coalesce(b.btc, CASE WHEN c.energy_mwh IS NULL THEN 0 END) END AS btc,
-       round(b.btc * (SELECT gbp FROM btc_prices WHERE price_date = $1), 2) AS value_gbp,
-       ((SELECT gbp FROM btc_prices WHERE price_date = $1) IS NULL AND b.btc IS NOT NULL)::int
-           AS days_without_price
+       {penny_half_even("b.btc * price.gbp")} AS value_gbp,
+       (price.gbp IS NULL AND b.btc IS NOT NULL)::int AS days_without_price
 FROM generate_series(1, $2::int) AS p(period)
 LEFT JOIN c ON c.settlement_period = p.period
 LEFT JOIN b ON b.settlement_period = p.period
+LEFT JOIN price ON true
 ORDER BY p.period
 """
 _BY_DAY = """
@@ -44,7 +46,7 @@ LEFT JOIN curtailment_daily AS c ON c.settlement_date = d.day
 LEFT JOIN bitcoin_daily AS b ON b.settlement_date = d.day AND b.miner_model = $3
 ORDER BY d.day
 """
-_BY_DAY_FILTERED = """
+_BY_DAY_FILTERED = f"""
 WITH c AS (
     SELECT settlement_date, sum(energy_mwh) AS energy_mwh, sum(cashflow_gbp) AS cashflow_gbp
     FROM bm_unit_daily
@@ -64,7 +66,8 @@ SELECT d.day::date AS day, coalesce(c.energy_mwh, 0) AS energy_mwh,
        coalesce(c.cashflow_gbp, 0) AS cashflow_gbp,
        CASE WHEN $3::text IS NULL THEN NULL
             ELSE coalesce(b.btc, CASE WHEN c.settlement_date IS NULL THEN 0 END) END AS btc,
-       round(b.btc * p.gbp, 2) AS value_gbp, (b.btc IS NOT NULL AND p.gbp IS NULL)::int AS days_without_price
+       {penny_half_even("b.btc * p.gbp")} AS value_gbp,
+       (b.btc IS NOT NULL AND p.gbp IS NULL)::int AS days_without_price
 FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
 LEFT JOIN c ON c.settlement_date = d.day
 LEFT JOIN b ON b.settlement_date = d.day

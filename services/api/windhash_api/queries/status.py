@@ -4,22 +4,28 @@ import asyncpg
 
 FAILED_LISTED = 50
 
+# One pass over settlement_periods, day by day: the totals and the latest complete date come from the same
+# per-day counts. A day is complete when every one of its periods (46/48/50, by the London clock) is
+# calculated.
 _PERIODS = """
-SELECT min(settlement_date) AS first_date, max(settlement_date) AS last_date,
-       count(*)::int AS periods_ingested,
-       count(*) FILTER (WHERE status = 'calculated')::int AS periods_calculated,
-       count(*) FILTER (WHERE status = 'pending_difficulty')::int AS pending_difficulty_periods,
-       count(*) FILTER (WHERE synthetic)::int AS synthetic_periods
-FROM settlement_periods
-"""
-# A day is complete when every one of its periods (46/48/50, by the London clock) is calculated.
-_LATEST_COMPLETE = """
-SELECT max(settlement_date) FROM (
-    SELECT settlement_date, count(*) FILTER (WHERE status = 'calculated') AS calculated
+WITH days AS (
+    SELECT settlement_date, count(*) AS periods,
+           count(*) FILTER (WHERE status = 'calculated') AS calculated,
+           count(*) FILTER (WHERE status = 'pending_difficulty') AS pending,
+           count(*) FILTER (WHERE synthetic) AS synthetic
     FROM settlement_periods GROUP BY settlement_date
-) AS days
-WHERE calculated = extract(epoch FROM ((settlement_date + 1)::timestamp AT TIME ZONE 'Europe/London')
-                                    - (settlement_date::timestamp AT TIME ZONE 'Europe/London')) / 1800
+)
+SELECT min(settlement_date) AS first_date, max(settlement_date) AS last_date,
+       coalesce(sum(periods), 0)::int AS periods_ingested,
+       coalesce(sum(calculated), 0)::int AS periods_calculated,
+       coalesce(sum(pending), 0)::int AS pending_difficulty_periods,
+       coalesce(sum(synthetic), 0)::int AS synthetic_periods,
+       max(settlement_date) FILTER (
+           WHERE calculated
+                 = extract(epoch FROM ((settlement_date + 1)::timestamp AT TIME ZONE 'Europe/London')
+                                      - (settlement_date::timestamp AT TIME ZONE 'Europe/London')) / 1800
+       ) AS latest_complete_date
+FROM days
 """
 _FAILED_COUNT = "SELECT count(*)::int FROM ingestion_progress WHERE status = 'failed'"
 _FAILED = f"""
@@ -33,7 +39,6 @@ _SUMMARIES_UPDATED = "SELECT max(updated_at) FROM curtailment_daily"
 
 async def data_status(connection: asyncpg.Connection) -> dict[str, object]:
     status = dict(await connection.fetchrow(_PERIODS))
-    status["latest_complete_date"] = await connection.fetchval(_LATEST_COMPLETE)
     status["failed_periods_count"] = await connection.fetchval(_FAILED_COUNT)
     status["failed_periods"] = [dict(row) for row in await connection.fetch(_FAILED)]
     status["summaries_updated_at"] = await connection.fetchval(_SUMMARIES_UPDATED)

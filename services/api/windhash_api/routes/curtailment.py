@@ -21,7 +21,7 @@ from windhash_api.params import BmUnitParam, DateValue, LeadPartyParam
 from windhash_api.queries.curtailment import curtailment_by_period
 from windhash_api.queries.references import check_filters
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
 from windhash_api.timeframes import parse_day
 
 router = APIRouter(prefix=API_PREFIX, tags=["curtailment"])
@@ -62,7 +62,7 @@ async def get_periods(
     filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
     periods = await _periods(pool, day, filters)
     if wants_csv(request, output_format):
-        return csv_response(model_rows(periods, {"settlement_date": day}), f"curtailment-periods-{day}")
+        return await csv_table(periods, f"curtailment-periods-{day}", {"settlement_date": day})
     return PeriodCurtailmentDay(
         settlement_date=day,
         periods_in_day=len(periods),
@@ -111,7 +111,7 @@ async def get_hours(
     filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
     hours = _hours(day, await _periods(pool, day, filters))
     if wants_csv(request, output_format):
-        return csv_response(model_rows(hours, {"settlement_date": day}), f"curtailment-hours-{day}")
+        return await csv_table(hours, f"curtailment-hours-{day}", {"settlement_date": day})
     return HourCurtailmentDay(
         settlement_date=day,
         hours_in_day=len(hours),

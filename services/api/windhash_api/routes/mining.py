@@ -1,5 +1,6 @@
 """Mining potential per miner model, its comparison with the cashflow to farms, and chart series."""
 
+import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -13,18 +14,17 @@ from windhash_api.queries.mining import mining_potential
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.summaries import curtailment_totals
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
 from windhash_api.timeframes import Timeframe, parse_timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
 
 
-async def _potential(pool: Pool, span: Timeframe, filters: Filters) -> list[MiningPotential]:
-    async with pool.acquire() as connection:
-        await check_filters(connection, filters)
-        rows = await mining_potential(
-            connection, span, filters.miner_model, filters.lead_party, filters.bm_unit
-        )
+async def _potential(
+    connection: asyncpg.Connection, span: Timeframe, filters: Filters
+) -> list[MiningPotential]:
+    await check_filters(connection, filters)
+    rows = await mining_potential(connection, span, filters.miner_model, filters.lead_party, filters.bm_unit)
     return [
         MiningPotential(value_gbp_per_mwh=per_mwh(row["value_gbp"], row["energy_mwh"]), **dict(row))
         for row in rows
@@ -50,10 +50,11 @@ async def get_mining(
 ) -> Mining | Response:
     span = parse_timeframe(timeframe, value, settings.max_range_days)
     filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
-    models = await _potential(pool, span, filters)
+    async with pool.acquire() as connection:
+        models = await _potential(connection, span, filters)
     info = TimeframeInfo.of(span)
     if wants_csv(request, output_format):
-        return csv_response(model_rows(models, info), f"mining-{span.kind}-{span.label}")
+        return await csv_table(models, f"mining-{span.kind}-{span.label}", info)
     return Mining(timeframe=info, filters=filters, models=models)
 
 
@@ -76,8 +77,9 @@ async def get_comparison(
 ) -> Comparison | Response:
     span = parse_timeframe(timeframe, value, settings.max_range_days)
     filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
-    models = await _potential(pool, span, filters)
+    # One connection for both: acquiring twice would queue the request behind others for the pool twice.
     async with pool.acquire() as connection:
+        models = await _potential(connection, span, filters)
         totals = await curtailment_totals(connection, span, lead_party, bm_unit)
     rows = [
         ComparisonRow(
@@ -102,5 +104,5 @@ async def get_comparison(
         context = comparison.model_dump(
             include={"timeframe", "energy_mwh", "cashflow_gbp", "cashflow_gbp_per_mwh"}
         )
-        return csv_response(model_rows(rows, context), f"comparison-{span.kind}-{span.label}")
+        return await csv_table(rows, f"comparison-{span.kind}-{span.label}", context)
     return comparison

@@ -16,7 +16,7 @@ from windhash_api.params import LeadPartyParam, LimitParam, OffsetParam, Timefra
 from windhash_api.queries.rankings import count_bm_units, count_lead_parties, top_bm_units, top_lead_parties
 from windhash_api.queries.references import check_filters
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
 from windhash_api.timeframes import parse_timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["rankings"])
@@ -68,7 +68,7 @@ async def get_top_bm_units(
     items = [BmUnitRank.model_validate(_with_per_mwh(row)) for row in rows]
     info = TimeframeInfo.of(span)
     if wants_csv(request, output_format):
-        return csv_response(model_rows(items), f"top-bm-units-{span.kind}-{span.label}")
+        return await csv_table(items, f"top-bm-units-{span.kind}-{span.label}")
     return BmUnitRanking(
         timeframe=info,
         filters=filters,
@@ -101,7 +101,7 @@ async def get_top_lead_parties(
         total = rows[0]["total"] if rows else await count_lead_parties(connection, span.first, span.last)
     items = [LeadPartyRank.model_validate(_with_per_mwh(row)) for row in rows]
     if wants_csv(request, output_format):
-        return csv_response(model_rows(items), f"top-lead-parties-{span.kind}-{span.label}")
+        return await csv_table(items, f"top-lead-parties-{span.kind}-{span.label}")
     return LeadPartyRanking(
         timeframe=TimeframeInfo.of(span),
         order_by=order_by.value,

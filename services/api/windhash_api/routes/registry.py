@@ -19,7 +19,7 @@ from windhash_api.models.registry import (
 from windhash_api.params import LeadPartyParam, LimitParam, OffsetParam, SearchParam
 from windhash_api.queries import registry
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
 
@@ -43,7 +43,7 @@ async def get_bm_units(
         rows, total = await registry.bm_units(connection, lead_party, search, limit, offset)
     items = [BmUnit.model_validate(dict(row)) for row in rows]
     if wants_csv(request, output_format):
-        return csv_response(model_rows(items), "bm-units")
+        return await csv_table(items, "bm-units")
     return BmUnitPage(page=PageInfo(total=total, limit=limit, offset=offset), items=items)
 
 
@@ -82,7 +82,7 @@ async def get_lead_parties(
         rows, total = await registry.lead_parties(connection, limit, offset)
     items = [LeadParty.model_validate({k: v for k, v in row.items() if k != "total"}) for row in rows]
     if wants_csv(request, output_format):
-        return csv_response(model_rows(items), "lead-parties")
+        return await csv_table(items, "lead-parties")
     return LeadPartyPage(page=PageInfo(total=total, limit=limit, offset=offset), items=items)
 
 
@@ -102,5 +102,5 @@ async def get_miner_models(
         rows = await registry.miner_models(connection, active_only=not include_inactive)
     items = [MinerModel.model_validate(dict(row)) for row in rows]
     if wants_csv(request, output_format):
-        return csv_response(model_rows(items), "miner-models")
+        return await csv_table(items, "miner-models")
     return MinerModelList(items=items)

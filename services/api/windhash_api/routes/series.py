@@ -16,7 +16,7 @@ from windhash_api.queries.references import check_filters
 from windhash_api.queries.series import series_by_day, series_by_period
 from windhash_api.routes import API_PREFIX
 from windhash_api.series_buckets import by_month
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, model_rows, wants_csv
+from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
 from windhash_api.timeframes import Timeframe, TimeframeKind, parse_timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
@@ -102,5 +102,5 @@ async def get_series(
     filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
     points = await _points(pool, span, filters, bucket)
     if wants_csv(request, output_format):
-        return csv_response(model_rows(points, {"by": bucket.value}), f"series-{span.kind}-{span.label}")
+        return await csv_table(points, f"series-{span.kind}-{span.label}", {"by": bucket.value})
     return Series(timeframe=TimeframeInfo.of(span), filters=filters, by=bucket.value, points=points)
