@@ -82,6 +82,13 @@ def is_alive(pid: int, marker: str) -> bool:
     return state != "Z" and marker in cmdline
 
 
+def exit_code(pid: int) -> int | None:
+    """The exit code of a process this very process launched, once it has exited; None while it runs or when
+    it is not our child. Authoritative where `is_alive`'s /proc reading can only infer."""
+    child = _CHILDREN.get(pid)
+    return None if child is None else child.poll()
+
+
 def _ppid(pid: int) -> int | None:
     try:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

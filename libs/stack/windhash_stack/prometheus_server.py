@@ -23,7 +23,7 @@ import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from windhash_stack.errors import StackError
-from windhash_stack.processes import is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.processes import exit_code, is_alive, launch, port_open, read_pid, stop_tree, tail
 from windhash_stack.prometheus_config import (
     ALERTS_FILE,
     CONFIG_FILE,
@@ -184,10 +184,12 @@ class PrometheusServer:
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s
         last_error: Exception | None = None
+        launched = read_pid(self.pid_file)
         while time.monotonic() < deadline:
-            if self.running_pid() is None:
+            code = exit_code(launched) if launched is not None else None
+            if code is not None or (launched is None and self.running_pid() is None):
                 raise StackError(
-                    f"prometheus exited while starting; the end of {self.log_file}:\n"
+                    f"prometheus exited with code {code} while starting; the end of {self.log_file}:\n"
                     f"{tail(self.log_file, 25)}"
                 )
             try:
