@@ -8,16 +8,14 @@ again for the same model rewrites the same rows.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import asyncpg
 from windhash_common.bitcoin import Halving
-from windhash_common.events import PeriodCalculatedEvent
 from windhash_common.miner_models import MinerModel, find_miner_model, insert_miner_model
 from windhash_common.topics import Topics
 
 from windhash_calculator.calculation_rows import CalculationRow, calculation_rows
-from windhash_calculator.outbox import add_to_outbox, period_calculated_message
+from windhash_calculator.outbox import announce_recalculated
 from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
@@ -80,22 +78,5 @@ async def _backfill(
             )
         await copy_calculations(connection, rows)
         written += len(rows)
-    now = datetime.now(UTC)
-    await add_to_outbox(
-        connection,
-        [
-            period_calculated_message(
-                topics,
-                PeriodCalculatedEvent(
-                    settlement_date=row[0],
-                    settlement_period=row[1],
-                    content_hash=row["content_hash"],
-                    record_count=row["record_count"],
-                    status="calculated",
-                    calculated_at=now,
-                ),
-            )
-            for row in periods
-        ],
-    )
+    await announce_recalculated(connection, topics, periods)
     return len(periods), written

@@ -6,6 +6,7 @@ committed one is never lost.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 from windhash_common.events import DeadLetter, PeriodCalculatedEvent
@@ -38,4 +39,29 @@ async def add_to_outbox(connection: asyncpg.Connection, messages: Sequence[Outbo
         [message.topic for message in messages],
         [message.key for message in messages],
         [message.payload for message in messages],
+    )
+
+
+async def announce_recalculated(
+    connection: asyncpg.Connection, topics: Topics, periods: Sequence[asyncpg.Record]
+) -> None:
+    """Outbox a `calculated` event for each stored period (rows with settlement_date, settlement_period,
+    content_hash and record_count) whose calculations were just completed outside a topic event."""
+    now = datetime.now(UTC)
+    await add_to_outbox(
+        connection,
+        [
+            period_calculated_message(
+                topics,
+                PeriodCalculatedEvent(
+                    settlement_date=row[0],
+                    settlement_period=row[1],
+                    content_hash=row["content_hash"],
+                    record_count=row["record_count"],
+                    status="calculated",
+                    calculated_at=now,
+                ),
+            )
+            for row in periods
+        ],
     )

@@ -8,18 +8,17 @@ days, each with its period-calculated events in the outbox.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import asyncpg
 from windhash_common.bitcoin import Halving
 from windhash_common.difficulty_store import DifficultyLookup
-from windhash_common.events import PeriodCalculatedEvent
 from windhash_common.miner_models import active_miner_models
 from windhash_common.topics import Topics
 
 from windhash_calculator.calculation_rows import CalculationRow, calculation_rows, difficulty_date
-from windhash_calculator.outbox import add_to_outbox, period_calculated_message
+from windhash_calculator.outbox import announce_recalculated
 from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
@@ -113,23 +112,6 @@ async def _complete_days(
             [key[1] for key in keys],
             period_difficulties,
         )
-        now = datetime.now(UTC)
-        await add_to_outbox(
-            connection,
-            [
-                period_calculated_message(
-                    topics,
-                    PeriodCalculatedEvent(
-                        settlement_date=row[0],
-                        settlement_period=row[1],
-                        content_hash=row["content_hash"],
-                        record_count=row["record_count"],
-                        status="calculated",
-                        calculated_at=now,
-                    ),
-                )
-                for row in periods
-            ],
-        )
+        await announce_recalculated(connection, topics, periods)
     outcome.completed += keys
     outcome.calculations += len(rows)
