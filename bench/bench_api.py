@@ -2,19 +2,24 @@
 
 Creates a scratch database on the server at --dsn (default: the local stack's), fills it with a synthetic
 year (windhash_api.sample_dataset: facts plus summaries), starts the API as its own uvicorn process, and
-sends --requests requests per endpoint from --clients concurrent asyncio clients (httpx, keep-alive). Prints
+sends --requests requests per endpoint from --clients concurrent asyncio clients (keep-alive). Prints
 p50, p99 and requests/s per endpoint, with /health from the same run as the base of the ratio: what the
 database work adds over FastAPI's own cost. The scratch database is dropped at the end.
 
+Each client is one keep-alive connection parsed by httptools (bench_api_load.LoadClient, ~0.05 ms of CPU per
+request): httpx spent ~3 ms per request, which on 2 shared cores made the client the bottleneck being
+measured. The first request of each endpoint is not timed (it warms the
+pool, PostgreSQL and the API's response cache); --no-cache starts the API with WINDHASH_API_CACHE=false to
+time every request against the database, --workers N with WINDHASH_API_WORKERS=N.
+
     .venv/bin/python bench/bench_api.py                       # a year, 50 clients, 2000 requests per endpoint
     .venv/bin/python bench/bench_api.py --first 2024-03-01 --last 2024-03-31 --requests 500
+    .venv/bin/python bench/bench_api.py --no-cache --workers 2
 """
 
 import argparse
 import asyncio
-import importlib.util
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,24 +27,22 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
-
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore tries `import sniffio` on every request; without the package each failed import scans sys.path
-    # and the client, not the API, becomes what is measured. A None entry makes the import fail at once.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-import httpx
 from windhash_api.sample_dataset import load_sample
+from windhash_common import event_loop
 from windhash_common.db import migrate
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between
 
+# Run as a script, this directory is on sys.path but the repository root (the `bench` package) is not.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.bench_api_load import LoadClient, free_port, wait_ready
+
 # Bounded: no endpoint is hammered for longer than this, whatever --requests says.
 MAX_SECONDS_PER_ENDPOINT = 60.0
-READY_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -78,50 +81,28 @@ def endpoints(first: date, last: date) -> list[str]:
     ]
 
 
-async def hammer(client: httpx.AsyncClient, path: str, requests: int, clients: int) -> Outcome:
+async def hammer(clients: list[LoadClient], path: str, requests: int) -> Outcome:
     latencies: list[float] = []
     errors = 0
     remaining = requests
     deadline = time.perf_counter() + MAX_SECONDS_PER_ENDPOINT
 
-    async def one_client() -> None:
+    async def one_client(client: LoadClient) -> None:
         nonlocal remaining, errors
         while remaining > 0 and time.perf_counter() < deadline:
             remaining -= 1
             started = time.perf_counter()
             try:
-                response = await client.get(path)
-            except httpx.TransportError:
+                status, _ = await client.get(path)
+            except (OSError, TimeoutError):
                 errors += 1
                 continue
             latencies.append(time.perf_counter() - started)
-            errors += response.status_code != 200
+            errors += status != 200
 
     started = time.perf_counter()
-    await asyncio.gather(*(one_client() for _ in range(clients)))
+    await asyncio.gather(*(one_client(client) for client in clients))
     return Outcome(path, latencies, time.perf_counter() - started, errors)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-async def _wait_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise SystemExit(f"the API exited with {server.returncode} before it was ready")
-            try:
-                if (await client.get("/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the API was not ready in time")
 
 
 def report(outcomes: list[Outcome], clients: int) -> None:
@@ -153,24 +134,26 @@ async def run(args: argparse.Namespace) -> None:
             await load_sample(connection, list(dates_between(args.first, args.last)))
         finally:
             await connection.close()
-        port = _free_port()
+        port = free_port()
         environment = {**os.environ, "WINDHASH_DATABASE_URL": dsn, "WINDHASH_API_PORT": str(port)}
         environment["WINDHASH_LOG_LEVEL"] = "WARNING"
+        environment["WINDHASH_API_WORKERS"] = str(args.workers)
+        environment["WINDHASH_API_CACHE"] = "false" if args.no_cache else "true"
         command = [sys.executable, "-m", "windhash_api.main"]
         server = subprocess.Popen(command, env=environment)  # noqa: ASYNC220 - started once, before timing
         base_url = f"http://127.0.0.1:{port}"
-        await _wait_ready(base_url, server)
-        # Idle connections are dropped before uvicorn's 5 s keep-alive would close them under a request.
-        limits = httpx.Limits(
-            max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0
-        )
-        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-            for path in endpoints(args.first, args.last):  # warm the pool and PostgreSQL's caches
-                await client.get(path)
-            outcomes = [
-                await hammer(client, path, args.requests, args.clients)
-                for path in endpoints(args.first, args.last)
-            ]
+        await wait_ready(base_url, server)
+        # One keep-alive connection per client, kept across the endpoints.
+        clients = [LoadClient(base_url) for _ in range(args.clients)]
+        try:
+            paths = endpoints(args.first, args.last)
+            for path in paths:  # warm the pool, PostgreSQL and the response cache
+                await clients[0].get(path)
+            await asyncio.gather(*(client.get("/health") for client in clients))  # open every connection
+            outcomes = [await hammer(clients, path, args.requests) for path in paths]
+        finally:
+            for client in clients:
+                client.close()
         report(outcomes, args.clients)
     finally:
         if server is not None:
@@ -191,7 +174,9 @@ def main() -> None:
     parser.add_argument("--last", type=date.fromisoformat, default=date(2024, 12, 31))
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="per endpoint")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument("--no-cache", action="store_true", help="start the API without its response cache")
+    event_loop.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from windhash_aggregator.synthetic_facts import (
     write_period_facts,
 )
 from windhash_aggregator.verify import verify_summaries
+from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 from windhash_common.settlement_calendar import settlement_periods
 
@@ -153,4 +154,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

@@ -357,7 +357,15 @@ async def _reset(
     connection: asyncpg.Connection, day_prices: dict[date, tuple[Decimal | None, Decimal | None]]
 ) -> None:
     # DELETE, not TRUNCATE: on a handful of rows it is several times faster, and this runs per example.
-    tables = ["settlement_periods", "btc_prices", "consumer_positions", *(table.name for table in ALL_TABLES)]
+    # The facts explicitly: nothing cascades from settlement_periods (migration 0600).
+    tables = [
+        "bitcoin_calculations",
+        "curtailment_records",
+        "settlement_periods",
+        "btc_prices",
+        "consumer_positions",
+        *(table.name for table in ALL_TABLES),
+    ]
     await connection.execute("; ".join(f"DELETE FROM {name}" for name in tables))
     await connection.execute("DELETE FROM summary_stale_days")
     await connection.executemany(

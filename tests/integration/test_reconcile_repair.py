@@ -3,7 +3,9 @@
 The database is snapshotted after an undisturbed run; random records, calculations and summary rows are
 deleted and others tampered with (a period's snapshot made to look newer than the topic's, a model's whole
 history removed as if it had just been added); the repair must bring every table back equal, row for row,
-and status must then report every day complete.
+and status must then report every day complete. Deleting by hand cascades nothing (migration 0600): the
+damage leaves calculations without their record and a period's records without their period, which
+`verify_facts` reports and the repair removes.
 """
 
 import random
@@ -18,6 +20,7 @@ from test_reconcile_support import (  # type: ignore[import-not-found]
     reconcile_settings,
     snapshot,
 )
+from windhash_aggregator.verify import verify_facts
 from windhash_elexon_sim import ElexonSimServer
 from windhash_reconcile.repair import RepairScope, repair
 from windhash_reconcile.status_queries import reconciliation_status
@@ -96,9 +99,16 @@ async def test_reconcile_all_restores_every_row_and_reports_complete(
     try:
         await damage(connection, random.Random(7))
         damaged = await reconciliation_status(connection, FIRST, LAST)
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            broken = {(item.table, item.kind) for item in await verify_facts(connection, FIRST, LAST)}
     finally:
         await connection.close()
     assert damaged.completeness_ratio == 0.0
+    assert broken == {
+        ("bitcoin_calculations", "unexpected"),  # without their record, or in the period deleted
+        ("bitcoin_calculations", "missing"),  # S21_XP, and the 200 deleted at random
+        ("curtailment_records", "unexpected"),  # of the period deleted
+    }
     assert await snapshot(pg_dsn) != undisturbed
 
     report = await repair(settings, RepairScope())
@@ -112,6 +122,12 @@ async def test_reconcile_all_restores_every_row_and_reports_complete(
     repaired = await snapshot(pg_dsn)
     for table, rows in undisturbed.items():
         assert repaired[table] == rows, f"{table} differs after the repair"
+    connection = await asyncpg.connect(pg_dsn)
+    try:
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            assert await verify_facts(connection, FIRST, LAST) == []
+    finally:
+        await connection.close()
 
     again = await repair(settings, RepairScope())  # idempotent: nothing left to do
     assert again is not None

@@ -54,6 +54,9 @@ def records_for(day: date, period: int, count: int = 3) -> tuple[RecordFact, ...
 
 async def seed(connection: asyncpg.Connection) -> None:
     await ensure_miner_models(connection, MODELS)
+    # Only the test's models are active, so the facts keep the calculator's rule (every record × every active
+    # model has its calculation) that `summaries verify` checks besides the summaries.
+    await connection.execute("UPDATE miner_models SET active = (name = ANY($1::text[]))", list(MODELS))
     await connection.execute(
         "INSERT INTO btc_prices (price_date, gbp, usd, source) VALUES ('2024-02-28', 40000, 50000, 'test'),"
         " ('2024-03-01', 41000.5, NULL, 'test')"
@@ -160,8 +163,9 @@ async def test_verify_names_every_tampered_row_and_rebuild_repairs_them(
 async def test_rebuild_of_a_range_repairs_only_that_range(seeded: asyncpg.Pool, pg_dsn: str) -> None:
     async with seeded.acquire() as connection:
         await connection.execute("UPDATE curtailment_daily SET record_count = 0")
-        # Facts removed without an event: the day's summaries are now stale.
-        await connection.execute("DELETE FROM settlement_periods WHERE settlement_date = '2024-03-02'")
+        # Facts removed without an event (each table: nothing cascades): the day's summaries are now stale.
+        for table in ("bitcoin_calculations", "curtailment_records", "settlement_periods"):
+            await connection.execute(f"DELETE FROM {table} WHERE settlement_date = '2024-03-02'")
 
     rebuilt = await asyncio.to_thread(
         run_cli, pg_dsn, "rebuild", "--from", "2024-03-01", "--to", "2024-03-02"

@@ -145,3 +145,17 @@ def test_payload_parsing_keeps_decimals_exact_and_reads_the_synthetic_label() ->
 def test_malformed_payloads_are_rejected(body: bytes) -> None:
     with pytest.raises(InvalidStackPayload):
         parse_stack_payload(body)
+
+
+def test_when_several_rows_are_wrong_the_first_in_the_stack_is_named() -> None:
+    # Kept rows' records are validated together after the scan; the error still names the first wrong row.
+    with pytest.raises(InvalidStackPayload, match=r"^row 0 \(T_SGRWO-1\): .*datetime"):
+        records(row(createdDateTime="not a time"), row(id=None))
+    with pytest.raises(InvalidStackPayload, match=r"^row 1 \(T_WHILW-1\): .*datetime"):
+        records(
+            row(acceptanceId=1),
+            row(id="T_WHILW-1", acceptanceId=2, createdDateTime="not a time"),
+            row(acceptanceId=3, cadlFlag="maybe"),
+        )
+    with pytest.raises(InvalidStackPayload, match=r"^row 1: no BM unit id"):
+        records(row(acceptanceId=1), row(id=None), row(acceptanceId=3, createdDateTime="not a time"))

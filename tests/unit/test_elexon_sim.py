@@ -1,6 +1,7 @@
 """The synthetic Elexon server: determinism, the real JSON shape, calendar edges, faults and revisions.
 Served through httpx's ASGI transport, so no port is opened."""
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from windhash_common.settlement_calendar import dates_between, settlement_periods
 from windhash_elexon_sim import API_PREFIX, SYNTHETIC_HEADER, FaultRule, SimState, build_app, settlement_stack
-from windhash_elexon_sim.units import wind_unit_ids
+from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
 
 DAY = date(2024, 1, 5)
 # Field names of SettlementStackResponse and BmUnitData in Elexon's OpenAPI document (Insights.Api 1.0).
@@ -230,3 +231,115 @@ def test_a_year_is_calibrated_to_2024_heavy_tailed_and_concentrated() -> None:
     assert daily_mwh[len(daily_mwh) // 2] < total / len(daily_mwh)  # median below mean: heavy-tailed
     assert sum(daily_mwh[-37:]) > 0.3 * total  # the windiest tenth of days carry far more than a tenth
     assert sum(volume for _, volume in per_unit.most_common(15)) > 0.5 * total
+
+
+@pytest.mark.parametrize(
+    ("key", "digest"),
+    [
+        ((date(2024, 3, 31), 46, "bid", 0, 2024), "fe2d460d8c9170e5"),
+        ((date(2024, 10, 27), 50, "bid", 0, 2024), "0ee28a4b4399a990"),
+        ((date(2024, 1, 5), 3, "offer", 0, 2024), "5966ac5fbfd9688e"),
+        ((date(2024, 7, 14), 20, "bid", 2, 2024), "67a9d79fe7fa9c32"),
+        ((date(2024, 2, 29), 1, "bid", 0, 7), "3f611e718e16cde9"),
+    ],
+)
+def test_the_generated_data_stays_what_it_was(key: tuple[Any, ...], digest: str) -> None:
+    """Pinned: a faster generator must still generate the same rows, so stored results stay comparable."""
+    text = json.dumps(settlement_stack(*key), separators=(",", ":"))
+    assert hashlib.sha256(text.encode()).hexdigest()[:16] == digest
+
+
+async def test_bodies_are_the_bytes_json_dumps_would_write(sim: tuple[SimState, httpx.AsyncClient]) -> None:
+    state, client = sim
+    metadata = {"datasets": ["ISPSTACK"], "synthetic": True}
+    for day in (date(2024, 3, 31), date(2024, 10, 27), date(2024, 1, 5), date(2024, 8, 9)):
+        for period in (1, 2, 17, 40, 46):
+            for side in ("bid", "offer"):
+                rows = settlement_stack(day, period, side)
+                expected = json.dumps({"data": rows, "metadata": metadata}, separators=(",", ":"))
+                assert (await client.get(stack_url(day, period, side))).content == expected.encode()
+    units = await client.get(f"{API_PREFIX}/reference/bmunits/all")
+    assert units.content == json.dumps(bm_unit_reference(state.seed), separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("GET", stack_url(DAY, 3), 200),
+        ("GET", stack_url(DAY, 49), 400),
+        ("GET", stack_url(DAY, 3, "both"), 400),
+        ("GET", stack_url(DAY, 5), 429),
+        ("GET", stack_url(DAY, 6), 200),
+        ("HEAD", stack_url(DAY, 3), 200),
+        ("POST", stack_url(DAY, 3), 405),
+        ("GET", f"{API_PREFIX}/reference/bmunits/all", 200),
+        ("GET", f"{API_PREFIX}/nothing/here", 404),
+        ("GET", "/_sim/health", 200),
+        ("GET", "/_sim/faults", 200),
+    ],
+)
+async def test_every_response_is_labelled_synthetic(
+    sim: tuple[SimState, httpx.AsyncClient], method: str, url: str, status: int
+) -> None:
+    state, client = sim
+    state.faults.add(FaultRule(kind="status", status=429, retry_after=2, period=5))
+    state.faults.add(FaultRule(kind="payload", body=b'{"data":[]}', period=6))
+    response = await client.request(method, url)
+    assert response.status_code == status
+    assert response.headers.get_list(SYNTHETIC_HEADER) == ["true"]
+
+
+async def test_the_elexon_endpoints_answer_the_same_through_starlette(
+    sim: tuple[SimState, httpx.AsyncClient],
+) -> None:
+    """GETs of the Elexon endpoints skip Starlette; its routes, which serve e.g. HEAD, say the same."""
+    state, fast = sim
+    starlette = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_app(state).starlette), base_url="http://sim"
+    )
+    urls = [stack_url(DAY, 3), stack_url(DAY, 49), stack_url(DAY, 3, "both"), stack_url(DAY, 7)]
+    urls += [f"{API_PREFIX}/reference/bmunits/all", f"{API_PREFIX}/balancing/settlement/stack/all/bid/x/3"]
+    state.faults.add(FaultRule(kind="status", status=503, retry_after=1.5, period=7, times=2))  # once each
+    statuses = []
+    async with starlette:
+        for url in urls:
+            one, other = await fast.get(url), await starlette.get(url)
+            assert (one.status_code, one.content) == (other.status_code, other.content)
+            assert dict(one.headers.items()) == dict(other.headers.items())
+            statuses.append(one.status_code)
+    assert statuses == [200, 400, 400, 503, 200, 400]
+
+
+async def test_an_unexpected_error_is_a_labelled_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("windhash_elexon_sim.app.shared_stack", broken)
+    transport = httpx.ASGITransport(app=build_app(SimState()), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
+        response = await client.get(stack_url(DAY, 3))
+    assert response.status_code == 500 and response.headers[SYNTHETIC_HEADER] == "true"
+
+
+async def test_prerendered_stacks_are_the_same_bytes_and_give_way_to_faults_and_revisions() -> None:
+    plain, ahead = SimState(), SimState()
+    assert ahead.prerender(DAY, DAY) == 48
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=build_app(state)), base_url="http://sim")
+        for state in (plain, ahead)
+    ]
+    async with clients[0] as generated, clients[1] as prerendered:
+        for period in (1, 24, 48):
+            fresh, ready = (
+                (await generated.get(stack_url(DAY, period))),
+                (await prerendered.get(stack_url(DAY, period))),
+            )
+            assert ready.content == fresh.content and ready.headers == fresh.headers
+        ahead.faults.add(FaultRule(kind="malformed", period=3))
+        with pytest.raises(json.JSONDecodeError):
+            (await prerendered.get(stack_url(DAY, 3))).json()
+        ahead.revise(DAY, 4)
+        revised = (await prerendered.get(stack_url(DAY, 4))).json()["data"]
+        assert revised == settlement_stack(DAY, 4, "bid", revision=1) != settlement_stack(DAY, 4, "bid")
+        offers = (await prerendered.get(stack_url(DAY, 5, "offer"))).json()["data"]
+        assert offers == settlement_stack(DAY, 5, "offer")

@@ -1,8 +1,14 @@
-from datetime import UTC, date, datetime
+import hashlib
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
+from windhash_common import events
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent, content_hash, period_key
 
 FETCHED = datetime(2024, 3, 31, 12, tzinfo=UTC)
@@ -28,6 +34,85 @@ def test_content_hash_ignores_record_order() -> None:
     first, second = record(acceptance_id=1), record(acceptance_id=2)
     assert content_hash((first, second)) == content_hash((second, first))
     assert content_hash((first,)) != content_hash((second,))
+
+
+def plain_content_hash(records: tuple[CurtailmentRecord, ...]) -> str:
+    """The content hash by its definition: the text that `content_hash` writes directly."""
+    rows = sorted(json.dumps(record.model_dump(mode="json"), sort_keys=True) for record in records)
+    return hashlib.sha256(("[" + ",".join(rows) + "]").encode()).hexdigest()
+
+
+PINNED_RECORDS = (
+    record(),
+    record(acceptance_id=2, volume="-1.250").model_copy(
+        update={"cadl_flag": None, "final_price_gbp_per_mwh": Decimal("-49.90")}
+    ),
+)
+
+
+def test_content_hash_is_pinned() -> None:
+    # Published hashes are compared with later re-fetches: the value for the same records must never change.
+    assert content_hash(PINNED_RECORDS) == plain_content_hash(PINNED_RECORDS)
+    assert content_hash(PINNED_RECORDS) == (
+        "a501d65fd54773cf0c9efbff270fa5364870c029463a629022c7f720b444b69d"  # computed before the rewrite
+    )
+
+
+ZONES = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-3, minutes=-30, seconds=-15)),
+         ZoneInfo("Europe/London")]  # fmt: skip
+decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None)
+negative_decimals = decimals.filter(lambda value: value < 0)
+times = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.sampled_from(ZONES)
+    ),
+    st.datetimes(timezones=st.just(UTC)).map(lambda value: value.replace(microsecond=0)),
+)
+records_strategy = st.builds(
+    CurtailmentRecord,
+    bm_unit=st.text(min_size=1, max_size=12),
+    acceptance_id=st.integers(),
+    bid_offer_pair_id=st.integers(),
+    sequence_number=st.integers(),
+    created_at=times,
+    volume_mwh=negative_decimals,
+    original_price_gbp_per_mwh=decimals,
+    final_price_gbp_per_mwh=st.none() | decimals,
+    cashflow_gbp=decimals,
+    so_flag=st.booleans(),
+    cadl_flag=st.none() | st.booleans(),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(records_strategy, max_size=4))
+def test_content_hash_is_the_hash_of_the_canonical_json(records: list[CurtailmentRecord]) -> None:
+    assert content_hash(tuple(records)) == plain_content_hash(tuple(records))
+    for item in records:
+        assert events.canonical_record_text(item) == json.dumps(item.model_dump(mode="json"), sort_keys=True)
+
+
+def test_build_computes_the_hash_once_and_the_wire_checks_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def counted(records: tuple[CurtailmentRecord, ...]) -> str:
+        calls.append(len(records))
+        return content_hash(records)
+
+    monkeypatch.setattr(events, "content_hash", counted)
+    event = SettlementPeriodEvent.build(date(2024, 5, 1), 1, PINNED_RECORDS, FETCHED, synthetic=False)
+    assert calls == [2]
+    assert SettlementPeriodEvent.model_validate_json(event.model_dump_json()) == event
+    assert calls == [2, 2]
+
+
+def test_a_wrong_hash_from_the_wire_is_rejected() -> None:
+    event = SettlementPeriodEvent.build(date(2024, 5, 1), 1, PINNED_RECORDS, FETCHED, synthetic=False)
+    data = event.model_dump(mode="json")
+    data["content_hash"] = "0" * 64
+    with pytest.raises(ValidationError, match="content_hash"):
+        SettlementPeriodEvent.model_validate_json(json.dumps(data))
 
 
 def test_event_round_trips_through_json() -> None:

@@ -75,6 +75,9 @@ class MemoryProgress:
     async def failed_since(self, first: date) -> list[PeriodKey]:
         return sorted(key for key, row in self.rows.items() if row.status == "failed" and key[0] >= first)
 
+    async def flush(self) -> None:
+        pass  # written as recorded
+
 
 @dataclass
 class Harness:

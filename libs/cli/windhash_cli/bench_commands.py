@@ -4,12 +4,12 @@ The benchmark itself lives in the checkout's bench/ folder (bench/bench_pipeline
 `python -m bench.bench_pipeline`), next to the other benchmarks it reuses, so the command needs a checkout.
 """
 
-import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
 
 import typer
+from windhash_common import event_loop
 from windhash_stack.settings import find_repo_root
 
 _FIRST = typer.Option("2024-01-01", "--from", formats=["%Y-%m-%d"], help="First settlement date.")
@@ -47,4 +47,4 @@ def bench(
         api_clients=api_clients,
         output=output or root / "docs" / "BENCHMARKS.md",
     )
-    asyncio.run(run_bench(options))
+    event_loop.run(run_bench(options))

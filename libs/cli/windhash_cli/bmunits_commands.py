@@ -1,11 +1,11 @@
 """`windhash bmunits`: the wind BM unit registry (which units count as wind curtailment)."""
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from windhash_common import event_loop
 
 if TYPE_CHECKING:
     from asyncpg import Record
@@ -19,7 +19,7 @@ def sync() -> None:
     from windhash_ingestor.bm_unit_registry import ReferenceDataError
 
     try:
-        added, units = asyncio.run(_sync())
+        added, units = event_loop.run(_sync())
     except ReferenceDataError as error:
         typer.echo(f"not loaded: {error}", err=True)
         raise typer.Exit(code=1) from error
@@ -29,14 +29,14 @@ def sync() -> None:
 @app.command()
 def seed() -> None:
     """Load the packaged snapshot of 212 wind units (new units added, known ones refreshed)."""
-    added, units = asyncio.run(_seed())
+    added, units = event_loop.run(_seed())
     typer.echo(f"{units} wind BM units from the packaged snapshot, {added} new")
 
 
 @app.command("list")
 def list_units(limit: int = typer.Option(30, help="How many units to show, largest first.")) -> None:
     """Show the registry, largest capacity first."""
-    rows, total = asyncio.run(_list(limit))
+    rows, total = event_loop.run(_list(limit))
     table = Table(title=f"wind BM units ({total} in the registry)")
     for column in ("BM unit", "name", "lead party", "MW", "first seen", "last seen"):
         table.add_column(column)

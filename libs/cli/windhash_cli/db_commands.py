@@ -1,8 +1,7 @@
 """`windhash db`: database schema."""
 
-import asyncio
-
 import typer
+from windhash_common import event_loop
 from windhash_common.db import migrate_database
 from windhash_common.settings import CommonSettings
 
@@ -12,7 +11,7 @@ app = typer.Typer(no_args_is_help=True, help="Database schema.")
 @app.command()
 def migrate() -> None:
     """Apply every pending schema migration (services also do this when they start)."""
-    applied = asyncio.run(migrate_database(CommonSettings().database_url))
+    applied = event_loop.run(migrate_database(CommonSettings().database_url))
     if applied:
         for migration in applied:
             typer.echo(f"applied {migration.version:04d}_{migration.name}")

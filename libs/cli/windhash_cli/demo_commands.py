@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from windhash_common import event_loop
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
 from windhash_cli.demo_report import summary_tables
@@ -40,8 +41,8 @@ def demo(
     """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
     stack = LocalStack(StackSettings())
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
-    was_running = asyncio.run(stack.status()).healthy
-    endpoints = asyncio.run(stack.up())
+    was_running = event_loop.run(stack.status()).healthy
+    endpoints = event_loop.run(stack.up())
     env = _environment(endpoints, api_port, elexon_port)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
@@ -53,7 +54,7 @@ def demo(
         console.print("Stopping the services…")
         processes.stop_all()
         if once and not was_running:
-            asyncio.run(stack.down())
+            event_loop.run(stack.down())
 
 
 def _environment(endpoints: StackEndpoints, api_port: int, elexon_port: int) -> dict[str, str]:
@@ -91,7 +92,7 @@ def _run(
     )
     if ingest.returncode != 0:
         raise typer.Exit(ingest.returncode)
-    progress = asyncio.run(
+    progress = event_loop.run(
         _wait_until_complete(processes, env["WINDHASH_DATABASE_URL"], first, last, timeout)
     )
     console.print(
@@ -99,7 +100,7 @@ def _run(
         f"{progress.periods_pending_difficulty} pending difficulty, "
         f"{progress.days_summarised} days summarised."
     )
-    for table in asyncio.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
+    for table in event_loop.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
         console.print(table)
 
 

@@ -1,13 +1,13 @@
 """`windhash difficulty`: Bitcoin network difficulty history (DynamoDB), and completing the periods waiting
 for it."""
 
-import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.difficulty_store import open_difficulty_store, read_difficulty_file
 
@@ -50,7 +50,7 @@ def load(
 ) -> None:
     """Seed difficulty from a file (default: the packaged 2024 reference), then complete pending periods."""
     values = read_difficulty_file(file)
-    asyncio.run(
+    event_loop.run(
         _store_and_complete(values, source=f"file:{file.name}" if file else "windhash:2024-reference")
     )
 
@@ -67,7 +67,7 @@ def sync(
 
     settings = CalculatorSettings()
     last = date.fromisoformat(until) if until else datetime.now(UTC).date()
-    values = asyncio.run(
+    values = event_loop.run(
         fetch_daily_difficulties(
             settings.difficulty_source_url,
             period,
@@ -77,7 +77,7 @@ def sync(
         )
     )
     console.print(f"fetched {len(values)} days from {settings.difficulty_source_url}")
-    asyncio.run(_store_and_complete(values, source=settings.difficulty_source_url))
+    event_loop.run(_store_and_complete(values, source=settings.difficulty_source_url))
 
 
 @app.command()
@@ -90,6 +90,6 @@ def show(days: list[str] = typer.Argument(..., help="UTC dates, YYYY-MM-DD.")) -
             await store.ensure_table()
             return await store.difficulties(date.fromisoformat(day) for day in days)
 
-    found = asyncio.run(read())
+    found = event_loop.run(read())
     for day in sorted(date.fromisoformat(text) for text in days):
         console.print(f"{day}: {found[day]:f}" if day in found else f"{day}: [red]missing[/]")

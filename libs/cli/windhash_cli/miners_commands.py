@@ -1,12 +1,12 @@
 """`windhash miners`: the ASIC miner models every curtailment record is calculated for."""
 
-import asyncio
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.miner_models import MinerModel, list_miner_models
 
@@ -39,7 +39,7 @@ def list_models() -> None:
     table = Table(title="miner models")
     for column in ("name", "manufacturer", "TH/s", "W", "J/TH", "released", "active"):
         table.add_column(column, justify="right" if column in ("TH/s", "W", "J/TH") else "left")
-    for model in asyncio.run(read()):
+    for model in event_loop.run(read()):
         table.add_row(
             model.name,
             model.manufacturer,
@@ -89,7 +89,7 @@ def add(
         )
 
     try:
-        asyncio.run(add_and_backfill())
+        event_loop.run(add_and_backfill())
     except MinerModelConflict as error:
         console.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None

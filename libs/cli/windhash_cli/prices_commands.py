@@ -1,12 +1,12 @@
 """`windhash prices`: daily BTC prices in GBP and USD; a day without a price has no fiat value."""
 
-import asyncio
 from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from windhash_common import event_loop
 from windhash_common.btc_prices import (
     DailyPrice,
     packaged_synthetic_prices_2024,
@@ -42,7 +42,7 @@ def load(
     prices = read_price_file(file) if file else packaged_synthetic_prices_2024()
     if file is None:
         console.print("[yellow]loading SYNTHETIC 2024 prices (demo only, source 'synthetic')[/]")
-    console.print(f"{asyncio.run(_store(prices))} days of prices stored")
+    console.print(f"{event_loop.run(_store(prices))} days of prices stored")
 
 
 @app.command()
@@ -57,7 +57,7 @@ def sync(
     settings = CalculatorSettings()
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     with console.status(f"fetching prices {first} to {last} from {settings.price_source_url}"):
-        prices = asyncio.run(
+        prices = event_loop.run(
             fetch_daily_prices(
                 settings.price_source_url,
                 first,
@@ -67,7 +67,7 @@ def sync(
                 settings.price_source_api_key,
             )
         )
-    stored = asyncio.run(_store(prices))
+    stored = event_loop.run(_store(prices))
     missing = sum(1 for _ in dates_between(first, last)) - stored
     console.print(f"{stored} days of prices stored; {missing} days in the range have no price")
 
@@ -89,7 +89,7 @@ def show(
         finally:
             await pool.close()
 
-    found = asyncio.run(read())
+    found = event_loop.run(read())
     table = Table(title="BTC prices")
     for column in ("date", "GBP", "USD", "source"):
         table.add_column(column)

@@ -12,6 +12,7 @@ from prometheus_client import start_http_server
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 from windhash_reconcile.analysis import Analysis, analyze
 from windhash_reconcile.day_status import DayStatus, ReconciliationReport
@@ -123,7 +124,7 @@ def status(
     all_days: Annotated[bool, typer.Option("--all-days", help="List complete days too.")] = False,
 ) -> None:
     """Per date, expected vs actual at each stage, the day's class and the overall completeness rate."""
-    report = asyncio.run(_status(_day(from_date), _day(to_date)))
+    report = event_loop.run(_status(_day(from_date), _day(to_date)))
     if not report.days:
         console.print("nothing to reconcile: no settlement days with data in that range")
         return
@@ -156,7 +157,7 @@ def analyze_command(
 ) -> None:
     """The worst days and the reason for each gap: failed fetch, pending difficulty, missing calculation,
     summary drift, dead-lettered event."""
-    analysis = asyncio.run(analyze(ReconcileSettings(), _day(from_date), _day(to_date), worst))
+    analysis = event_loop.run(analyze(ReconcileSettings(), _day(from_date), _day(to_date), worst))
     _print_analysis(analysis)
 
 
@@ -180,7 +181,7 @@ def _before_after(result: RepairReport) -> Table:
 def _run_repair(scope: RepairScope) -> None:
     configure_logging("WARNING", False)
     with RichProgress() as progress:
-        result = asyncio.run(repair(ReconcileSettings(), scope, progress))
+        result = event_loop.run(repair(ReconcileSettings(), scope, progress))
     if result is None:
         console.print("nothing to reconcile: no data and no events")
         return
@@ -240,9 +241,9 @@ def self_check_command(
     if loop:
         if settings.metrics_port:
             start_http_server(settings.metrics_port, addr=settings.metrics_host)
-        asyncio.run(_loop(settings))
+        event_loop.run(_loop(settings))
         return
-    run = asyncio.run(locked_self_check(settings))
+    run = event_loop.run(locked_self_check(settings))
     if not run.ran or run.report is None:
         console.print("another instance is running the self-check: skipped")
         return

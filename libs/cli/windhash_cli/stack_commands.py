@@ -1,6 +1,5 @@
 """`windhash stack`: Start, stop and inspect the local stack (Kafka, PostgreSQL, DynamoDB Local)."""
 
-import asyncio
 import json
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -8,6 +7,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from windhash_common import event_loop
 from windhash_stack import LocalStack, Server, StackError, StackSettings, StackStatus, UpReport
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ EXIT_STACK_ERROR = 2
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
-        return asyncio.run(coroutine)
+        return event_loop.run(coroutine)
     except StackError as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_STACK_ERROR) from None

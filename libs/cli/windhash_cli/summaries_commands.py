@@ -1,6 +1,5 @@
 """`windhash summaries`: Check and repair the summary tables."""
 
-import asyncio
 from collections import Counter
 from datetime import date, datetime
 from typing import Annotated
@@ -11,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from windhash_aggregator.rebuild import RebuildReport, rebuild_summaries
 from windhash_aggregator.verify import SummaryDrift, verify_settled
+from windhash_common import event_loop
 from windhash_common.db import create_pool
 from windhash_common.settings import CommonSettings
 
@@ -64,7 +64,7 @@ def verify(
 ) -> None:
     """Compare every summary row with a recompute from the facts; exit 1 when any differs."""
     console = Console()
-    drift = asyncio.run(_verify(_as_date(from_date), _as_date(to_date), settle_seconds))
+    drift = event_loop.run(_verify(_as_date(from_date), _as_date(to_date), settle_seconds))
     if not drift:
         console.print("[green]no drift[/]: every summary row equals its recompute from the facts")
         return
@@ -91,7 +91,7 @@ def rebuild(from_date: FromOption = None, to_date: ToOption = None) -> None:
     services run."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns) as progress:
-        report = asyncio.run(_rebuild(_as_date(from_date), _as_date(to_date), progress))
+        report = event_loop.run(_rebuild(_as_date(from_date), _as_date(to_date), progress))
     if report.first is None:
         typer.echo("nothing to rebuild: no facts and no summaries")
         return

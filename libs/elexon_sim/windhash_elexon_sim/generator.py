@@ -15,9 +15,10 @@ the calculation: rows get a later `createdDateTime` and extra accepted volume, s
 import math
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Literal
 
-from windhash_common.settlement_calendar import PERIOD, period_start_utc, settlement_periods_in_day
+from windhash_common.settlement_calendar import PERIOD, day_start_utc, settlement_periods_in_day
 
 from windhash_elexon_sim.units import NON_WIND_UNITS, SimUnit, sim_wind_units, stable_random
 
@@ -34,6 +35,7 @@ MAX_ACCEPTANCES_PER_UNIT = 4
 MAX_TURN_DOWN_SHARE = 0.95
 
 
+@lru_cache(maxsize=1024)
 def day_intensity(settlement_date: date, seed: int = DEFAULT_SEED) -> float:
     """How windy (and constrained) a day is: seasonal, and log-normal so a few storms dominate a year."""
     rng = stable_random(seed, "day", settlement_date.isoformat())
@@ -58,11 +60,18 @@ def settlement_stack(
 ) -> list[dict[str, Any]]:
     """The rows `/balancing/settlement/stack/all/{side}/{date}/{period}` returns, as JSON-ready dicts.
     Raises ValueError for a period the day does not have. The list is a copy: callers may change it."""
-    periods = settlement_periods_in_day(settlement_date)
+    return [dict(row) for row in shared_stack(settlement_date, settlement_period, side, revision, seed)]
+
+
+def shared_stack(
+    settlement_date: date, settlement_period: int, side: Side, revision: int = 0, seed: int = DEFAULT_SEED
+) -> tuple[dict[str, Any], ...]:
+    """`settlement_stack` without the copy, for a caller that only reads the rows (the server serialising
+    them): the rows are the cache's own and must not be changed."""
+    periods = _periods_in_day(settlement_date)
     if not 1 <= settlement_period <= periods:
         raise ValueError(f"settlement period {settlement_period} is not in 1..{periods} on {settlement_date}")
-    rows = _cached_stack(settlement_date, settlement_period, side, revision, seed)
-    return [dict(row) for row in rows]
+    return _cached_stack(settlement_date, settlement_period, side, revision, seed)
 
 
 @lru_cache(maxsize=4096)
@@ -87,7 +96,8 @@ class _StackBuilder:
         self.revision = revision
         self.seed = seed
         self.rng = stable_random(seed, "stack", settlement_date.isoformat(), settlement_period, side)
-        self.start = period_start_utc(settlement_date, settlement_period)
+        # period_start_utc's sum, on a day start worked out once per date (the zone conversions are slow).
+        self.start = _day_start(settlement_date) + (settlement_period - 1) * PERIOD
         self.created = self.start + PERIOD + timedelta(minutes=17, days=revision)
         # Formatted once: every row of the stack shares them.
         self.date_text = settlement_date.isoformat()
@@ -124,15 +134,18 @@ class _StackBuilder:
             self.add_unit_acceptances(units[extra % len(units)], 5.0 * (extra + 1))
 
     def add_unit_acceptances(self, unit: SimUnit, volume: float) -> None:
-        count = self.rng.randint(1, MAX_ACCEPTANCES_PER_UNIT)
-        shares = [self.rng.uniform(0.2, 1.0) for _ in range(count)]
+        rng = self.rng
+        count = rng.randint(1, MAX_ACCEPTANCES_PER_UNIT)
+        shares = [rng.uniform(0.2, 1.0) for _ in range(count)]
+        total = sum(shares)
+        name = unit.elexon_bm_unit
         for share in shares:
-            acceptance = self.acceptance_id(unit.elexon_bm_unit)
-            part = volume * share / sum(shares)
-            pairs = 2 if self.rng.random() < 0.3 else 1
+            acceptance = self.acceptance_id(name)
+            part = volume * share / total
+            pairs = 2 if rng.random() < 0.3 else 1
             for pair in range(1, pairs + 1):
-                price = unit.bid_price * self.rng.uniform(0.9, 1.1) - (pair - 1) * 3.0
-                self.add_row(unit.elexon_bm_unit, acceptance, -pair, -part / pairs, price, so_flag=True)
+                price = unit.bid_price * rng.uniform(0.9, 1.1) - (pair - 1) * 3.0
+                self.add_row(name, acceptance, -pair, -part / pairs, price, so_flag=True)
 
     def add_wind_noise(self) -> None:
         """Wind rows that are not curtailment: energy-flagged bids and positive-volume rows."""
@@ -178,6 +191,7 @@ class _StackBuilder:
         tlm = round(0.98 + 0.03 * draw, 7)
         cadl = (draw * 97.0) % 1.0
         final_price = None if (draw * 89.0) % 1.0 < 0.05 else price
+        tlm_volume = volume * tlm
         self.rows.append(
             {
                 "settlementDate": self.date_text,
@@ -201,17 +215,22 @@ class _StackBuilder:
                 "parAdjustedVolume": 0.0,
                 "finalPrice": final_price,
                 "transmissionLossMultiplier": tlm,
-                "tlmAdjustedVolume": round(volume * tlm, 6),
-                "tlmAdjustedCost": None if final_price is None else round(volume * tlm * final_price, 4),
+                "tlmAdjustedVolume": round(tlm_volume, 6),
+                "tlmAdjustedCost": None if final_price is None else round(tlm_volume * final_price, 4),
             }
         )
 
     def finish(self) -> list[dict[str, Any]]:
         """Order the stack by price as Elexon does (cheapest bid or offer first) and number it."""
-        self.rows.sort(key=lambda row: (row["originalPrice"], row["id"], row["acceptanceId"]))
+        self.rows.sort(key=_PRICE_ORDER)
         for number, row in enumerate(self.rows, start=1):
             row["sequenceNumber"] = number
         return self.rows
+
+
+_periods_in_day = lru_cache(maxsize=1024)(settlement_periods_in_day)
+_day_start = lru_cache(maxsize=1024)(day_start_utc)
+_PRICE_ORDER = itemgetter("originalPrice", "id", "acceptanceId")
 
 
 @lru_cache(maxsize=8)

@@ -23,11 +23,22 @@ START_TIMEOUT_S = 10.0
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 18080, seed: int = DEFAULT_SEED, latency_s: float = 0.0
+    host: str = "127.0.0.1",
+    port: int = 18080,
+    seed: int = DEFAULT_SEED,
+    latency_s: float = 0.0,
+    prerender: tuple[date, date] | None = None,
 ) -> None:
-    """Serve in the foreground until interrupted."""
+    """Serve in the foreground until interrupted; `prerender` = (first, last) renders those days' bid stacks
+    before listening (see `SimState.prerender`)."""
     state = SimState(seed=seed, latency_s=latency_s)
-    uvicorn.run(build_app(state), host=host, port=port, log_level="warning")
+    if prerender is not None:
+        state.prerender(*prerender)
+    # uvicorn serves with httptools and uvloop (http="auto" and loop="auto" pick them; both are dependencies).
+    # Without proxy headers and the access log (silent at this level anyway), it does less per request.
+    uvicorn.run(
+        build_app(state), host=host, port=port, log_level="warning", proxy_headers=False, access_log=False
+    )
 
 
 class ElexonSimServer:
@@ -41,7 +52,14 @@ class ElexonSimServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(build_app(self.state), log_level="warning", lifespan="off", backlog=2048)
+        config = uvicorn.Config(
+            build_app(self.state),
+            log_level="warning",
+            lifespan="off",
+            backlog=2048,
+            proxy_headers=False,  # as serve(): less work per request
+            access_log=False,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="elexon-sim", daemon=True)
 

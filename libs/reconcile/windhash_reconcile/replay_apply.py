@@ -1,11 +1,11 @@
 """Applying replayed events through the calculator's own write path (`period_writer.apply_batch`), forced.
 
-Forced: the periods' stored snapshots are deleted first (their records and calculations cascade), in the same
-transaction, so a replayed event is applied even when the stored row claims the same or a newer `fetched_at`
-(a tampered or half-deleted period). Everything else is the calculator's batch: the same rows, the same
-pending-difficulty rule, period-calculated events in the outbox for the aggregator. The replay runs under a
-consumer group of its own whose stored positions are removed again before commit, so it leaves no trace in
-consumer_positions and never moves the calculator's.
+Forced: the periods' stored snapshots are deleted first, with their records and calculations (explicitly:
+nothing cascades since migration 0600), in the same transaction, so a replayed event is applied even when the
+stored row claims the same or a newer `fetched_at` (a tampered or half-deleted period). Everything else is
+the calculator's batch: the same rows, the same pending-difficulty rule, period-calculated events in the
+outbox for the aggregator. The replay runs under a consumer group of its own whose stored positions are
+removed again before commit, so it leaves no trace in consumer_positions and never moves the calculator's.
 """
 
 import uuid
@@ -16,7 +16,12 @@ from decimal import Decimal
 import asyncpg
 from windhash_calculator.crash_points import CrashPoints
 from windhash_calculator.period_writer import BatchOutcome, apply_batch
-from windhash_calculator.stored_periods import key_arrays, lock_calculations_shared
+from windhash_calculator.stored_periods import (
+    delete_calculations,
+    key_arrays,
+    lock_calculations_shared,
+    plan_for_actual_arguments,
+)
 from windhash_common.db_retry import with_db_retries
 
 from windhash_reconcile.period_events import TopicEvent
@@ -37,6 +42,7 @@ async def _force_apply(
     async with connection.transaction():
         # The calculator's order: the shared calculation lock, then period rows in key order.
         await lock_calculations_shared(connection)
+        await plan_for_actual_arguments(connection)
         dates, periods = key_arrays(event.key for event in events)
         await connection.execute(
             "SELECT 1 FROM settlement_periods s JOIN unnest($1::date[], $2::smallint[]) AS k(d, p)"
@@ -44,12 +50,14 @@ async def _force_apply(
             dates,
             periods,
         )
-        await connection.execute(
-            "DELETE FROM settlement_periods WHERE (settlement_date, settlement_period) IN"
-            " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
-            dates,
-            periods,
-        )
+        await delete_calculations(connection, (event.key for event in events))
+        for table in ("curtailment_records", "settlement_periods"):
+            await connection.execute(
+                f"DELETE FROM {table} WHERE (settlement_date, settlement_period) IN"
+                " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
+                dates,
+                periods,
+            )
         outcome = await apply_batch(
             connection,
             [event.decoded() for event in events],

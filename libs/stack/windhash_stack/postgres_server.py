@@ -29,6 +29,15 @@ def postgres_options(settings: StackSettings) -> dict[str, str]:
         "max_connections": "300",
         # fsync stays on: chaos tests kill the server and must find every committed row afterwards.
         "fsync": "on",
+        # A year's backfill writes a few GB of WAL: with the 1 GB default it checkpoints every few seconds,
+        # and each checkpoint makes the next change to every page log a full-page image again (more WAL,
+        # more walwriter and checkpointer CPU). Checkpoints by time instead; recovery after a kill replays
+        # at most that much WAL (seconds here).
+        "max_wal_size": "8GB",
+        "checkpoint_timeout": "15min",
+        # The default 128 MB is smaller than a year's calculation index; reads of recently written pages
+        # should not go back to the kernel's cache.
+        "shared_buffers": "512MB",
         "logging_collector": "off",
         "log_min_messages": "warning",
         "log_timezone": "UTC",

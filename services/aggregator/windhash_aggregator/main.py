@@ -5,6 +5,7 @@ import signal
 
 import structlog
 from prometheus_client import start_http_server
+from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.kafka_topics import ensure_topics
 from windhash_common.logging_setup import configure_logging
@@ -43,4 +44,4 @@ def run() -> None:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         log.info("metrics served", host=settings.metrics_host, port=settings.metrics_port)
-    asyncio.run(_run_until_signalled(settings))
+    event_loop.run(_run_until_signalled(settings))

@@ -24,7 +24,7 @@ from windhash_aggregator.summary_grains import (
     year_range,
     years_of,
 )
-from windhash_aggregator.summary_tables import TABLES_BY_GRAIN
+from windhash_aggregator.summary_tables import DAY_INSERTS, TABLES_BY_GRAIN
 
 # First key of pg_advisory_xact_lock(int, int): which kind of summary key the second one names.
 _LOCK_CLASS: dict[Grain, int] = {"day": 0x57480001, "month": 0x57480002, "year": 0x57480003}
@@ -74,9 +74,12 @@ async def replace_range(
     months and years with `from_facts=False`, of the daily rows there (`summary_rollups`). Callers hold the
     locks for the keys in the range."""
     _require_transaction(connection)
-    for table in TABLES_BY_GRAIN[grain]:
+    tables = TABLES_BY_GRAIN[grain]
+    for table in tables:
         await connection.execute(table.delete_sql, dates.start, dates.end)
-        await connection.execute(table.insert_sql(from_facts), dates.start, dates.end)
+    inserts = DAY_INSERTS if grain == "day" else [table.insert_sql(from_facts) for table in tables]
+    for insert in inserts:
+        await connection.execute(insert, dates.start, dates.end)
 
 
 async def recompute_days_and_rollups(connection: asyncpg.Connection, days: Iterable[date]) -> RecomputedScope:

@@ -99,16 +99,7 @@ def _penny_half_even(amount: str) -> str:
     )
 
 
-def _bitcoin_sql(grain: Grain) -> str:
-    # Per (day, model) first, because the fiat value is priced day by day; then rolled up to the grain.
-    # The numerator gets 20 decimals so the division is exact well past the 0.01 the column keeps.
-    days_without_price = (
-        ",\n               (count(*) FILTER (WHERE price_gbp IS NULL))::integer AS days_without_price"
-        if grain != "day"
-        else ""
-    )
-    return f"""
-        WITH per_day AS (
+_BITCOIN_PER_DAY_SQL = f"""
             SELECT settlement_date, miner_model,
                    sum(btc) AS btc,
                    sum(energy_mwh) AS energy_mwh,
@@ -119,13 +110,25 @@ def _bitcoin_sql(grain: Grain) -> str:
                    count(*) AS calculations
             FROM bitcoin_calculations
             WHERE {_FACTS_IN_RANGE}
-            GROUP BY settlement_date, miner_model
-        ), priced AS (
+            GROUP BY settlement_date, miner_model"""
+
+
+def _bitcoin_priced_sql(grain: Grain) -> tuple[str, str]:
+    """(the CTE pricing each day's totals, the SELECT rolling them up to the grain), over a `per_day` CTE."""
+    # Per (day, model) first, because the fiat value is priced day by day; then rolled up to the grain.
+    # The numerator gets 20 decimals so the division is exact well past the 0.01 the column keeps.
+    days_without_price = (
+        ",\n               (count(*) FILTER (WHERE price_gbp IS NULL))::integer AS days_without_price"
+        if grain != "day"
+        else ""
+    )
+    priced = f"""priced AS (
             SELECT per_day.*, prices.gbp AS price_gbp,
                    {_penny_half_even("per_day.btc * prices.gbp")} AS value_gbp,
                    {_penny_half_even("per_day.btc * prices.usd")} AS value_usd
             FROM per_day LEFT JOIN btc_prices AS prices ON prices.price_date = per_day.settlement_date
-        )
+        )"""
+    select = f"""
         SELECT {GRAIN_KEY_SQL[grain]} AS {GRAIN_KEY_COLUMN[grain]}, miner_model,
                sum(btc) AS btc,
                sum(energy_mwh) AS energy_mwh,
@@ -139,6 +142,14 @@ def _bitcoin_sql(grain: Grain) -> str:
                sum(value_usd) AS value_usd{days_without_price}
         FROM priced
         GROUP BY 1, 2"""
+    return priced, select
+
+
+def _bitcoin_sql(grain: Grain) -> str:
+    priced, select = _bitcoin_priced_sql(grain)
+    return f"""
+        WITH per_day AS ({_BITCOIN_PER_DAY_SQL}
+        ), {priced}{select}"""
 
 
 _BM_UNIT_DAILY_SQL = f"""
@@ -231,6 +242,32 @@ BITCOIN_DAILY_MOMENTS = SummaryTable(
 )
 
 DAY_TABLES = (CURTAILMENT_DAILY, BITCOIN_DAILY, BITCOIN_DAILY_MOMENTS, BM_UNIT_DAILY, LEAD_PARTY_DAILY)
+
+
+def _bitcoin_daily_and_moments_insert() -> str:
+    """bitcoin_daily and bitcoin_daily_moments from one scan of the range's calculations: the two tables are
+    aggregates of the same (day, model) groups, and the scan is most of a day's recompute (a calculation row
+    per record and model). Same rows as their two `insert_sql()`s, which `verify` keeps checking."""
+    priced, select = _bitcoin_priced_sql("day")
+    moments = BITCOIN_DAILY_MOMENTS
+    return f"""
+        WITH per_day AS ({_BITCOIN_PER_DAY_SQL}
+        ), moments AS (
+            INSERT INTO {moments.name} ({", ".join(moments.columns)})
+            SELECT settlement_date, miner_model, energy_x_difficulty, difficulty_sum, calculations::integer
+            FROM per_day
+        ), {priced}
+        INSERT INTO {BITCOIN_DAILY.name} ({", ".join(BITCOIN_DAILY.columns)}){select}"""
+
+
+# What a day's recompute runs after deleting the range's DAY_TABLES rows: each table's insert, with the two
+# bitcoin tables from one scan.
+DAY_INSERTS = (
+    CURTAILMENT_DAILY.insert_sql(),
+    _bitcoin_daily_and_moments_insert(),
+    BM_UNIT_DAILY.insert_sql(),
+    LEAD_PARTY_DAILY.insert_sql(),
+)
 MONTH_TABLES = (CURTAILMENT_MONTHLY, BITCOIN_MONTHLY)
 YEAR_TABLES = (CURTAILMENT_YEARLY, BITCOIN_YEARLY)
 ALL_TABLES = DAY_TABLES + MONTH_TABLES + YEAR_TABLES

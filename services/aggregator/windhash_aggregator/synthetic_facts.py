@@ -53,11 +53,13 @@ async def write_period_facts(
 ) -> None:
     """Replace one period's settlement_periods row, curtailment records and bitcoin calculations."""
     async with connection.transaction():
-        await connection.execute(
-            "DELETE FROM curtailment_records WHERE settlement_date = $1 AND settlement_period = $2",
-            settlement_date,
-            settlement_period,
-        )
+        # Nothing cascades from curtailment_records (migration 0600): calculations are deleted explicitly.
+        for table in ("bitcoin_calculations", "curtailment_records"):
+            await connection.execute(
+                f"DELETE FROM {table} WHERE settlement_date = $1 AND settlement_period = $2",
+                settlement_date,
+                settlement_period,
+            )
         await connection.execute(
             "INSERT INTO settlement_periods (settlement_date, settlement_period, period_start_utc,"
             " content_hash, fetched_at, record_count, status, difficulty, synthetic)"

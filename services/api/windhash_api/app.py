@@ -10,13 +10,16 @@ import structlog
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import Lifespan
 from windhash_common.db import migrate_database
 
-from windhash_api.database import open_pool
+from windhash_api.data_version import DataVersion
+from windhash_api.database import SERVER_SETTINGS, open_pool
 from windhash_api.errors import install_error_handlers
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
+from windhash_api.response_cache import ResponseCache, ResponseCacheMiddleware
 from windhash_api.routes import (
     curtailment,
     mining,
@@ -29,6 +32,12 @@ from windhash_api.routes import (
 )
 from windhash_api.settings import ApiSettings
 
+NO_OPENTELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 STATIC_DIR = Path(str(resources.files("windhash_api") / "static"))
 log = structlog.get_logger(__name__)
 
@@ -44,39 +53,74 @@ Figures come from Elexon's settlement stack: **energy_mwh** is curtailed energy 
 """
 
 
-def _lifespan(settings: ApiSettings, given_pool: asyncpg.Pool | None) -> Lifespan[FastAPI]:
+def _lifespan(
+    settings: ApiSettings, given_pool: asyncpg.Pool | None, cache: ResponseCache | None
+) -> Lifespan[FastAPI]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if given_pool is not None:
-            yield
-            return
-        if settings.migrate_on_start:
-            await migrate_database(settings.database_url)
-        pool = await open_pool(settings)
-        app.state.pool = pool
-        log.info("api ready", database=settings.database_url.rsplit("@", 1)[-1])
+        pool = given_pool
+        if pool is None:
+            if settings.migrate_on_start:
+                await migrate_database(settings.database_url)
+            pool = await open_pool(settings)
+            app.state.pool = pool
+            log.info("api ready", database=settings.database_url.rsplit("@", 1)[-1])
+        version = None
+        if cache is not None:
+            version = _data_version(settings, cache)
+            await version.start()
+            cache.version = version
         try:
             yield
         finally:
-            await pool.close()
+            if cache is not None and version is not None:
+                cache.version = None
+                await version.stop()
+            if given_pool is None:
+                await pool.close()
 
     return lifespan
 
 
+def _data_version(settings: ApiSettings, cache: ResponseCache) -> DataVersion:
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(settings.database_url, server_settings=SERVER_SETTINGS)
+
+    return DataVersion(connect, settings.api_cache_check_ms / 1000, cache.invalidate)
+
+
 def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = None) -> FastAPI:
-    """The API app. With `pool` given (tests), the app uses it and neither migrates nor closes it."""
+    """The API app. With `pool` given (tests), the app uses it and neither migrates nor closes it.
+
+    The response cache serves only while its lifespan runs (uvicorn runs it; httpx's ASGITransport does not,
+    so tests driving the app that way always reach the database).
+    """
     settings = settings or ApiSettings()
+    registry_ = CollectorRegistry()
+    cache = None
+    if settings.api_cache:
+        cache = ResponseCache(
+            max_bytes=settings.api_cache_max_mb * 1024 * 1024,
+            max_age_s=settings.api_cache_max_age_s,
+            check_interval_s=settings.api_cache_check_ms / 1000,
+            registry=registry_,
+        )
     app = FastAPI(
         title="windhash API",
         version="1.0.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(settings, pool),
+        lifespan=_lifespan(settings, pool, cache),
+        # windhash observes through Prometheus (/metrics) and logs, never OpenTelemetry; left on, FastAPI asks
+        # OpenTelemetry for its (unconfigured) providers on every request, ~6% of a cached answer's CPU.
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
+    app.state.response_cache = cache
     if pool is not None:
         app.state.pool = pool
     install_error_handlers(app)
-    registry_ = CollectorRegistry()
+    # The last added runs first: metrics time and count every request, cache hits included.
+    app.add_middleware(ResponseCacheMiddleware, cache=cache)
     app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)

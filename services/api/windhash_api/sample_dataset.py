@@ -8,7 +8,6 @@ those facts, in the shape the aggregator keeps them. Everything is marked synthe
 """
 
 import argparse
-import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import asyncpg
+from windhash_common import event_loop
 from windhash_common.bitcoin import block_reward_btc, btc_mined
 from windhash_common.db import migrate
 from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
@@ -316,7 +316,7 @@ def main() -> None:
     parser.add_argument("--last", type=date.fromisoformat, required=True)
     parser.add_argument("--dsn", default=None, help="defaults to WINDHASH_DATABASE_URL")
     args = parser.parse_args()
-    asyncio.run(_main(args.first, args.last, args.dsn or CommonSettings().database_url))
+    event_loop.run(_main(args.first, args.last, args.dsn or CommonSettings().database_url))
 
 
 if __name__ == "__main__":

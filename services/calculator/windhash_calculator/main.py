@@ -6,6 +6,7 @@ import sys
 
 import structlog
 from prometheus_client import start_http_server
+from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 
 from windhash_calculator.runner import run_calculator
@@ -20,7 +21,7 @@ def run() -> None:
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     log.info("metrics served", port=settings.metrics_port)
     try:
-        asyncio.run(_run_with_signals(settings))
+        event_loop.run(_run_with_signals(settings))
     except Exception:
         log.exception("calculator stopped on an error")
         sys.exit(1)

@@ -63,20 +63,24 @@ def storage_problem(event: SettlementPeriodEvent) -> str | None:
 
 
 def _record_problem(record: CurtailmentRecord) -> str | None:
+    # Runs for every record of every message: plain chained comparisons, no abs() or generator per value.
     if "\x00" in record.bm_unit:
         return "bm_unit contains a NUL character"
     if not -_INT64 <= record.acceptance_id < _INT64:
         return "acceptance_id out of bigint range"
-    if not -_INT32 <= record.bid_offer_pair_id < _INT32 or not -_INT32 <= record.sequence_number < _INT32:
+    if not (-_INT32 <= record.bid_offer_pair_id < _INT32 and -_INT32 <= record.sequence_number < _INT32):
         return "bid_offer_pair_id or sequence_number out of integer range"
-    if abs(record.volume_mwh) >= _VOLUME_LIMIT:
-        return f"volume {record.volume_mwh} MWh out of range"
-    if stored_volume(record.volume_mwh) >= 0:
-        return f"volume {record.volume_mwh} MWh rounds to zero at 6 decimal places"
-    prices = (record.original_price_gbp_per_mwh, record.final_price_gbp_per_mwh)
-    if any(price is not None and abs(price) >= _PRICE_LIMIT for price in prices):
+    volume = record.volume_mwh
+    if not -_VOLUME_LIMIT < volume < _VOLUME_LIMIT:
+        return f"volume {volume} MWh out of range"
+    if stored_volume(volume) >= 0:
+        return f"volume {volume} MWh rounds to zero at 6 decimal places"
+    final_price = record.final_price_gbp_per_mwh
+    if not -_PRICE_LIMIT < record.original_price_gbp_per_mwh < _PRICE_LIMIT or (
+        final_price is not None and not -_PRICE_LIMIT < final_price < _PRICE_LIMIT
+    ):
         return "price out of range"
-    if abs(record.cashflow_gbp) >= _CASHFLOW_LIMIT:
+    if not -_CASHFLOW_LIMIT < record.cashflow_gbp < _CASHFLOW_LIMIT:
         return "cashflow out of range"
     return None
 

@@ -14,12 +14,13 @@ from windhash_common.bitcoin import Halving
 from windhash_common.miner_models import MinerModel, find_miner_model, insert_miner_model
 from windhash_common.topics import Topics
 
-from windhash_calculator.calculation_rows import CalculationRow, calculation_rows
+from windhash_calculator.calculation_rows import calculation_copy_text
 from windhash_calculator.outbox import announce_recalculated
 from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
     lock_calculations_exclusive,
+    plan_for_actual_arguments,
     record_energies,
 )
 
@@ -42,6 +43,7 @@ async def add_miner_model(
 ) -> BackfillOutcome:
     async with pool.acquire() as connection, connection.transaction():
         await lock_calculations_exclusive(connection)
+        await plan_for_actual_arguments(connection)
         existing = await find_miner_model(connection, model.name)
         if existing is not None and not existing.same_specs(model):
             raise MinerModelConflict(f"{model.name} exists with other specs: {existing}")
@@ -70,13 +72,14 @@ async def _backfill(
         chunk = periods[start : start + _PERIODS_PER_CHUNK]
         keys: list[PeriodKey] = [(row[0], row[1]) for row in chunk]
         records = await record_energies(connection, keys)
-        rows: list[CalculationRow] = []
+        calculation_lines: list[str] = []
         for row in chunk:
             key = (row[0], row[1])
-            rows += calculation_rows(
+            text, count = calculation_copy_text(
                 *key, row["period_start_utc"], records.get(key, []), [model], row["difficulty"], halvings
             )
-        await copy_calculations(connection, rows)
-        written += len(rows)
+            calculation_lines.append(text)
+            written += count
+        await copy_calculations(connection, calculation_lines)
     await announce_recalculated(connection, topics, periods)
     return len(periods), written

@@ -17,13 +17,14 @@ from windhash_common.difficulty_store import DifficultyLookup
 from windhash_common.miner_models import active_miner_models
 from windhash_common.topics import Topics
 
-from windhash_calculator.calculation_rows import CalculationRow, calculation_rows, difficulty_date
+from windhash_calculator.calculation_rows import calculation_copy_text, difficulty_date
 from windhash_calculator.outbox import announce_recalculated
 from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
-    key_arrays,
+    delete_calculations,
     lock_calculations_shared,
+    plan_for_actual_arguments,
     record_energies,
 )
 
@@ -73,6 +74,7 @@ async def _complete_days(
 ) -> None:
     async with connection.transaction():
         await lock_calculations_shared(connection)
+        await plan_for_actual_arguments(connection)
         # Re-read under lock: a new snapshot may have completed (or replaced) a period since we looked.
         periods = await connection.fetch(
             "SELECT settlement_date, settlement_period, period_start_utc, content_hash, record_count"
@@ -86,23 +88,20 @@ async def _complete_days(
         keys: list[PeriodKey] = [(row[0], row[1]) for row in periods]
         records = await record_energies(connection, keys)
         models = await active_miner_models(connection)
-        rows: list[CalculationRow] = []
+        calculation_lines: list[str] = []
+        calculations = 0
         period_difficulties = []
         for row in periods:
             difficulty = known[difficulty_date(row["period_start_utc"])]
             period_difficulties.append(difficulty)
             key = (row[0], row[1])
-            rows += calculation_rows(
+            text, count = calculation_copy_text(
                 *key, row["period_start_utc"], records.get(key, []), models, difficulty, halvings
             )
-        dates, numbers = key_arrays(keys)
-        await connection.execute(
-            "DELETE FROM bitcoin_calculations WHERE (settlement_date, settlement_period) IN"
-            " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
-            dates,
-            numbers,
-        )
-        await copy_calculations(connection, rows)
+            calculation_lines.append(text)
+            calculations += count
+        await delete_calculations(connection, keys)
+        await copy_calculations(connection, calculation_lines)
         await connection.execute(
             "UPDATE settlement_periods s"
             " SET status = 'calculated', difficulty = k.difficulty, updated_at = now()"
@@ -114,4 +113,4 @@ async def _complete_days(
         )
         await announce_recalculated(connection, topics, periods)
     outcome.completed += keys
-    outcome.calculations += len(rows)
+    outcome.calculations += calculations

@@ -1,7 +1,8 @@
 """The calculator's write path: one batch of consumed messages → one PostgreSQL transaction.
 
 In that transaction, for the messages past the stored position of their partition:
-  - each period's newest snapshot replaces its curtailment records, unless the stored snapshot is newer;
+  - each period's newest snapshot replaces its curtailment records and bitcoin calculations (both deleted
+    here: no foreign key cascades since migration 0600), unless the stored snapshot is newer;
   - its bitcoin calculations are written for every active miner model, or, when its day's difficulty is
     unknown, none are and the period is held `pending_difficulty` (pending_periods.py completes it later);
   - the position after the last message of each partition is stored (consumer_positions);
@@ -22,11 +23,12 @@ from windhash_common.topics import Topics
 
 from windhash_calculator.calculation_rows import (
     CURTAILMENT_COLUMNS,
-    CalculationRow,
-    calculation_rows,
+    CurtailmentRow,
+    calculation_copy_text,
+    curtailment_copy_text,
     curtailment_rows,
     difficulty_date,
-    event_record_energies,
+    row_energies,
 )
 from windhash_calculator.crash_points import CrashPoints
 from windhash_calculator.message_validation import ConsumedMessage, Rejection, dead_letter, decode_event
@@ -39,11 +41,12 @@ from windhash_calculator.outbox import (
 from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
+    copy_text,
+    delete_calculations,
     key_arrays,
     lock_calculations_shared,
+    plan_for_actual_arguments,
 )
-
-_STAGING = "curtailment_records_staging"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ async def apply_batch(
     outcome = BatchOutcome()
     async with connection.transaction():
         await lock_calculations_shared(connection)
+        await plan_for_actual_arguments(connection)
         positions = await _lock_positions(
             connection, group, {(m.message.topic, m.message.partition) for m in decoded}
         )
@@ -139,18 +143,21 @@ async def _write_periods(
         key: difficulties.get(difficulty_date(event.period_start_utc)) for key, event in to_apply.items()
     }
     await _upsert_periods(connection, events, period_difficulty)
-    await _replace_records(connection, events)
-    calculations: list[CalculationRow] = []
+    # Each record's rounded values, computed once: the rows stored and the energies calculated from.
+    records = {(event.settlement_date, event.settlement_period): curtailment_rows(event) for event in events}
+    await _replace_records(connection, events, records)
+    calculation_lines: list[str] = []
     for key, event in sorted(to_apply.items()):
         difficulty = period_difficulty[key]
         outcome.applied[key] = "pending_difficulty" if difficulty is None else "calculated"
         outcome.records += len(event.records)
         if difficulty is not None:
-            calculations += calculation_rows(
-                *key, event.period_start_utc, event_record_energies(event), models, difficulty, halvings
+            text, count = calculation_copy_text(
+                *key, event.period_start_utc, row_energies(records[key]), models, difficulty, halvings
             )
-    await copy_calculations(connection, calculations)
-    outcome.calculations = len(calculations)
+            calculation_lines.append(text)
+            outcome.calculations += count
+    await copy_calculations(connection, calculation_lines)
 
 
 async def _lock_positions(
@@ -233,29 +240,31 @@ async def _upsert_periods(
     )
 
 
-async def _replace_records(connection: asyncpg.Connection, events: Sequence[SettlementPeriodEvent]) -> None:
-    dates, periods = key_arrays((event.settlement_date, event.settlement_period) for event in events)
+async def _replace_records(
+    connection: asyncpg.Connection,
+    events: Sequence[SettlementPeriodEvent],
+    records: Mapping[PeriodKey, Sequence[CurtailmentRow]],
+) -> None:
+    keys = [(event.settlement_date, event.settlement_period) for event in events]
+    # Nothing cascades (migration 0600): the periods' calculations are deleted here, with their records.
+    await delete_calculations(connection, keys)
+    dates, periods = key_arrays(keys)
     await connection.execute(
         "DELETE FROM curtailment_records WHERE (settlement_date, settlement_period) IN"
         " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
         dates,
         periods,
     )
-    rows = [row for event in events for row in curtailment_rows(event)]
+    rows = [row for key in keys for row in records[key]]
     if not rows:
         return
-    # Staged so the insert can join the BM unit registry for the lead party in one set-based statement.
-    await connection.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE curtailment_records) ON COMMIT DELETE ROWS"
+    # Each record carries the lead party the BM unit registry names for its unit now (the API filters by it).
+    parties = await connection.fetch(
+        "SELECT elexon_bm_unit, lead_party_name FROM wind_bm_units WHERE elexon_bm_unit = ANY($1::text[])",
+        sorted({row[2] for row in rows}),
     )
-    await connection.copy_records_to_table(_STAGING, records=rows, columns=CURTAILMENT_COLUMNS)
-    columns = ", ".join(CURTAILMENT_COLUMNS)
-    staged = ", ".join(f"s.{column}" for column in CURTAILMENT_COLUMNS)
-    await connection.execute(
-        f"INSERT INTO curtailment_records ({columns}, lead_party_name)"
-        f" SELECT {staged}, u.lead_party_name FROM {_STAGING} s"
-        " LEFT JOIN wind_bm_units u ON u.elexon_bm_unit = s.bm_unit"
-    )
+    text = curtailment_copy_text(rows, {party[0]: party[1] for party in parties})
+    await copy_text(connection, "curtailment_records", (*CURTAILMENT_COLUMNS, "lead_party_name"), [text])
 
 
 def _outbox_messages(

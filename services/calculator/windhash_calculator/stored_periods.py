@@ -7,12 +7,12 @@ writes a period's calculations with a model list that a concurrent `miners add` 
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 
 import asyncpg
 
-from windhash_calculator.calculation_rows import CALCULATION_COLUMNS, CalculationRow, RecordEnergy
+from windhash_calculator.calculation_rows import CALCULATION_COLUMNS, RecordEnergy
 
 CALCULATION_LOCK = 0x77686361
 PeriodKey = tuple[date, int]
@@ -24,6 +24,18 @@ async def lock_calculations_shared(connection: asyncpg.Connection) -> None:
 
 async def lock_calculations_exclusive(connection: asyncpg.Connection) -> None:
     await connection.execute("SELECT pg_advisory_xact_lock($1)", CALCULATION_LOCK)
+
+
+async def plan_for_actual_arguments(connection: asyncpg.Connection) -> None:
+    """Plan this transaction's statements for their actual arguments and table sizes (custom plans).
+
+    asyncpg prepares every statement, and after five executions PostgreSQL may keep one generic plan. One made
+    while bitcoin_calculations was nearly empty (a new database, the first minutes of a backfill) deletes the
+    period keys by rescanning the key list for every row of the table, and keeps doing so as the table
+    grows: measured (bench/bench_calculator_writes.py), the backend then spent 5-8x the CPU of the whole
+    batch. Planning costs well under a millisecond a statement, a few statements per batch.
+    """
+    await connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def key_arrays(keys: Iterable[PeriodKey]) -> tuple[list[date], list[int]]:
@@ -50,10 +62,37 @@ async def record_energies(
     return found
 
 
-async def copy_calculations(connection: asyncpg.Connection, rows: Sequence[CalculationRow]) -> None:
-    if rows:
-        await connection.copy_records_to_table(
-            "bitcoin_calculations", records=rows, columns=CALCULATION_COLUMNS
+async def copy_text(
+    connection: asyncpg.Connection, table: str, columns: Sequence[str], lines: Iterable[str]
+) -> None:
+    """COPY rows given as lines of COPY's text format into `table`, in one statement."""
+    data = "".join(lines).encode()
+    if not data:
+        return
+
+    async def chunks() -> AsyncIterator[bytes]:
+        # An async iterable rather than a file object: asyncpg reads files through a thread.
+        yield data
+
+    await connection.copy_to_table(table, source=chunks(), columns=list(columns), format="text")
+
+
+async def copy_calculations(connection: asyncpg.Connection, lines: Iterable[str]) -> None:
+    """COPY calculations given as COPY text (`calculation_rows.calculation_copy_text`)."""
+    await copy_text(connection, "bitcoin_calculations", CALCULATION_COLUMNS, lines)
+
+
+async def delete_calculations(connection: asyncpg.Connection, keys: Iterable[PeriodKey]) -> None:
+    """Delete the calculations of these periods (a prefix of the primary key). Nothing cascades to
+    bitcoin_calculations (migration 0600): whoever replaces or removes a period's records deletes its
+    calculations in the same transaction."""
+    dates, periods = key_arrays(keys)
+    if dates:
+        await connection.execute(
+            "DELETE FROM bitcoin_calculations WHERE (settlement_date, settlement_period) IN"
+            " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
+            dates,
+            periods,
         )
 
 

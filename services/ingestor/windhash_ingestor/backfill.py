@@ -6,6 +6,7 @@ yet, and an empty answer must not be recorded as a period without curtailment.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,27 +40,34 @@ async def run_periods(
     workers: int,
     on_outcome: OutcomeCallback | None = None,
 ) -> list[PeriodOutcome]:
-    """Ingest periods with `workers` in flight, oldest first; one outcome per period."""
-    queue: asyncio.Queue[PeriodKey] = asyncio.Queue()
-    for key in periods:
-        queue.put_nowait(key)
+    """Ingest periods with `workers` in flight, oldest first; one outcome per period. Every ok is written to
+    ingestion_progress before this returns (the store batches them: progress_store)."""
+    todo = iter(periods)
     outcomes: list[PeriodOutcome] = []
 
     async def work() -> None:
-        while not queue.empty():
-            day, period = queue.get_nowait()
+        for day, period in todo:  # one iterator shared by the workers: each period is taken once
             outcome = await ingestor.ingest(day, period, policy)
             outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
 
     try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, min(workers, len(periods)))):
-                group.create_task(work())
-    except* ProgressUnavailable as unavailable:
-        # Every worker meets the same lost database; one error says it (the rest are the same).
-        raise unavailable.exceptions[0] from None
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(max(1, min(workers, len(periods)))):
+                    group.create_task(work())
+        except* ProgressUnavailable as unavailable:
+            # Every worker meets the same lost database; one error says it (the rest are the same).
+            raise unavailable.exceptions[0] from None
+    except ProgressUnavailable:
+        raise
+    except BaseException:
+        # Stopped (Ctrl-C) or broken: what Kafka acknowledged is still recorded ok, as far as PostgreSQL lets.
+        with contextlib.suppress(Exception):
+            await ingestor.progress.flush()
+        raise
+    await ingestor.progress.flush()
     return outcomes
 
 

@@ -23,14 +23,21 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from windhash_common.events import CurtailmentRecord
 from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
 
 StackSide = Literal["bid", "offer"]
 Row = dict[str, Any]
+
+# One decoder for every payload: json.loads(body, parse_float=Decimal) builds a new one on every call.
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+# A period's records are validated in one call (the same checks as CurtailmentRecord(...) per row, less
+# per-call overhead).
+_RECORDS = TypeAdapter(list[CurtailmentRecord])
+_IDENTITY = ("acceptanceId", "bidOfferPairId", "sequenceNumber")
 
 
 class InvalidStackPayload(Exception):
@@ -46,7 +53,8 @@ class StackPayload:
 def parse_stack_payload(body: bytes) -> StackPayload:
     """The rows of a settlement-stack response; prices and volumes as exact Decimals."""
     try:
-        document = json.loads(body, parse_float=Decimal)
+        # What json.loads does with bytes (UTF-8, -16 or -32, as the bytes say), with the one decoder.
+        document = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nesting too deep
         raise InvalidStackPayload(f"malformed JSON: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
@@ -72,15 +80,45 @@ def curtailment_records(
     settlement_period: int,
     side: StackSide = "bid",
 ) -> tuple[CurtailmentRecord, ...]:
-    """The period's wind curtailment records, or InvalidStackPayload saying which row is wrong and why."""
+    """The period's wind curtailment records, or InvalidStackPayload saying which row is wrong and why.
+
+    Every row is checked as far as the rule needs to decide on it; only the kept rows become records. When
+    several rows are wrong, the first of them in the stack is the one named."""
     if side != "bid":
         return ()
-    records: list[CurtailmentRecord] = []
-    for index, row in enumerate(rows):
-        _check_classifiable(index, row, wind_units, settlement_date, settlement_period)
-        if is_wind_curtailment(row, wind_units, side):
-            records.append(_record(index, row))
-    keys = [record.key for record in records]
+    day = settlement_date.isoformat()
+    fields: list[dict[str, Any]] = []  # the kept rows' record fields, in stack order
+    indices: list[int] = []  # and their row numbers
+    try:
+        for index, row in enumerate(rows):
+            unit = row.get("id")
+            if not isinstance(unit, str) or not unit:
+                raise InvalidStackPayload(f"row {index}: no BM unit id")
+            if "settlementDate" in row and row["settlementDate"] != day:
+                raise InvalidStackPayload(
+                    f"row {index} ({unit}): settlementDate {row['settlementDate']!r} was not asked for"
+                )
+            if "settlementPeriod" in row and row["settlementPeriod"] != settlement_period:
+                raise InvalidStackPayload(
+                    f"row {index} ({unit}): settlementPeriod {row['settlementPeriod']!r} was not asked for"
+                )
+            if unit not in wind_units:
+                continue
+            volume = row.get("volume")
+            if not _is_number(volume):
+                raise InvalidStackPayload(f"row {index} ({unit}): wind row without a numeric volume")
+            if volume < 0:
+                so_flag = row.get("soFlag")
+                if not isinstance(so_flag, bool):
+                    raise InvalidStackPayload(f"row {index} ({unit}): wind bid without a soFlag")
+                if so_flag:  # the rule (is_wind_curtailment): a wind bid, system flagged, volume < 0
+                    fields.append(_record_fields(index, unit, row, volume))
+                    indices.append(index)
+    except InvalidStackPayload:
+        _validated(fields, indices)  # a kept row before the wrong one may fail its record first
+        raise
+    records = _validated(fields, indices)
+    keys = [(record.bm_unit, record.acceptance_id, record.bid_offer_pair_id) for record in records]
     if len(set(keys)) != len(keys):
         duplicate = next(key for key in keys if keys.count(key) > 1)
         raise InvalidStackPayload(f"two rows share the record key (bm_unit, acceptance, pair) {duplicate}")
@@ -91,61 +129,58 @@ def period_energy_mwh(records: tuple[CurtailmentRecord, ...]) -> Decimal:
     return sum((curtailed_energy_mwh(record.volume_mwh) for record in records), Decimal(0))
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+def _is_number(value: object) -> TypeGuard[int | Decimal]:
+    # The exact types first: JSON gives int and Decimal, and those are most rows.
+    return (
+        type(value) is Decimal
+        or type(value) is int
+        or (isinstance(value, int | Decimal) and not isinstance(value, bool))
+    )
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_int(value: object) -> TypeGuard[int]:
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def _check_classifiable(
-    index: int, row: Row, wind_units: frozenset[str], settlement_date: date, settlement_period: int
-) -> None:
-    unit = row.get("id")
-    if not isinstance(unit, str) or not unit:
-        raise InvalidStackPayload(f"row {index}: no BM unit id")
-    if "settlementDate" in row and row["settlementDate"] != settlement_date.isoformat():
-        raise InvalidStackPayload(
-            f"row {index} ({unit}): settlementDate {row['settlementDate']!r} was not asked for"
-        )
-    if "settlementPeriod" in row and row["settlementPeriod"] != settlement_period:
-        raise InvalidStackPayload(
-            f"row {index} ({unit}): settlementPeriod {row['settlementPeriod']!r} was not asked for"
-        )
-    if unit not in wind_units:
-        return
-    if not _is_number(row.get("volume")):
-        raise InvalidStackPayload(f"row {index} ({unit}): wind row without a numeric volume")
-    if row["volume"] < 0 and not isinstance(row.get("soFlag"), bool):
-        raise InvalidStackPayload(f"row {index} ({unit}): wind bid without a soFlag")
+def _decimal(value: int | Decimal) -> Decimal:
+    return value if type(value) is Decimal else Decimal(value)
 
 
-def _record(index: int, row: Row) -> CurtailmentRecord:
-    unit = row["id"]
-    for name in ("acceptanceId", "bidOfferPairId", "sequenceNumber"):
-        if not _is_int(row.get(name)):
-            raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an integer {name}")
-    if not _is_number(row.get("originalPrice")):
+def _record_fields(index: int, unit: str, row: Row, volume: int | Decimal) -> dict[str, Any]:
+    acceptance_id = row.get("acceptanceId")
+    pair_id = row.get("bidOfferPairId")
+    sequence_number = row.get("sequenceNumber")
+    if not (_is_int(acceptance_id) and _is_int(pair_id) and _is_int(sequence_number)):
+        name = next(name for name in _IDENTITY if not _is_int(row.get(name)))
+        raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an integer {name}")
+    original_price = row.get("originalPrice")
+    if not _is_number(original_price):
         raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an originalPrice")
     final_price = row.get("finalPrice")
     if final_price is not None and not _is_number(final_price):
         raise InvalidStackPayload(f"row {index} ({unit}): finalPrice is not a number")
-    volume = Decimal(row["volume"])
-    original_price = Decimal(row["originalPrice"])
+    volume = _decimal(volume)
+    original_price = _decimal(original_price)
+    return {
+        "bm_unit": unit,
+        "acceptance_id": acceptance_id,
+        "bid_offer_pair_id": pair_id,
+        "sequence_number": sequence_number,
+        "created_at": row.get("createdDateTime"),
+        "volume_mwh": volume,
+        "original_price_gbp_per_mwh": original_price,
+        "final_price_gbp_per_mwh": None if final_price is None else _decimal(final_price),
+        "cashflow_gbp": cashflow_to_farm_gbp(volume, original_price),
+        "so_flag": True,
+        "cadl_flag": row.get("cadlFlag"),
+    }
+
+
+def _validated(fields: list[dict[str, Any]], indices: list[int]) -> list[CurtailmentRecord]:
     try:
-        return CurtailmentRecord(
-            bm_unit=unit,
-            acceptance_id=row["acceptanceId"],
-            bid_offer_pair_id=row["bidOfferPairId"],
-            sequence_number=row["sequenceNumber"],
-            created_at=row.get("createdDateTime"),
-            volume_mwh=volume,
-            original_price_gbp_per_mwh=original_price,
-            final_price_gbp_per_mwh=None if final_price is None else Decimal(final_price),
-            cashflow_gbp=cashflow_to_farm_gbp(volume, original_price),
-            so_flag=True,
-            cadl_flag=row.get("cadlFlag"),
-        )
+        return _RECORDS.validate_python(fields)
     except ValidationError as error:
-        raise InvalidStackPayload(f"row {index} ({unit}): {error.errors()[0]['msg']}") from error
+        first = error.errors()[0]
+        position = int(first["loc"][0])  # the list's index: one item per kept row
+        unit = fields[position]["bm_unit"]
+        raise InvalidStackPayload(f"row {indices[position]} ({unit}): {first['msg']}") from error

@@ -30,9 +30,9 @@ class KafkaEventSink:
 
     async def publish_period(self, event: SettlementPeriodEvent) -> None:
         # Confirmed (no_confirm=False): returns only once Kafka acknowledged, raising a KafkaError otherwise.
-        await self._broker.publish(
-            event.model_dump_json().encode(), self._topics.settlement_periods, key=event.kafka_key
-        )
+        # The serializer's bytes as they are (model_dump_json() would decode them to str, then .encode()).
+        value = SettlementPeriodEvent.__pydantic_serializer__.to_json(event)
+        await self._broker.publish(value, self._topics.settlement_periods, key=event.kafka_key)
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None:
         key = None

@@ -6,6 +6,7 @@ import signal
 
 import structlog
 from prometheus_client import start_http_server
+from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 
 from windhash_ingestor.follow import follow
@@ -51,4 +52,4 @@ def run() -> None:
     configure_logging(settings.log_level, settings.log_json)
     quiet_http_logs()
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    asyncio.run(serve(settings))
+    event_loop.run(serve(settings))

@@ -1,9 +1,10 @@
 """Ingesting one settlement period: fetch the bid stack, apply the curtailment rule, publish, then record
 progress.
 
-Every path ends in a recorded state: published (progress ok, written after Kafka acknowledged), unchanged (a
-re-fetch with the same content hash as the last publish), or failed (progress failed with the reason; a bad
-payload also goes to the dead-letter topic). A failure is never turned into an empty period.
+Every path ends in a recorded state: published (progress ok, recorded after Kafka acknowledged; the store
+writes ok rows in batches, always before a run ends: progress_store), unchanged (a re-fetch with the same
+content hash as the last publish), or failed (progress failed with the reason; a bad payload also goes to the
+dead-letter topic). A failure is never turned into an empty period.
 """
 
 from collections.abc import Callable

@@ -4,11 +4,21 @@ A period is marked ok only after Kafka acknowledged its event, so an ok row alwa
 failure keeps the counts and hash of the last good publish (the event downstream is still that one) and says
 why it failed; `attempts` counts the runs that tried the period.
 
+Ok rows are written in batches: `record_ok` queues the period (its event is already acknowledged) and one
+statement writes the queue when it holds `batch_periods` periods, when its oldest has waited
+`batch_seconds` (checked at the next `record_ok`), and always in `flush`, which every run calls before it
+ends or reports (backfill.run_periods). Reads flush first (`get` when it asks about a queued period), so they
+always see the latest state, and a failure of a queued period is written after its ok, in order. A crash
+before a flush, or a batch PostgreSQL never took, loses only those ok rows: their periods are not ok, so the
+next run fetches and publishes them again, which downstream absorbs (its writes are idempotent; an unchanged
+period has the same content hash).
+
 PostgreSQL going away (a restart) is retried with backoff on a fresh pool connection; if it does not come
 back, `ProgressUnavailable` ends the run. A period whose progress was not written is not ok, so the next run
 fetches and publishes it again (downstream writes are idempotent): the run stays resumable.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +33,11 @@ from windhash_ingestor.metrics import DB_RETRIES
 ProgressStatus = Literal["ok", "failed"]
 PeriodKey = tuple[date, int]
 T = TypeVar("T")
+
+# One statement per 100 periods instead of one per period: the round trip and the per-statement work on both
+# sides (and PostgreSQL's commit) are paid once a batch. About 0.4 ms of the ingestor's CPU per period before.
+OK_BATCH_PERIODS = 100
+OK_BATCH_SECONDS = 1.0
 
 
 class ProgressUnavailable(Exception):
@@ -59,6 +74,31 @@ class ProgressStore(Protocol):
 
     async def failed_since(self, first: date) -> list[PeriodKey]: ...
 
+    async def flush(self) -> None:
+        """Write every ok recorded so far; a run calls it before it ends or reports."""
+        ...
+
+
+@dataclass(frozen=True)
+class _QueuedOk:
+    record_count: int
+    energy_mwh: Decimal
+    content_hash: str
+    times: int  # record_ok calls for the period since the last flush: each counts as an attempt
+
+
+_RECORD_OK_BATCH = (
+    "INSERT INTO ingestion_progress AS p (settlement_date, settlement_period, status, record_count,"
+    " energy_mwh, content_hash, error, attempts, updated_at)"
+    " SELECT d, n, 'ok', c, e, h, NULL, t, now()"
+    " FROM unnest($1::date[], $2::smallint[], $3::integer[], $4::numeric[], $5::text[], $6::integer[])"
+    " AS u(d, n, c, e, h, t)"
+    " ON CONFLICT (settlement_date, settlement_period) DO UPDATE SET status = 'ok',"
+    " record_count = EXCLUDED.record_count, energy_mwh = EXCLUDED.energy_mwh,"
+    " content_hash = EXCLUDED.content_hash, error = NULL, attempts = p.attempts + EXCLUDED.attempts,"
+    " updated_at = now()"
+)
+
 
 _COLUMNS = (
     "settlement_date, settlement_period, status, record_count, energy_mwh, content_hash, error, attempts"
@@ -79,10 +119,23 @@ def _row(record: asyncpg.Record) -> ProgressRow:
 
 
 class PostgresProgressStore:
-    def __init__(self, pool: asyncpg.Pool, db_attempts: int = 6, db_backoff_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        db_attempts: int = 6,
+        db_backoff_seconds: float = 0.5,
+        batch_periods: int = OK_BATCH_PERIODS,
+        batch_seconds: float = OK_BATCH_SECONDS,
+    ) -> None:
         self._pool = pool
         self._attempts = db_attempts
         self._backoff_seconds = db_backoff_seconds
+        self._batch_periods = batch_periods
+        self._batch_seconds = batch_seconds
+        self._queued: dict[PeriodKey, _QueuedOk] = {}
+        self._queued_since = 0.0  # loop time of the oldest queued ok
+        self._writing: frozenset[PeriodKey] = frozenset()  # the batch being written
+        self._flushing = asyncio.Lock()
 
     async def _retried(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
         try:
@@ -95,6 +148,7 @@ class PostgresProgressStore:
             ) from error
 
     async def rows_between(self, first: date, last: date) -> dict[PeriodKey, ProgressRow]:
+        await self.flush()
         records = await self._retried(
             lambda: self._pool.fetch(
                 f"SELECT {_COLUMNS} FROM ingestion_progress WHERE settlement_date BETWEEN $1 AND $2",
@@ -107,6 +161,7 @@ class PostgresProgressStore:
         return {(row.settlement_date, row.settlement_period): row for row in rows}
 
     async def get(self, settlement_date: date, settlement_period: int) -> ProgressRow | None:
+        await self._flush_if_queued((settlement_date, settlement_period))
         record = await self._retried(
             lambda: self._pool.fetchrow(
                 f"SELECT {_COLUMNS} FROM ingestion_progress"
@@ -126,25 +181,47 @@ class PostgresProgressStore:
         energy_mwh: Decimal,
         content_hash: str,
     ) -> None:
-        await self._retried(
-            lambda: self._pool.execute(
-                "INSERT INTO ingestion_progress AS p (settlement_date, settlement_period, status,"
-                " record_count, energy_mwh, content_hash, error, attempts, updated_at)"
-                " VALUES ($1, $2, 'ok', $3, $4, $5, NULL, 1, now())"
-                " ON CONFLICT (settlement_date, settlement_period) DO UPDATE SET status = 'ok',"
-                " record_count = EXCLUDED.record_count, energy_mwh = EXCLUDED.energy_mwh,"
-                " content_hash = EXCLUDED.content_hash, error = NULL, attempts = p.attempts + 1,"
-                " updated_at = now()",
-                settlement_date,
-                settlement_period,
-                record_count,
-                energy_mwh,
-                content_hash,
-            ),
-            f"record {settlement_date} P{settlement_period} as ok",
-        )
+        """Queue the period as ok (its event is acknowledged); written by the next flush."""
+        now = asyncio.get_running_loop().time()
+        if not self._queued:
+            self._queued_since = now
+        key = (settlement_date, settlement_period)
+        earlier = self._queued.get(key)
+        times = 1 if earlier is None else earlier.times + 1
+        self._queued[key] = _QueuedOk(record_count, energy_mwh, content_hash, times)
+        if len(self._queued) >= self._batch_periods or now - self._queued_since >= self._batch_seconds:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self._flushing:
+            if not self._queued:
+                return
+            batch = sorted(self._queued.items())  # one lock order for every writer: no deadlocks
+            self._queued = {}
+            self._writing = frozenset(key for key, _ in batch)
+            first, last = batch[0][0], batch[-1][0]
+            try:
+                await self._retried(
+                    lambda: self._pool.execute(
+                        _RECORD_OK_BATCH,
+                        [key[0] for key, _ in batch],
+                        [key[1] for key, _ in batch],
+                        [item.record_count for _, item in batch],
+                        [item.energy_mwh for _, item in batch],
+                        [item.content_hash for _, item in batch],
+                        [item.times for _, item in batch],
+                    ),
+                    f"record {len(batch)} period(s) as ok ({first[0]} P{first[1]} .. {last[0]} P{last[1]})",
+                )
+            finally:
+                self._writing = frozenset()
+
+    async def _flush_if_queued(self, key: PeriodKey) -> None:
+        if key in self._queued or key in self._writing:
+            await self.flush()  # waits for a batch being written, then writes what is queued
 
     async def record_failure(self, settlement_date: date, settlement_period: int, error: str) -> None:
+        await self._flush_if_queued((settlement_date, settlement_period))  # its ok first, then this
         await self._retried(
             lambda: self._pool.execute(
                 "INSERT INTO ingestion_progress AS p"
@@ -160,6 +237,7 @@ class PostgresProgressStore:
         )
 
     async def failed_since(self, first: date) -> list[PeriodKey]:
+        await self.flush()
         records = await self._retried(
             lambda: self._pool.fetch(
                 "SELECT settlement_date, settlement_period FROM ingestion_progress"

@@ -1,7 +1,8 @@
 """GET /api/v1/curtailment/{date}/periods and /hours: a day's curtailment by settlement period or hour."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -27,19 +28,23 @@ from windhash_api.timeframes import parse_day
 router = APIRouter(prefix=API_PREFIX, tags=["curtailment"])
 
 
+@lru_cache(maxsize=4096)
+def _period_starts(day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """(UTC, London) start of each of the day's periods, index 0 for period 1: a day's never change."""
+    starts = (period_start_utc(day, period) for period in range(1, settlement_periods_in_day(day) + 1))
+    return tuple((start, start.astimezone(LONDON)) for start in starts)
+
+
 async def _periods(pool: Pool, day: date, filters: Filters) -> list[PeriodCurtailment]:
+    starts = _period_starts(day)
     async with pool.acquire() as connection:
         await check_filters(connection, filters)
-        rows = await curtailment_by_period(
-            connection, day, settlement_periods_in_day(day), filters.lead_party, filters.bm_unit
-        )
+        rows = await curtailment_by_period(connection, day, len(starts), filters.lead_party, filters.bm_unit)
     periods = []
     for row in rows:
-        start = period_start_utc(day, row["settlement_period"])
+        start_utc, start_local = starts[row["settlement_period"] - 1]
         periods.append(
-            PeriodCurtailment(
-                period_start_utc=start, period_start_local=start.astimezone(LONDON), **dict(row)
-            )
+            PeriodCurtailment(period_start_utc=start_utc, period_start_local=start_local, **dict(row))
         )
     return periods
 
