@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
+from test_db_fault_support import WAIT_SECONDS, terminate_lock_waiters  # type: ignore[import-not-found]
 from windhash_aggregator.main import run_aggregator
 from windhash_aggregator.period_batch import AppliedBatch
 from windhash_aggregator.settings import Settings
@@ -24,7 +25,6 @@ pytestmark = pytest.mark.integration
 
 DAY = date(2024, 6, 3)
 MODEL = "retry-s21"
-WAIT_SECONDS = 60
 
 
 def one_record(period: int) -> tuple[RecordFact, ...]:
@@ -61,19 +61,6 @@ async def until(condition_met: asyncio.Event, service: asyncio.Task[None]) -> No
     if service in done:
         raise AssertionError(f"the aggregator stopped: {service.exception()!r}")
     assert waiter in done, "timed out"
-
-
-async def terminate_lock_waiters(connection: asyncpg.Connection) -> int:
-    """Terminate the backends of this database waiting on a lock (the aggregator's batch transaction)."""
-    async with asyncio.timeout(WAIT_SECONDS):
-        while True:
-            terminated: int = await connection.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-            )
-            if terminated:
-                return terminated
-            await asyncio.sleep(0.05)
 
 
 async def test_a_batch_whose_connection_is_lost_is_applied_on_retry(

@@ -7,6 +7,7 @@ from datetime import date
 
 import asyncpg
 import pytest
+from test_db_fault_support import WAIT_SECONDS, terminate_lock_waiters  # type: ignore[import-not-found]
 from windhash_elexon_sim import ElexonSimServer
 from windhash_ingestor.backfill import ingest_range
 from windhash_ingestor.settings import IngestorSettings
@@ -15,26 +16,12 @@ pytestmark = pytest.mark.integration
 
 DAY = date(2024, 1, 5)  # 48 settlement periods
 HELD_PERIOD = 5
-WAIT_SECONDS = 60
 
 
 @pytest.fixture
 def sim() -> Iterator[ElexonSimServer]:
     with ElexonSimServer() as server:
         yield server
-
-
-async def terminate_lock_waiters(connection: asyncpg.Connection) -> int:
-    """Terminate the backends of this database waiting on a lock (the ingestor's progress write)."""
-    async with asyncio.timeout(WAIT_SECONDS):
-        while True:
-            terminated: int = await connection.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-            )
-            if terminated:
-                return terminated
-            await asyncio.sleep(0.05)
 
 
 async def test_a_progress_write_cut_mid_run_is_retried_and_the_run_completes(
