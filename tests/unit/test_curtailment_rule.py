@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -132,15 +133,32 @@ def test_two_rows_with_one_record_key_invalidate_the_period() -> None:
 
 
 def test_payload_parsing_keeps_decimals_exact_and_reads_the_synthetic_label() -> None:
-    body = b'{"data":[{"id":"T_SGRWO-1","volume":-0.1,"originalPrice":-45.67}],"metadata":{"synthetic":true}}'
+    # Fractions a binary float cannot hold: the records get the JSON's digits exactly.
+    numbers = {"volume": "-0.1000000000000000055511", "originalPrice": "-45.67", "finalPrice": "1e-8"}
+    text = json.dumps(row(**dict.fromkeys(numbers)))
+    for name, number in numbers.items():
+        text = text.replace(f'"{name}": null', f'"{name}": {number}')
+    body = ('{"data":[' + text + '],"metadata":{"synthetic":true}}').encode()
     payload = parse_stack_payload(body)
-    assert payload.rows[0]["volume"] == Decimal("-0.1")
+    (record,) = curtailment_records(payload.rows, WIND, DAY, PERIOD)
+    assert str(record.volume_mwh) == "-0.1000000000000000055511"
+    assert str(record.original_price_gbp_per_mwh) == "-45.67"
+    assert record.final_price_gbp_per_mwh == Decimal("1E-8")
     assert payload.synthetic is True
     assert parse_stack_payload(b'{"data":[],"metadata":{"datasets":["ISPSTACK"]}}').synthetic is False
 
 
 @pytest.mark.parametrize(
-    "body", [b'{"data":[{"id":', b"", b"\xff\xfe", b"[]", b'{"data":null}', b'{"data":[1]}', b'{"rows":[]}']
+    "body",
+    [
+        b'{"data":[{"id":',
+        b"",
+        b"\xff\xfe",
+        b"[]",
+        b'{"data":null}',
+        b'{"data":[1]}',
+        b'{"rows":[]}',
+    ],
 )
 def test_malformed_payloads_are_rejected(body: bytes) -> None:
     with pytest.raises(InvalidStackPayload):
@@ -159,3 +177,17 @@ def test_when_several_rows_are_wrong_the_first_in_the_stack_is_named() -> None:
         )
     with pytest.raises(InvalidStackPayload, match=r"^row 1: no BM unit id"):
         records(row(acceptanceId=1), row(id=None), row(acceptanceId=3, createdDateTime="not a time"))
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"-Infinity", b'"-1.5"', b"null"])
+def test_a_volume_that_is_not_a_finite_number_invalidates_the_period(number: bytes) -> None:
+    body = b'{"data":[{"id":"T_SGRWO-1","soFlag":true,"volume":' + number + b"}]}"
+    with pytest.raises(InvalidStackPayload, match="without a numeric volume"):
+        curtailment_records(parse_stack_payload(body).rows, WIND, DAY, PERIOD)
+
+
+def test_payloads_in_utf16_parse_like_utf8() -> None:
+    # json.loads accepts UTF-8, -16 and -32 by their bytes; so does the ingestor.
+    text = '{"data":[],"metadata":{"synthetic":true}}'
+    for encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-32"):
+        assert parse_stack_payload(text.encode(encoding)).synthetic is True

@@ -1,3 +1,3 @@
-from windhash_cli.main import app
+from windhash_cli.main import main
 
-app(prog_name="windhash")
+main()

@@ -19,9 +19,9 @@ from windhash_calculator.period_writer import BatchOutcome, apply_batch
 from windhash_calculator.stored_periods import (
     delete_calculations,
     key_arrays,
-    lock_calculations_shared,
     plan_for_actual_arguments,
 )
+from windhash_common.calculation_lock import lock_calculations_shared
 from windhash_common.db_retry import with_db_retries
 
 from windhash_reconcile.period_events import TopicEvent

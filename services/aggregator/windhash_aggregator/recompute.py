@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
+from windhash_common.calculation_lock import lock_calculations_exclusive
 
 from windhash_aggregator.summary_grains import (
     DateRange,
@@ -24,7 +25,7 @@ from windhash_aggregator.summary_grains import (
     year_range,
     years_of,
 )
-from windhash_aggregator.summary_tables import DAY_INSERTS, TABLES_BY_GRAIN
+from windhash_aggregator.summary_tables import BITCOIN_PERIOD_TOTALS, DAY_INSERTS, TABLES_BY_GRAIN
 
 # First key of pg_advisory_xact_lock(int, int): which kind of summary key the second one names.
 _LOCK_CLASS: dict[Grain, int] = {"day": 0x57480001, "month": 0x57480002, "year": 0x57480003}
@@ -99,9 +100,16 @@ async def recompute_days_and_rollups(connection: asyncpg.Connection, days: Itera
 
 
 async def recompute_day(connection: asyncpg.Connection, day: date) -> None:
-    """Lock and recompute one day's daily rows only (its month and year are left to the caller)."""
+    """Lock and recompute one day's daily rows only (its month and year are left to the caller): the repair
+    path, so the day's per-period totals are recomputed from the calculations first rather than trusted."""
     await lock_summary_keys(connection, [day], [], [])
-    await replace_range(connection, "day", day_range(day))
+    # Exclusive: a calculator batch committing between the delete and the insert would otherwise be
+    # counted twice (its trigger's totals and the insert's) or collide with them.
+    await lock_calculations_exclusive(connection)
+    dates = day_range(day)
+    await connection.execute(BITCOIN_PERIOD_TOTALS.delete_sql, dates.start, dates.end)
+    await connection.execute(BITCOIN_PERIOD_TOTALS.insert_sql(), dates.start, dates.end)
+    await replace_range(connection, "day", dates)
 
 
 async def recompute_month(connection: asyncpg.Connection, month: date) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import asyncpg
+from windhash_common.calculation_lock import lock_calculations_shared
 from windhash_common.events import PeriodCalculatedEvent, PeriodStatus
 from windhash_common.settlement_calendar import period_start_utc
 
@@ -53,6 +54,7 @@ async def write_period_facts(
 ) -> None:
     """Replace one period's settlement_periods row, curtailment records and bitcoin calculations."""
     async with connection.transaction():
+        await lock_calculations_shared(connection)  # as every writer of calculations does
         # Nothing cascades from curtailment_records (migration 0600): calculations are deleted explicitly.
         for table in ("bitcoin_calculations", "curtailment_records"):
             await connection.execute(

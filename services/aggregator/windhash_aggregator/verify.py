@@ -22,7 +22,7 @@ from typing import Any, Literal
 import asyncpg
 
 from windhash_aggregator.summary_grains import DateRange, aligned_range
-from windhash_aggregator.summary_tables import ALL_TABLES, SummaryTable
+from windhash_aggregator.summary_tables import VERIFIED_TABLES, SummaryTable
 
 DriftKind = Literal["missing", "unexpected", "different"]
 
@@ -60,6 +60,7 @@ _BOUNDS_SQL = """
     SELECT min(first_day) AS first_day, max(last_day) AS last_day FROM (
         SELECT min(settlement_date) AS first_day, max(settlement_date) AS last_day FROM curtailment_records
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_calculations
+        UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_period_totals
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM curtailment_daily
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_daily
         UNION ALL SELECT min(settlement_date), max(settlement_date) FROM bitcoin_daily_moments
@@ -218,7 +219,7 @@ async def verify_summaries(
             if bounds is None:
                 return []
             first, last = first or bounds[0], last or bounds[1]
-        for table in ALL_TABLES:
+        for table in VERIFIED_TABLES:
             drift.extend(await check_table(connection, table, aligned_range(table.grain, first, last)))
         if facts:
             drift.extend(await verify_facts(connection, first, last))

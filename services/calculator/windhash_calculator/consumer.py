@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from windhash_common.db_retry import with_db_retries
 from windhash_common.difficulty_store import DifficultyLookup
@@ -71,8 +71,8 @@ class ConsumerContext:
 async def consume(context: ConsumerContext, stop: asyncio.Event, relay_wake: asyncio.Event) -> None:
     settings = context.settings
     while not stop.is_set():
-        fetched = await context.consumer.getmany(
-            timeout_ms=settings.calculator_batch_wait_ms, max_records=settings.calculator_batch_messages
+        fetched = await fetch_balanced(
+            context.consumer, settings.calculator_batch_wait_ms, settings.calculator_batch_messages
         )
         await _record_lag(context.consumer)
         if not fetched:
@@ -88,6 +88,29 @@ async def consume(context: ConsumerContext, stop: asyncio.Event, relay_wake: asy
         _record(outcome)
         if outcome.applied or outcome.dead_letters:
             relay_wake.set()
+
+
+async def fetch_balanced(
+    consumer: AIOKafkaConsumer, wait_ms: int, max_records: int
+) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """Up to `max_records` taken evenly from every assigned partition that has records buffered.
+
+    A day's periods are spread over all partitions (keyed by period), and a plain `getmany` drains one
+    partition's buffer before the next: 200 records of one partition span ~25 days, so each batch touched
+    every day a little and the aggregator recomputed each day about six times in a year's backfill. Equal
+    shares keep a batch to a few consecutive, nearly whole days.
+    """
+    partitions = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
+    share = max(1, max_records // max(1, len(partitions)))
+    fetched: dict[TopicPartition, list[ConsumerRecord]] = dict(
+        await consumer.getmany(timeout_ms=wait_ms, max_records=share)
+    )
+    if not fetched:
+        return fetched
+    for tp in partitions:
+        if tp not in fetched:
+            fetched.update(await consumer.getmany(tp, timeout_ms=0, max_records=share))
+    return fetched
 
 
 async def _apply(context: ConsumerContext, messages: list[ConsumedMessage]) -> BatchOutcome:

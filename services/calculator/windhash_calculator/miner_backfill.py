@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from windhash_common.bitcoin import Halving
+from windhash_common.calculation_lock import lock_calculations_exclusive
 from windhash_common.miner_models import MinerModel, find_miner_model, insert_miner_model
 from windhash_common.topics import Topics
 
@@ -19,7 +20,6 @@ from windhash_calculator.outbox import announce_recalculated
 from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
-    lock_calculations_exclusive,
     plan_for_actual_arguments,
     record_energies,
 )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import asyncpg
 from windhash_common.bitcoin import Halving
+from windhash_common.calculation_lock import lock_calculations_shared
 from windhash_common.difficulty_store import DifficultyLookup
 from windhash_common.miner_models import active_miner_models
 from windhash_common.topics import Topics
@@ -23,7 +24,6 @@ from windhash_calculator.stored_periods import (
     PeriodKey,
     copy_calculations,
     delete_calculations,
-    lock_calculations_shared,
     plan_for_actual_arguments,
     record_energies,
 )

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import asyncpg
 from windhash_common.bitcoin import Halving
+from windhash_common.calculation_lock import lock_calculations_shared
 from windhash_common.events import PeriodCalculatedEvent, PeriodStatus, SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel, active_miner_models
 from windhash_common.topics import Topics
@@ -44,7 +45,6 @@ from windhash_calculator.stored_periods import (
     copy_text,
     delete_calculations,
     key_arrays,
-    lock_calculations_shared,
     plan_for_actual_arguments,
 )
 

@@ -1,9 +1,5 @@
 """SQL shared by every path that writes bitcoin calculations: the consumer, the pending-difficulty recompute
-and the backfill of a new miner model.
-
-Every writer of calculations takes CALCULATION_LOCK in its transaction: shared by the consumer and the pending
-recompute (they lock the periods they touch row by row), exclusive for a model backfill, so a batch never
-writes a period's calculations with a model list that a concurrent `miners add` is changing.
+and the backfill of a new miner model. Each of them takes `windhash_common.calculation_lock` first.
 """
 
 from collections import defaultdict
@@ -14,16 +10,7 @@ import asyncpg
 
 from windhash_calculator.calculation_rows import CALCULATION_COLUMNS, RecordEnergy
 
-CALCULATION_LOCK = 0x77686361
 PeriodKey = tuple[date, int]
-
-
-async def lock_calculations_shared(connection: asyncpg.Connection) -> None:
-    await connection.execute("SELECT pg_advisory_xact_lock_shared($1)", CALCULATION_LOCK)
-
-
-async def lock_calculations_exclusive(connection: asyncpg.Connection) -> None:
-    await connection.execute("SELECT pg_advisory_xact_lock($1)", CALCULATION_LOCK)
 
 
 async def plan_for_actual_arguments(connection: asyncpg.Connection) -> None:

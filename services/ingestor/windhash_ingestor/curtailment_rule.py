@@ -25,6 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeGuard
 
+import jiter
 from pydantic import TypeAdapter, ValidationError
 from windhash_common.events import CurtailmentRecord
 from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
@@ -32,8 +33,11 @@ from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
 StackSide = Literal["bid", "offer"]
 Row = dict[str, Any]
 
-# One decoder for every payload: json.loads(body, parse_float=Decimal) builds a new one on every call.
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+# jiter keeps each JSON fraction as its text (LosslessFloat), made a Decimal only where a kept record needs
+# it: a stack holds ~170 rows x 12 numbers of which ~30 rows x 3 are used. json.loads(parse_float=Decimal)
+# made every one a Decimal: 0.62 ms of the ingestor's CPU per period against 0.31 ms (a month of synthetic
+# stacks, 31 KB each). Integers stay int either way.
+_NUMBER_TYPES = (int, Decimal, jiter.LosslessFloat)
 # A period's records are validated in one call (the same checks as CurtailmentRecord(...) per row, less
 # per-call overhead).
 _RECORDS = TypeAdapter(list[CurtailmentRecord])
@@ -53,9 +57,12 @@ class StackPayload:
 def parse_stack_payload(body: bytes) -> StackPayload:
     """The rows of a settlement-stack response; prices and volumes as exact Decimals."""
     try:
-        # What json.loads does with bytes (UTF-8, -16 or -32, as the bytes say), with the one decoder.
-        document = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nesting too deep
+        # UTF-8, -16 or -32 as the bytes say, NaN and Infinity read (what json.loads accepts); `_number`
+        # turns those two away where a number is needed.
+        encoding = json.detect_encoding(body)
+        utf8 = body if encoding == "utf-8" else body.decode(encoding).encode()
+        document = jiter.from_json(utf8, float_mode="lossless-float")
+    except (ValueError, UnicodeError) as error:
         raise InvalidStackPayload(f"malformed JSON: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise InvalidStackPayload("the response has no `data` array")
@@ -104,8 +111,8 @@ def curtailment_records(
                 )
             if unit not in wind_units:
                 continue
-            volume = row.get("volume")
-            if not _is_number(volume):
+            volume = _number(row.get("volume"))
+            if volume is None:
                 raise InvalidStackPayload(f"row {index} ({unit}): wind row without a numeric volume")
             if volume < 0:
                 so_flag = row.get("soFlag")
@@ -129,38 +136,32 @@ def period_energy_mwh(records: tuple[CurtailmentRecord, ...]) -> Decimal:
     return sum((curtailed_energy_mwh(record.volume_mwh) for record in records), Decimal(0))
 
 
-def _is_number(value: object) -> TypeGuard[int | Decimal]:
-    # The exact types first: JSON gives int and Decimal, and those are most rows.
-    return (
-        type(value) is Decimal
-        or type(value) is int
-        or (isinstance(value, int | Decimal) and not isinstance(value, bool))
-    )
+def _number(value: object) -> Decimal | None:
+    """The exact value of a JSON number (int, fraction kept as text, or Decimal); None for anything else,
+    NaN and the infinities included."""
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
+        return None
+    number = value.as_decimal() if isinstance(value, jiter.LosslessFloat) else Decimal(value)
+    return number if number.is_finite() else None
 
 
 def _is_int(value: object) -> TypeGuard[int]:
     return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def _decimal(value: int | Decimal) -> Decimal:
-    return value if type(value) is Decimal else Decimal(value)
-
-
-def _record_fields(index: int, unit: str, row: Row, volume: int | Decimal) -> dict[str, Any]:
+def _record_fields(index: int, unit: str, row: Row, volume: Decimal) -> dict[str, Any]:
     acceptance_id = row.get("acceptanceId")
     pair_id = row.get("bidOfferPairId")
     sequence_number = row.get("sequenceNumber")
     if not (_is_int(acceptance_id) and _is_int(pair_id) and _is_int(sequence_number)):
         name = next(name for name in _IDENTITY if not _is_int(row.get(name)))
         raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an integer {name}")
-    original_price = row.get("originalPrice")
-    if not _is_number(original_price):
+    original_price = _number(row.get("originalPrice"))
+    if original_price is None:
         raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an originalPrice")
-    final_price = row.get("finalPrice")
-    if final_price is not None and not _is_number(final_price):
+    final_price = None if row.get("finalPrice") is None else _number(row["finalPrice"])
+    if final_price is None and row.get("finalPrice") is not None:
         raise InvalidStackPayload(f"row {index} ({unit}): finalPrice is not a number")
-    volume = _decimal(volume)
-    original_price = _decimal(original_price)
     return {
         "bm_unit": unit,
         "acceptance_id": acceptance_id,
@@ -169,7 +170,7 @@ def _record_fields(index: int, unit: str, row: Row, volume: int | Decimal) -> di
         "created_at": row.get("createdDateTime"),
         "volume_mwh": volume,
         "original_price_gbp_per_mwh": original_price,
-        "final_price_gbp_per_mwh": None if final_price is None else _decimal(final_price),
+        "final_price_gbp_per_mwh": final_price,
         "cashflow_gbp": cashflow_to_farm_gbp(volume, original_price),
         "so_flag": True,
         "cadl_flag": row.get("cadlFlag"),
