@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from windhash_common.db_retry import with_db_retries
 from windhash_common.difficulty_store import DifficultyLookup
 
 from windhash_calculator import metrics
+from windhash_calculator.batch_assembly import KeyOrderedBuffer
 from windhash_calculator.crash_points import CrashPoints
 from windhash_calculator.message_validation import ConsumedMessage
 from windhash_calculator.period_writer import BatchOutcome, apply_batch, decode_batch, difficulty_dates
@@ -31,14 +32,18 @@ log = structlog.get_logger(__name__)
 class StoredPositionSeeker(ConsumerRebalanceListener):  # type: ignore[misc]
     """Seeks each newly assigned partition to the position stored with the effects of the last batch."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str, buffer: KeyOrderedBuffer
+    ) -> None:
         self._consumer = consumer
         self._pool = pool
         self._group = group
+        self._buffer = buffer
 
     async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         # Nothing to flush: a batch is committed to PostgreSQL before the next poll can trigger a rebalance.
-        return None
+        # Fetched records not applied yet are the next owner's to read, from the stored position.
+        self._buffer.drop(revoked)
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         if not assigned:
@@ -66,15 +71,21 @@ class ConsumerContext:
     difficulties: DifficultyLookup
     settings: CalculatorSettings
     crash: CrashPoints
+    buffer: KeyOrderedBuffer
 
 
 async def consume(context: ConsumerContext, stop: asyncio.Event, relay_wake: asyncio.Event) -> None:
     settings = context.settings
+    batch_size = settings.calculator_batch_messages
     while not stop.is_set():
-        fetched = await fetch_balanced(
-            context.consumer, settings.calculator_batch_wait_ms, settings.calculator_batch_messages
-        )
-        await _record_lag(context.consumer)
+        # Keep about two batches fetched, so each batch is drawn in key order across every partition; wait
+        # for Kafka only when nothing is left to apply.
+        buffered = len(context.buffer)
+        if buffered < 2 * batch_size:
+            wait_ms = 0 if buffered else settings.calculator_batch_wait_ms
+            context.buffer.add(await context.consumer.getmany(timeout_ms=wait_ms))
+        await _record_lag(context.consumer, context.buffer)
+        fetched = context.buffer.take(batch_size)
         if not fetched:
             continue
         messages = [
@@ -88,29 +99,6 @@ async def consume(context: ConsumerContext, stop: asyncio.Event, relay_wake: asy
         _record(outcome)
         if outcome.applied or outcome.dead_letters:
             relay_wake.set()
-
-
-async def fetch_balanced(
-    consumer: AIOKafkaConsumer, wait_ms: int, max_records: int
-) -> dict[TopicPartition, list[ConsumerRecord]]:
-    """Up to `max_records` taken evenly from every assigned partition that has records buffered.
-
-    A day's periods are spread over all partitions (keyed by period), and a plain `getmany` drains one
-    partition's buffer before the next: 200 records of one partition span ~25 days, so each batch touched
-    every day a little and the aggregator recomputed each day about six times in a year's backfill. Equal
-    shares keep a batch to a few consecutive, nearly whole days.
-    """
-    partitions = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
-    share = max(1, max_records // max(1, len(partitions)))
-    fetched: dict[TopicPartition, list[ConsumerRecord]] = dict(
-        await consumer.getmany(timeout_ms=wait_ms, max_records=share)
-    )
-    if not fetched:
-        return fetched
-    for tp in partitions:
-        if tp not in fetched:
-            fetched.update(await consumer.getmany(tp, timeout_ms=0, max_records=share))
-    return fetched
 
 
 async def _apply(context: ConsumerContext, messages: list[ConsumedMessage]) -> BatchOutcome:
@@ -172,12 +160,13 @@ def _record(outcome: BatchOutcome) -> None:
     )
 
 
-async def _record_lag(consumer: AIOKafkaConsumer) -> None:
+async def _record_lag(consumer: AIOKafkaConsumer, buffer: KeyOrderedBuffer) -> None:
     for tp in consumer.assignment():
         highwater = consumer.highwater(tp)
         if highwater is None:
             continue
-        position = await consumer.position(tp)
+        # Fetched but not yet applied is still behind.
+        position = await consumer.position(tp) - buffer.pending(tp)
         metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(
             max(highwater - position, 0)
         )

@@ -20,6 +20,7 @@ from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.kafka_topics import ensure_topics
 
 from windhash_calculator import metrics
+from windhash_calculator.batch_assembly import KeyOrderedBuffer
 from windhash_calculator.consumer import ConsumerContext, StoredPositionSeeker, consume
 from windhash_calculator.crash_points import CrashPoints
 from windhash_calculator.outbox_relay import run_relay
@@ -37,6 +38,7 @@ async def run_calculator(settings: CalculatorSettings, stop: asyncio.Event) -> N
     try:
         async with open_difficulty_store(settings) as store:
             await store.ensure_table()
+            buffer = KeyOrderedBuffer()
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=settings.kafka_bootstrap,
                 group_id=settings.calculator_group,
@@ -47,13 +49,13 @@ async def run_calculator(settings: CalculatorSettings, stop: asyncio.Event) -> N
             )
             consumer.subscribe(
                 [settings.topics.settlement_periods],
-                listener=StoredPositionSeeker(consumer, pool, settings.calculator_group),
+                listener=StoredPositionSeeker(consumer, pool, settings.calculator_group, buffer),
             )
             broker = await connected_kafka_broker(settings.kafka_bootstrap, "calculator")
             try:
                 await consumer.start()
                 try:
-                    context = ConsumerContext(consumer, pool, store, settings, crash)
+                    context = ConsumerContext(consumer, pool, store, settings, crash, buffer)
                     await _run_until_stopped(context, broker, stop)
                 finally:
                     await consumer.stop()
