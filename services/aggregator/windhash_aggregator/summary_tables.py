@@ -308,8 +308,8 @@ def _curtailment_day_tables_insert() -> str:
     """curtailment_daily, bm_unit_daily and lead_party_daily from one grouping of the range's records by
     (day, BM unit, lead party): each table is a regrouping of those few rows (sums of exact sums; a unit's
     lead party is the one on its greatest (period, acceptance, pair) record). Only the count of distinct
-    periods reads the records again. Same rows as the three tables' `insert_sql()`s, which `verify` checks;
-    three statements each grouping every record had cost about three times as much."""
+    periods reads the records again. Same rows as the three tables' `insert_sql()`s, which `verify` checks
+    (and which each grouped every record of the range themselves)."""
     return f"""
         WITH unit_party AS (
             SELECT settlement_date, bm_unit,
