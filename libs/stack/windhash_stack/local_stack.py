@@ -24,7 +24,7 @@ from windhash_stack.errors import StackError
 from windhash_stack.kafka_server import KafkaServer
 from windhash_stack.leases import Leases
 from windhash_stack.postgres_server import PostgresServer
-from windhash_stack.processes import is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree, tail
 from windhash_stack.prometheus_server import MonitoringReport, PrometheusServer
 from windhash_stack.server_base import ManagedServer
 from windhash_stack.settings import StackSettings
@@ -77,6 +77,14 @@ class LocalStack:
             )
         errors = [result for result in results if isinstance(result, BaseException)]
         if errors:
+            # A half-started stack would only leak servers: what this call started is stopped again.
+            started = [
+                server
+                for server, result in zip(chosen, results, strict=True)
+                if isinstance(result, _StartOutcome) and result.started
+            ]
+            if started:
+                await self.stop(started)
             raise errors[0]
         outcomes = {
             server: result
@@ -133,7 +141,12 @@ class LocalStack:
         """`start()` for a test session sharing this state dir with others; pair it with `release()`."""
         leases = Leases(self.settings.state_dir)
         leases.take()
-        report = await self.start()
+        try:
+            report = await self.start()
+        except BaseException:
+            async with self._locked():
+                leases.drop()
+            raise
         if report.started:
             async with self._locked():
                 leases.record_started(report.started)
@@ -202,7 +215,11 @@ class LocalStack:
             cwd=managed.cwd,
             run_as=managed.run_as(),
         )
-        await self._wait_healthy(managed)
+        try:
+            await self._wait_healthy(managed)
+        except BaseException:
+            await self._stop_one(managed)  # one that never answered must not hold its port for the next try
+            raise
         return _StartOutcome(started=True, steps=steps, seconds=time.monotonic() - began)
 
     async def _wait_healthy(self, managed: ManagedServer) -> None:
@@ -211,8 +228,9 @@ class LocalStack:
         while time.monotonic() < deadline:
             pid = read_pid(managed.pid_file)
             if pid is None or not is_alive(pid, managed.marker):
+                how = (exit_status(pid) if pid is not None else None) or "exited"
                 raise StackError(
-                    f"{managed.server.value} exited while starting; the end of {managed.log_file}:\n"
+                    f"{managed.server.value} {how} while starting; the end of {managed.log_file}:\n"
                     f"{tail(managed.log_file, 25)}"
                 )
             # Until the port opens a client would only log connection errors.

@@ -59,19 +59,28 @@ def read_pid(pid_file: Path) -> int | None:
 
 
 def _reap(pid: int) -> None:
-    # A server we launched from this very process stays a zombie (and "alive" to kill(0)) until waited for.
+    # A server we launched from this very process stays a zombie (and "alive" to kill(0)) until waited for;
+    # its Popen is kept after it exits, so its exit status can still be told.
     child = _CHILDREN.get(pid)
     if child is not None:
-        if child.poll() is not None:
-            del _CHILDREN[pid]
+        child.poll()
         return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
 
 
 def is_alive(pid: int, marker: str) -> bool:
-    """True when `pid` runs and its command line holds `marker` (a path of this stack), so a recycled pid
-    belonging to some other program is never mistaken for our server."""
+    """True when `pid` is a server of this stack that still runs.
+
+    A child of this very process is asked through waitpid: its pid cannot be recycled while it is unreaped, so
+    the answer is exact. Any other pid counts only while its command line holds `marker` (a path of this
+    stack), so a recycled pid belonging to some other program is never mistaken for our server."""
+    own = _CHILDREN.get(pid)
+    if own is not None:
+        # Our own child is judged by waitpid, not by /proc: Popen returns as soon as exec has replaced the
+        # program, before the kernel has laid out the new program's arguments, so its cmdline can still read
+        # empty then (a Kafka that had just started was once taken for dead that way, failing a whole CI run).
+        return own.poll() is None
     _reap(pid)
     proc = Path(f"/proc/{pid}")
     try:
@@ -82,11 +91,16 @@ def is_alive(pid: int, marker: str) -> bool:
     return state != "Z" and marker in cmdline
 
 
-def exit_code(pid: int) -> int | None:
-    """The exit code of a process this very process launched, once it has exited; None while it runs or when
-    it is not our child. Authoritative where `is_alive`'s /proc reading can only infer."""
+def exit_status(pid: int) -> str | None:
+    """How a process this very process launched ended ("exited with code 1", "was killed by SIGKILL"); None
+    while it runs or when it is not our child."""
     child = _CHILDREN.get(pid)
-    return None if child is None else child.poll()
+    code = None if child is None else child.poll()
+    if code is None:
+        return None
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 def _ppid(pid: int) -> int | None:

@@ -23,7 +23,7 @@ import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from windhash_stack.errors import StackError
-from windhash_stack.processes import exit_code, is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree, tail
 from windhash_stack.prometheus_config import (
     ALERTS_FILE,
     CONFIG_FILE,
@@ -186,10 +186,10 @@ class PrometheusServer:
         last_error: Exception | None = None
         launched = read_pid(self.pid_file)
         while time.monotonic() < deadline:
-            code = exit_code(launched) if launched is not None else None
-            if code is not None or (launched is None and self.running_pid() is None):
+            how = exit_status(launched) if launched is not None else None
+            if how is not None or (launched is None and self.running_pid() is None):
                 raise StackError(
-                    f"prometheus exited with code {code} while starting; the end of {self.log_file}:\n"
+                    f"prometheus {how or 'exited'} while starting; the end of {self.log_file}:\n"
                     f"{tail(self.log_file, 25)}"
                 )
             try:
