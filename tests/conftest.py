@@ -10,6 +10,8 @@
   os.environ (WINDHASH_DIFFICULTY_TABLE is unique per test too).
 
 Nothing starts a server until a test asks for one of these fixtures, so unit tests stay server-free.
+
+`--full` runs the stress tests at full size (the chaos test over the whole of 2024), not the size CI fits.
 """
 
 import contextlib
@@ -32,6 +34,20 @@ from windhash_stack.containers import container_stack, docker_reachable
 TEST_TOPIC_PARTITIONS = 3
 # Serialises template builds across concurrent test sessions sharing one PostgreSQL.
 _TEMPLATE_LOCK = 0x77687470
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full",
+        action="store_true",
+        help="run the stress tests at full size: the chaos test over the whole year 2024 (tens of minutes)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The chaos module sizes itself (and its timeout mark) at import, before any fixture could tell it.
+    if config.getoption("--full"):
+        os.environ["WINDHASH_CHAOS_FULL"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ synthetic Elexon server, so the kills land while data is flowing. A seeded RNG (
 order and the moments; the outcome must not depend on them. Services that die on their own (e.g. while a
 server is restarting) are restarted as a supervisor would, and listed in the output.
 
-Size: 5 days around the spring clock change by default; WINDHASH_CHAOS_FULL=1 runs the year 2024.
+Size: 5 days around the spring clock change by default; `pytest tests/stress/test_chaos.py --full` (or
+WINDHASH_CHAOS_FULL=1) runs the year 2024.
 
 What "equal" means: every column of every table, except those that record when or how often something
 happened (updated_at and the like, fetched_at, attempts, outbox ids), Kafka topic prefixes, and Kafka offsets,
