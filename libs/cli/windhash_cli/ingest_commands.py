@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -108,26 +109,23 @@ def _run_with_progress(
 
 
 def _report_table(report: "IngestReport") -> Table:
-    table = Table(title=f"Ingested {report.first} .. {report.last}")
-    for column in (
-        "date",
-        "periods",
-        "ok",
-        "published",
-        "unchanged",
-        "skipped",
-        "failed",
-        "pending",
-        "records",
-    ):
-        table.add_column(column, justify="right")
-    table.add_column("MWh", justify="right")
+    # Fits an 80-column terminal: a truncated date or MWh ("2024…") would make the table useless.
+    table = Table(
+        title=f"Ingested {report.first} .. {report.last}",
+        caption="new: published · same: fetched again, unchanged · skipped: already ok before this run",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("date", no_wrap=True)
+    for column in ("periods", "new", "same", "skipped", "failed", "pending", "records", "MWh"):
+        table.add_column(column, justify="right", no_wrap=True)
     for day in (*report.days, report.total):
         style = "bold" if day.settlement_date is None else ("red" if day.failed else None)
         table.add_row(
             "total" if day.settlement_date is None else day.settlement_date.isoformat(),
             str(day.periods),
-            str(day.ok),
             str(day.published),
             str(day.unchanged),
             str(day.skipped),
