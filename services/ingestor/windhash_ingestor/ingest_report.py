@@ -13,8 +13,8 @@ from windhash_ingestor.period_ingest import PeriodOutcome
 
 @dataclass(frozen=True)
 class DayReport:
-    """One settlement day. `ok` periods are published, unchanged or skipped (already ok before this run);
-    `pending` ones have not ended yet. Records and MWh cover every ok period."""
+    """One settlement day. A period that went well was published, unchanged or skipped (already ok before this
+    run); `pending` ones have not ended yet. Records and MWh cover every period that went well."""
 
     settlement_date: date | None
     periods: int
@@ -25,10 +25,6 @@ class DayReport:
     pending: int = 0
     records: int = 0
     energy_mwh: Decimal = Decimal(0)
-
-    @property
-    def ok(self) -> int:
-        return self.published + self.unchanged + self.skipped
 
 
 @dataclass(frozen=True)
