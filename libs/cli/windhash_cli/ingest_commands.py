@@ -109,14 +109,14 @@ def _run_with_progress(
 
 
 def _report_table(report: "IngestReport") -> Table:
-    # Fits an 80-column terminal: a truncated date or MWh ("2024…") would make the table useless.
+    # Fits an 80-column terminal even for a whole year (one space between columns): a truncated date or MWh
+    # ("2024…") would make the table useless.
     table = Table(
         title=f"Ingested {report.first} .. {report.last}",
         caption="new: published · same: fetched again, unchanged · skipped: already ok before this run",
         box=box.SIMPLE_HEAD,
         show_edge=False,
-        pad_edge=False,
-        collapse_padding=True,
+        padding=(0, 0),
     )
     table.add_column("date", no_wrap=True)
     for column in ("periods", "new", "same", "skipped", "failed", "pending", "records", "MWh"):
