@@ -36,10 +36,11 @@ from windhash_common import event_loop
 from windhash_common.db import migrate
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between
+from windhash_stack.ports import free_port
 
 # Run as a script, this directory is on sys.path but the repository root (the `bench` package) is not.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.bench_api_load import LoadClient, free_port, wait_ready
+from bench.bench_api_load import LoadClient, wait_ready
 
 # Bounded: no endpoint is hammered for longer than this, whatever --requests says.
 MAX_SECONDS_PER_ENDPOINT = 60.0

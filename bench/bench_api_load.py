@@ -18,7 +18,6 @@ request, so 100 httpx clients sharing 2 cores with the API measured the client r
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from windhash_common import event_loop
 from windhash_common.db import migrate
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between
+from windhash_stack.ports import free_port
 
 DEFAULT_CLIENTS = 100
 READY_TIMEOUT_S = 60.0
@@ -258,13 +258,6 @@ async def run_load(base_url: str, paths: list[str], clients: int, seconds: float
         for client in connections:
             client.close()
     return outcome
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def wait_ready(

@@ -46,8 +46,9 @@ from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between, settlement_periods_in_day
 from windhash_common.topics import Topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
+from windhash_stack.ports import free_port
 
-from bench.bench_api_load import LoadOutcome, api_paths, free_port, run_load, start_api, wait_ready
+from bench.bench_api_load import LoadOutcome, api_paths, run_load, start_api, wait_ready
 from bench.bench_calculator_writes import insert_per_row, raw_copy
 from bench.bench_report import BenchFigures, print_figures, write_benchmarks
 

@@ -12,7 +12,6 @@ import contextlib
 import csv
 import io
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -41,6 +40,7 @@ from windhash_stack import StackEndpoints
 # The recompute helpers live beside the sample-filled API tests; e2e is collected before integration.
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 from test_api_support import Facts, read_facts, same  # type: ignore[import-not-found]
+from windhash_stack.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -162,12 +162,6 @@ async def wait_until_complete(dsn: str, processes: ServiceProcesses, seconds: fl
                 await asyncio.sleep(0.5)
     finally:
         await connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

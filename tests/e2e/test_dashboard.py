@@ -9,7 +9,6 @@ test-artifacts/dashboard.png.
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import date
@@ -23,6 +22,7 @@ from windhash_api.app import create_app
 from windhash_api.sample_dataset import SampleDataset, load_sample
 from windhash_api.settings import ApiSettings
 from windhash_common.settlement_calendar import dates_between
+from windhash_stack.ports import free_port
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -59,13 +59,6 @@ def chromium_path() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def dashboard(pg_dsn: str) -> AsyncIterator[tuple[str, SampleDataset]]:
     connection = await asyncpg.connect(pg_dsn)
@@ -73,7 +66,7 @@ async def dashboard(pg_dsn: str) -> AsyncIterator[tuple[str, SampleDataset]]:
         sample = await load_sample(connection, list(dates_between(date(2024, 3, 1), date(2024, 4, 30))))
     finally:
         await connection.close()
-    port = _free_port()
+    port = free_port()
     app = create_app(ApiSettings(database_url=pg_dsn, migrate_on_start=False))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())

@@ -1,20 +1,14 @@
 """The README's main job, run as a user runs it: `windhash demo --once` on the bundled synthetic sample."""
 
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 from windhash_stack import StackEndpoints
+from windhash_stack.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) -> None:

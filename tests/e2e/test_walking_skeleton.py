@@ -7,7 +7,6 @@ serves and the bitcoin formula written out by hand."""
 import asyncio
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import date
@@ -20,6 +19,7 @@ import pytest
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
 from windhash_elexon_sim.server import ElexonSimServer
+from windhash_stack.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -27,12 +27,6 @@ DAY = date(2024, 3, 31)  # the spring clock change: 46 periods
 DATA = Path(__file__).parents[2] / "libs/common/windhash_common/data"
 WIND_UNITS_FILE = DATA / "wind_bmu_units.json"
 DIFFICULTY_FILE = DATA / "bitcoin_difficulty_2024.json"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 generates, valid or not, the API answers as documented and never with a 5xx."""
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -25,18 +24,12 @@ from windhash_api.app import create_app
 from windhash_api.sample_dataset import load_sample
 from windhash_api.settings import ApiSettings
 from windhash_common.settlement_calendar import dates_between
+from windhash_stack.ports import free_port
 
 pytestmark = pytest.mark.integration
 EXAMPLES_PER_OPERATION = 25
 # Not "positive data accepted": a schema-valid month such as 2024-13 is still refused, with a hint.
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ async def live_api(pg_dsn: str) -> AsyncIterator[str]:
         await load_sample(connection, list(dates_between(date(2024, 3, 30), date(2024, 4, 1))))
     finally:
         await connection.close()
-    port = _free_port()
+    port = free_port()
     app = create_app(ApiSettings(database_url=pg_dsn, migrate_on_start=False, db_pool_max_size=4))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())

@@ -10,7 +10,6 @@ reconciliation self-check (`windhash reconcile self-check --loop`, scraped as a 
 
 import asyncio
 import os
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.monitoring_queries import PromQuery, SqlQuery, all_queries
+from windhash_stack.ports import free_port
 from windhash_stack.prometheus_config import SERVICE_JOBS, ScrapeJob, local_jobs, prometheus_deploy_dir
 from windhash_stack.prometheus_install import ensure_prometheus, promtool_for
 from windhash_stack.prometheus_server import MonitoringSettings, PrometheusServer
@@ -59,13 +59,6 @@ SILENT = {
 # The self-check is not one of the four services: it runs as its own process and job here.
 JOBS = (*SERVICE_JOBS, "reconcile")
 SETTLE_TIMEOUT_S = 240.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_promtool_accepts_the_rules_their_unit_tests_and_the_configs() -> None:

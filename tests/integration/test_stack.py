@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,16 +11,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 from windhash_stack import LocalStack, Server, StackSettings
+from windhash_stack.ports import free_port
 from windhash_stack.processes import is_running, port_open, process_tree
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -34,10 +27,10 @@ async def own_stack() -> AsyncIterator[LocalStack]:
         update={
             "state_dir": state_dir,
             "jars_dir": base.jars_root,
-            "kafka_port": _free_port(),
-            "kafka_controller_port": _free_port(),
-            "postgres_port": _free_port(),
-            "dynamodb_port": _free_port(),
+            "kafka_port": free_port(),
+            "kafka_controller_port": free_port(),
+            "postgres_port": free_port(),
+            "dynamodb_port": free_port(),
         }
     )
     stack = LocalStack(settings)

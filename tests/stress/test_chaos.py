@@ -22,7 +22,6 @@ import contextlib
 import os
 import random
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from windhash_common.kafka_topics import ensure_topics
 from windhash_common.topics import Topics
 from windhash_elexon_sim.server import ElexonSimServer
 from windhash_stack import LocalStack, Server, StackSettings
+from windhash_stack.ports import free_port
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,6 @@ RUN_COLUMNS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def chaos_stack() -> AsyncIterator[LocalStack]:
     """A stack of our own: restarting its Kafka and PostgreSQL cannot disturb the session's."""
@@ -98,10 +91,10 @@ async def chaos_stack() -> AsyncIterator[LocalStack]:
     # Under the checkout's state dir: PostgreSQL's unprivileged account cannot enter /tmp/pytest-of-root.
     state_dir = base.state_dir / "test-stacks" / f"chaos-{os.getpid()}"
     ports = {
-        "kafka_port": _free_port(),
-        "kafka_controller_port": _free_port(),
-        "postgres_port": _free_port(),
-        "dynamodb_port": _free_port(),
+        "kafka_port": free_port(),
+        "kafka_controller_port": free_port(),
+        "postgres_port": free_port(),
+        "dynamodb_port": free_port(),
     }
     stack = LocalStack(base.model_copy(update={"state_dir": state_dir, "jars_dir": base.jars_root, **ports}))
     try:

@@ -15,6 +15,7 @@ import pytest
 from windhash_stack.endpoints import Server
 from windhash_stack.errors import StackError
 from windhash_stack.local_stack import LocalStack
+from windhash_stack.ports import free_port
 from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree
 from windhash_stack.server_base import ManagedServer
 from windhash_stack.settings import StackSettings
@@ -97,12 +98,6 @@ class _ScriptServer(ManagedServer):
         socket.create_connection(("127.0.0.1", self._port), timeout=timeout_s).close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _listener(port: int) -> list[str]:
     code = f"import socket, sys, time\ns = socket.create_server(('127.0.0.1', {port}))\ntime.sleep(60)\n"
     return [sys.executable, "-c", code]
@@ -111,7 +106,7 @@ def _listener(port: int) -> list[str]:
 async def test_a_failed_start_names_how_the_server_ended_and_stops_what_it_started(tmp_path: Path) -> None:
     settings = StackSettings(state_dir=tmp_path, startup_timeout_s=20.0)
     stack = LocalStack(settings)
-    good_port, bad_port = _free_port(), _free_port()
+    good_port, bad_port = free_port(), free_port()
     good = _ScriptServer(settings, Server.POSTGRES, _listener(good_port), good_port)
     refuses = ["sh", "-c", "echo broker refused to start; exit 4"]
     bad = _ScriptServer(settings, Server.KAFKA, refuses, bad_port)
