@@ -34,6 +34,7 @@ COMMANDS = {
     "aggregator": ("services_commands", "aggregator"),
     "api": ("services_commands", "api"),
     "bench": ("bench_commands", "bench"),
+    "jobs": ("jobs_commands", "jobs"),
 }
 
 
