@@ -36,10 +36,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
-from windhash_calculator.calculation_rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcess
 from windhash_common import event_loop
+from windhash_common.curtailment_facts.rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_common.db import migrate_database
 from windhash_common.kafka_topics import ensure_topics
 from windhash_common.settings import CommonSettings

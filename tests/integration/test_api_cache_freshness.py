@@ -19,8 +19,8 @@ import httpx
 import pytest
 from windhash_api.app import create_app
 from windhash_api.response_cache import ResponseCache
-from windhash_api.sample_dataset import load_sample
 from windhash_api.settings import ApiSettings
+from windhash_testing.sample_dataset import load_sample
 
 pytestmark = pytest.mark.integration
 

@@ -53,6 +53,7 @@ SILENT = {
     "WindhashNoNewData",
     "WindhashConsumerLagGrowing",
     "WindhashOutboxBacklog",
+    "WindhashNotReady",
     "WindhashSummariesStale",
     "WindhashSummariesSlow",
 }

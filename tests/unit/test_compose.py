@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
-from windhash_aggregator.settings import Settings as AggregatorSettings
+from windhash_aggregator.settings import AggregatorSettings
 from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
 from windhash_ingestor.settings import IngestorSettings

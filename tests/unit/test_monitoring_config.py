@@ -50,7 +50,11 @@ SERVICE_METRICS_MODULES = (
     "windhash_ingestor.metrics",
     "windhash_calculator.metrics",
     "windhash_aggregator.metrics",
-    "windhash_reconcile.metrics",
+    "windhash_reconciler.metrics",
+    # What every consumer exports (labelled by consumer and service): the runtime, readiness, the relay.
+    "windhash_common.consumer_runtime.metrics",
+    "windhash_common.readiness",
+    "windhash_common.outbox_relay",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",

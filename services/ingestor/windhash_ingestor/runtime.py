@@ -47,7 +47,5 @@ async def open_runtime(settings: IngestorSettings) -> AsyncIterator[IngestorRunt
         sink = await KafkaEventSink.start(settings.kafka_bootstrap, settings.topics)
         stack.push_async_callback(sink.stop)
         client = await stack.enter_async_context(ElexonClient(settings))
-        progress = PostgresProgressStore(
-            pool, settings.ingestor_db_attempts, settings.ingestor_db_backoff_seconds
-        )
+        progress = PostgresProgressStore(pool, settings.ingestor_db_attempts)
         yield IngestorRuntime(settings, pool, sink, client, progress)

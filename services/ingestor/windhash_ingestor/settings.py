@@ -24,10 +24,8 @@ class IngestorSettings(CommonSettings):
     follow_retry_failed_days: int = Field(
         default=30, ge=0, description="How far back failed periods are retried."
     )
-    # Progress reads and writes are retried this many times (waits doubling from the backoff, about 15 s in
-    # all, enough for a PostgreSQL restart), then the run stops with an error; running it again resumes.
-    ingestor_db_attempts: int = Field(default=6, ge=1)
-    ingestor_db_backoff_seconds: float = Field(default=0.5, ge=0)
+    # Progress reads and writes are retried this many times (windhash_common.dependency_retries' PostgreSQL
+    # policy: waits doubling up to a cap, with jitter; enough for a PostgreSQL restart), then the run stops
+    # with an error; running it again resumes.
+    ingestor_db_attempts: int = Field(default=8, ge=1)
     metrics_port: int = 9101
-    # The daily reconciliation self-check (windhash_reconcile.self_check); one instance at a time does it.
-    self_check: bool = True
