@@ -41,10 +41,9 @@ from windhash_cli.service_processes import WINDHASH, ServiceProcess
 from windhash_common import event_loop
 from windhash_common.curtailment_facts.rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_common.db import migrate_database
-from windhash_common.kafka_topics import ensure_topics
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between, settlement_periods_in_day
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.ports import free_port
 

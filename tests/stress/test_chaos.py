@@ -36,8 +36,7 @@ from aiokafka.errors import KafkaError
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcess
 from windhash_common.db import migrate_database
-from windhash_common.kafka_topics import ensure_topics
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 from windhash_elexon_sim.server import ElexonSimServer
 from windhash_stack import LocalStack, Server, StackSettings
 from windhash_stack.ports import free_port

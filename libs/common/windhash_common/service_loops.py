@@ -15,9 +15,8 @@ import structlog
 
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
-from windhash_common.kafka_topics import ensure_topics
 from windhash_common.readiness import Readiness
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 
 log = structlog.get_logger(__name__)
 STOP_GRACE_SECONDS = 30.0

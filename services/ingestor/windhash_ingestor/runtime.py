@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from windhash_common.db import create_pool, migrate_database
-from windhash_common.kafka_topics import ensure_topics
+from windhash_common.topics import ensure_topics
 
 from windhash_ingestor.bm_unit_registry import seed_if_empty, wind_unit_ids
 from windhash_ingestor.elexon_client import ElexonClient
