@@ -106,14 +106,28 @@ async def through_outages(
 ) -> T:
     """`operation()`, retried whole through outages of the given dependencies (until it succeeds, or at most
     `attempts` times per dependency, then the last error is raised). Every failed attempt reports its
-    dependency down to `readiness`, and a success reports all of them up."""
+    dependency down to `readiness`; the success that ends the call reports up again the dependencies it met
+    down (only those: an operation that never met an outage may not have used the dependency at all, as an
+    empty outbox publishes nothing; the probes cover the rest)."""
+    met_down: set[str] = set()
+    result = await _nested(operation, what, policies, attempts, readiness, met_down)
+    if readiness is not None:
+        for dependency in met_down:
+            readiness.up(dependency)
+    return result
+
+
+async def _nested(
+    operation: Callable[[], Awaitable[T]],
+    what: str,
+    policies: Sequence[RetryPolicy],
+    attempts: int | None,
+    readiness: Readiness | None,
+    met_down: set[str],
+) -> T:
     if not policies:
         return await operation()
     policy, inner = policies[0], policies[1:]
-
-    async def attempt_inner() -> T:
-        return await through_outages(operation, what, inner, attempts=attempts, readiness=readiness)
-
     async for attempt in stamina.retry_context(
         on=policy.is_outage,
         attempts=attempts,
@@ -124,16 +138,14 @@ async def through_outages(
     ):
         with attempt:
             try:
-                result = await attempt_inner()
+                return await _nested(operation, what, inner, attempts, readiness, met_down)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 if policy.is_outage(error):
+                    met_down.add(policy.dependency)
                     RETRIES.labels(dependency=policy.dependency).inc()
                     if readiness is not None:
                         readiness.down(policy.dependency, f"{what}: {error!r}")
                 raise
-            if readiness is not None:
-                readiness.up(policy.dependency)
-            return result
     raise AssertionError("unreachable: stamina re-raises the last error")
