@@ -266,8 +266,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         **service_env,
         "WINDHASH_ELEXON_BASE_URL": sim.base_url,
         "WINDHASH_ELEXON_MAX_RETRIES": "1",
-        "WINDHASH_ELEXON_BACKOFF_INITIAL_S": "0.05",
-        "WINDHASH_ELEXON_BACKOFF_MAX_S": "0.2",
+        "WINDHASH_ELEXON_BACKOFF_INITIAL_SECONDS": "0.05",
+        "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.

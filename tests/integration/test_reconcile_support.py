@@ -60,8 +60,8 @@ def reconcile_settings(sim: ElexonSimServer, **changes: Any) -> PipelineSettings
         ingestor=IngestorSettings(
             elexon_base_url=sim.base_url,
             elexon_max_retries=2,
-            elexon_backoff_initial_s=0.05,
-            elexon_backoff_max_s=0.2,
+            elexon_backoff_initial_seconds=0.05,
+            elexon_backoff_max_seconds=0.2,
             metrics_port=0,
         ),
         calculator=CalculatorSettings(

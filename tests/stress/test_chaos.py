@@ -199,7 +199,7 @@ async def prepare(stack: LocalStack, name: str, sim: ElexonSimServer, log_dir: P
         "WINDHASH_DIFFICULTY_TABLE": "chaos_difficulty",
         "WINDHASH_ELEXON_BASE_URL": sim.base_url,
         "WINDHASH_ELEXON_CONCURRENCY": "2",
-        "WINDHASH_ELEXON_BACKOFF_MAX_S": "2",
+        "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "2",
         "WINDHASH_METRICS_PORT": "0",
         "WINDHASH_CALCULATOR_BATCH_MESSAGES": "25",
     }

@@ -59,7 +59,7 @@ def sim() -> Iterator[ElexonSimServer]:
 
 
 async def prepare(stack: LocalStack, name: str, sim: ElexonSimServer) -> dict[str, str]:
-    """A database and topics of the run's own, with the packaged difficulty and prices loaded."""
+    """A database and topics of the run's own, with the packaged BM units, difficulty and prices loaded."""
     endpoints = stack.endpoints
     admin = await asyncpg.connect(endpoints.postgres_dsn)
     try:
@@ -80,7 +80,8 @@ async def prepare(stack: LocalStack, name: str, sim: ElexonSimServer) -> dict[st
         "WINDHASH_ELEXON_BASE_URL": sim.base_url,
         "WINDHASH_CALCULATOR_BATCH_MESSAGES": "20",
     }
-    for step in (["difficulty", "load"], ["prices", "load"]):
+    # The reference data the ingestor would seed (the BM unit registry: each record's lead party) and load.
+    for step in (["bmunits", "seed"], ["difficulty", "load"], ["prices", "load"]):
         done = await asyncio.to_thread(
             subprocess.run, [*WINDHASH, *step], env={**os.environ, **env}, capture_output=True, text=True
         )

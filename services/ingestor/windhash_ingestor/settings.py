@@ -10,17 +10,19 @@ class IngestorSettings(CommonSettings):
     elexon_base_url: str = ELEXON_BASE_URL
     # Elexon asks for fair use; 8 requests in flight is well within what it serves without throttling.
     elexon_concurrency: int = Field(default=8, ge=1)
-    elexon_connect_timeout_s: float = Field(default=10.0, gt=0)
-    elexon_read_timeout_s: float = Field(default=30.0, gt=0)
+    elexon_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    elexon_read_timeout_seconds: float = Field(default=30.0, gt=0)
     elexon_max_retries: int = Field(default=5, ge=0, description="Retries after the first attempt.")
-    elexon_backoff_initial_s: float = Field(default=0.5, ge=0)
-    elexon_backoff_max_s: float = Field(default=30.0, ge=0)
-    elexon_retry_after_max_s: float = Field(default=120.0, ge=0, description="Cap on a server's Retry-After.")
-    follow_poll_interval_s: float = Field(default=300.0, gt=0)
+    elexon_backoff_initial_seconds: float = Field(default=0.5, ge=0)
+    elexon_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    elexon_retry_after_max_seconds: float = Field(
+        default=120.0, ge=0, description="Cap on a server's Retry-After."
+    )
+    follow_poll_interval_seconds: float = Field(default=300.0, gt=0)
     follow_revision_days: int = Field(
         default=7, ge=0, description="Days before yesterday re-checked for revisions."
     )
-    follow_revision_interval_s: float = Field(default=3600.0, gt=0)
+    follow_revision_interval_seconds: float = Field(default=3600.0, gt=0)
     follow_retry_failed_days: int = Field(
         default=30, ge=0, description="How far back failed periods are retried."
     )
