@@ -55,7 +55,8 @@ REPO = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.5
 CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator"
-READY_LINES = {"calculator": "calculator running", "aggregator": "aggregator consuming"}
+# What each logs once its consumer runs (windhash_common.consumer_runtime logs "consuming").
+READY_LINES = {"calculator": "calculator running", "aggregator": "consuming"}
 
 
 @dataclass(frozen=True)
@@ -251,14 +252,15 @@ async def consumers_at_end(
 
 
 def calculator_write_seconds(metrics_url: str) -> tuple[float, float]:
-    """(calculation rows written, seconds inside write transactions) from the calculator's own metrics."""
+    """(calculation rows written, seconds spent writing them inside the batch transactions) from the
+    calculator's own metrics."""
     text = httpx.get(metrics_url, timeout=10).text
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             values[sample.name] = values.get(sample.name, 0.0) + sample.value
     return values["windhash_calculator_calculations_written_total"], values[
-        "windhash_calculator_batch_seconds_sum"
+        "windhash_calculator_write_seconds_sum"
     ]
 
 

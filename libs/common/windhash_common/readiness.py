@@ -105,7 +105,7 @@ async def run_probes(
     readiness: Readiness,
     probes: Mapping[str, Probe],
     stop: asyncio.Event,
-    interval_seconds: float = 2.0,
+    interval_seconds: float = 5.0,
     timeout_seconds: float = 5.0,
 ) -> None:
     """Until `stop`: beat the heartbeat and run each dependency's probe, reporting what it finds."""

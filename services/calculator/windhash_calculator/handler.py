@@ -9,6 +9,7 @@ Runs inside the consumer runtime's transaction, which locked the positions and d
 before, and stores the next positions and the dead letters after (windhash_common.consumer_runtime).
 """
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,6 +28,7 @@ from windhash_common.curtailment_facts.write_path import (
 from windhash_common.events import SettlementPeriodEvent
 from windhash_common.topics import Topics
 
+from windhash_calculator import metrics
 from windhash_calculator.unit_of_work import (
     CalculatorUnitOfWork,
     KnownDifficulties,
@@ -55,7 +57,9 @@ class CalculateBatch:
     async def __call__(self, batch: Batch[SettlementPeriodEvent], uow: CalculatorUnitOfWork) -> WriteOutcome:
         events = [positioned.event for positioned in batch.events]
         difficulties = await uow.difficulties.difficulties(difficulty_dates(events)) if events else {}
+        started = time.perf_counter()
         outcome = await write_snapshots(uow.periods, events, difficulties, self._halvings)
+        metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
         if outcome.applied:
             outcome.pending_periods = await uow.periods.pending_count()
         self._mid_batch()  # rows written, transaction not committed

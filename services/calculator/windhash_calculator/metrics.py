@@ -6,7 +6,7 @@ consumer runtime (`windhash_consumer_*{consumer="windhash-calculator"}`), the ou
 `windhash_dependency_up` and `windhash_dependency_retries_total`.
 """
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 from windhash_common.kafka_broker import kafka_metrics
 
 RECORDS_WRITTEN = Counter("windhash_calculator_records_written_total", "Curtailment records written")
@@ -18,6 +18,11 @@ PERIODS_APPLIED = Counter(
 )
 SNAPSHOTS_IGNORED = Counter(
     "windhash_calculator_snapshots_ignored_total", "Snapshots older than the stored one, ignored"
+)
+WRITE_SECONDS = Histogram(
+    "windhash_calculator_write_seconds",
+    "Time to write one batch's periods, records and calculations inside its transaction",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 PERIODS_PENDING = Gauge(
     "windhash_calculator_periods_pending_difficulty", "Settlement periods waiting for their day's difficulty"

@@ -25,7 +25,7 @@ from typing import Generic, Protocol, TypeVar
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from windhash_common.consumer_runtime import metrics
 from windhash_common.consumer_runtime.key_ordered_buffer import KeyOrderedBuffer
@@ -167,8 +167,10 @@ class TransactionalConsumer(Generic[E, U, R]):
         await self.kafka.stop()
 
     async def probe_kafka(self) -> None:
-        """A metadata request to the cluster: raises while no broker answers."""
-        await self.kafka.topics()
+        """A metadata request for the subscribed topics only (the public `topics()` asks for every topic of
+        the cluster, which costs the broker far more every few seconds); raises while no broker answers."""
+        if not await self.kafka._client.force_metadata_update():
+            raise KafkaConnectionError("no broker answered a metadata request")
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("consuming", group=self.config.group, topics=list(self.config.topics))
