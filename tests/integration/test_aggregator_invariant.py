@@ -1,11 +1,11 @@
 """The aggregator's invariant, property-tested against the real PostgreSQL: after any sequence of period
-events (revisions, re-deliveries, duplicates, out-of-order days, empty periods, 46- and 50-period days, price
-changes) applied through `apply_period_batch`, every summary row equals the aggregate of the facts, and
+events (revisions, re-deliveries, duplicates, out-of-order days, empty periods, 46- and 50-period days,
+price changes) applied through the aggregator's batch transaction
+(`windhash_aggregator.handler.apply_messages`), every summary row equals the aggregate of the facts, and
 nothing else is there.
 
 The expected summaries are computed here in Python from the test's own model of the facts, independently of
-the aggregator's SQL.
-"""
+the aggregator's SQL."""
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable

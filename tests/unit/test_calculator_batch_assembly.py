@@ -1,5 +1,6 @@
-"""The calculator draws its batches across partitions in key order (windhash_calculator.batch_assembly),
-taking only partition prefixes, so a batch is the next few whole days and its offsets stay contiguous."""
+"""The calculator draws its batches across partitions in key order
+(windhash_common.consumer_runtime.key_ordered_buffer), taking only partition prefixes, so a batch is the
+next few whole days and its offsets stay contiguous."""
 
 from aiokafka import ConsumerRecord, TopicPartition
 from windhash_common.consumer_runtime.key_ordered_buffer import KeyOrderedBuffer

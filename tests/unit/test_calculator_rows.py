@@ -78,7 +78,7 @@ def test_difficulty_is_that_of_the_utc_date_of_the_period_start() -> None:
     assert difficulty_date(datetime(2024, 1, 10, 0, 0, tzinfo=UTC)) == date(2024, 1, 10)
 
 
-# The fast path (PeriodBitcoin, calculation_rows, calculation_copy_text) against the reference, btc_mined.
+# The one implementation (PeriodBitcoin, calculation_rows, calculation_copy_text) against the formula.
 
 HALVING_840000 = MINED_HALVINGS[-1].mined_at
 # 1e20 / 2^32 exactly: with 100 TH/s on 3,600 W, blocks found = energy (MWh) exactly, so the BTC is

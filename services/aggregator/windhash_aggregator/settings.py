@@ -10,7 +10,7 @@ class AggregatorSettings(CommonSettings):
     aggregator_poll_timeout_seconds: float = 0.2
     # How often days marked stale by a price change are recomputed (see migration 0300).
     aggregator_stale_drain_seconds: float = 1.0
-    # The aggregator's outbox holds only its dead letters, and it wakes its relay when it adds one; the poll is
-    # for rows other writers leave (whichever relay holds the lock publishes every service's rows).
+    # The aggregator adds only dead letters to the outbox, and wakes its relay when it does; the poll is for
+    # rows other writers leave (whichever relay holds the lock publishes every service's rows).
     aggregator_relay_interval_seconds: float = 5.0
     aggregator_relay_batch: int = 500
