@@ -158,7 +158,7 @@ async def test_every_fault_ends_in_a_retried_success_or_a_visible_failure(
     ]
     reasons = {letter.settlement_period: letter.reason for letter in letters}
     assert set(reasons) == {6, 7, 8}
-    assert reasons[6].startswith("malformed JSON")
+    assert reasons[6].startswith("invalid_payload: malformed JSON")
     assert "acceptanceId" in reasons[7] and "volume" in reasons[8]
     assert all(letter.service == "ingestor" and letter.payload for letter in letters)
 
