@@ -6,6 +6,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY libs ./libs
 COPY services ./services
+COPY cli ./cli
 RUN pip install --no-cache-dir --no-deps .
 USER nobody
 ENTRYPOINT ["windhash"]

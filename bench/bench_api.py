@@ -1,7 +1,7 @@
 """Benchmark of the API's summary endpoints at 50 concurrent clients, against a real PostgreSQL.
 
 Creates a scratch database on the server at --dsn (default: the local stack's), fills it with a synthetic
-year (windhash_api.sample_dataset: facts plus summaries), starts the API as its own uvicorn process, and
+year (windhash_testing.sample_dataset: facts plus summaries), starts the API as its own uvicorn process, and
 sends --requests requests per endpoint from --clients concurrent asyncio clients (keep-alive). Prints
 p50, p99 and requests/s per endpoint, with /health from the same run as the base of the ratio: what the
 database work adds over FastAPI's own cost. The scratch database is dropped at the end.
@@ -30,13 +30,16 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# Test support (windhash_testing) lives beside the tests, outside the installed packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
 import asyncpg
-from windhash_api.sample_dataset import load_sample
 from windhash_common import event_loop
 from windhash_common.db import migrate
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
+from windhash_testing.sample_dataset import load_sample
 
 # Run as a script, this directory is on sys.path but the repository root (the `bench` package) is not.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -7,7 +7,7 @@ endpoint, with zero errors expected. Prints requests, errors, p50, p99 and reque
 
 With --url it loads an API already running over data for --first..--last (as `windhash bench --api` does).
 With --dsn it creates a scratch database on that server, fills it with the API's synthetic sample
-(windhash_api.sample_dataset), starts the API as its own process, loads it, and drops the database. Exits 1
+(windhash_testing.sample_dataset), starts the API as its own process, loads it, drops the database. Exits 1
 when any request failed (a non-200 answer, a timeout or a connection error).
 
 Each client is one keep-alive connection parsed by httptools (`HttpConnection`): httpx spent ~3 ms of CPU per
@@ -26,17 +26,21 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
+# Test support (windhash_testing) lives beside the tests, outside the installed packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
 import asyncpg
 import httptools
-from windhash_api.sample_dataset import load_sample
 from windhash_common import event_loop
 from windhash_common.db import migrate
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
+from windhash_testing.sample_dataset import load_sample
 
 DEFAULT_CLIENTS = 100
 READY_TIMEOUT_S = 60.0

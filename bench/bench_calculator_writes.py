@@ -1,6 +1,6 @@
 """Benchmark of the calculator's write path against the two ends of the scale.
 
-    real write path   apply_batch(): records and calculations via COPY, periods, positions and outbox, one
+    real write path   apply_messages(): records and calculations via COPY, periods, positions and outbox, one
                       transaction per batch of 200 periods (what the service does); run twice:
                       fresh periods, then a revision of each (a later snapshot replaces records and
                       calculations, so the explicit deletes are measured too)
@@ -32,14 +32,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
-from windhash_calculator.calculation_rows import CALCULATION_COLUMNS, CalculationRow, calculation_rows
-from windhash_calculator.calculation_rows import event_record_energies as record_energies
-from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.message_validation import ConsumedMessage
-from windhash_calculator.period_writer import apply_batch, decode_batch
+from windhash_calculator.handler import apply_messages
 from windhash_calculator.settings import CalculatorSettings
 from windhash_common import event_loop
 from windhash_common.bitcoin import MINED_HALVINGS
+from windhash_common.consumer_runtime.messages import ConsumedMessage
+from windhash_common.curtailment_facts.rows import CALCULATION_COLUMNS, CalculationRow, calculation_rows
+from windhash_common.curtailment_facts.rows import event_record_energies as record_energies
 from windhash_common.db import migrate_database
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel, active_miner_models
@@ -119,10 +118,10 @@ async def real_write_path(connection: asyncpg.Connection, events: list[Settlemen
     started = time.perf_counter()
     for start in range(0, len(messages), BATCH):
         # Decoding is part of the path the service runs per batch, so it is timed too.
-        decoded = decode_batch(messages[start : start + BATCH], 10_000_000)
-        await apply_batch(
-            connection, decoded, "bench", Topics("bench"), difficulties, MINED_HALVINGS, CrashPoints(None)
-        )
+        await apply_messages(
+            connection, messages[start : start + BATCH], "bench", Topics("bench"), difficulties,
+            MINED_HALVINGS, 10_000_000,
+        )  # fmt: skip
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_before
     backend_after = backend_cpu_seconds(backend)

@@ -36,15 +36,14 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
-from windhash_calculator.calculation_rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcess
 from windhash_common import event_loop
+from windhash_common.curtailment_facts.rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_common.db import migrate_database
-from windhash_common.kafka_topics import ensure_topics
 from windhash_common.settings import CommonSettings
 from windhash_common.settlement_calendar import dates_between, settlement_periods_in_day
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.ports import free_port
 
@@ -56,7 +55,8 @@ REPO = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.5
 CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator"
-READY_LINES = {"calculator": "calculator running", "aggregator": "aggregator consuming"}
+# What each logs once its consumer runs (windhash_common.consumer_runtime logs "consuming").
+READY_LINES = {"calculator": "calculator running", "aggregator": "consuming"}
 
 
 @dataclass(frozen=True)
@@ -252,14 +252,15 @@ async def consumers_at_end(
 
 
 def calculator_write_seconds(metrics_url: str) -> tuple[float, float]:
-    """(calculation rows written, seconds inside write transactions) from the calculator's own metrics."""
+    """(calculation rows written, seconds spent writing them inside the batch transactions) from the
+    calculator's own metrics."""
     text = httpx.get(metrics_url, timeout=10).text
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             values[sample.name] = values.get(sample.name, 0.0) + sample.value
     return values["windhash_calculator_calculations_written_total"], values[
-        "windhash_calculator_batch_seconds_sum"
+        "windhash_calculator_write_seconds_sum"
     ]
 
 

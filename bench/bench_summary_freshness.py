@@ -13,30 +13,35 @@ import argparse
 import asyncio
 import random
 import statistics
+import sys
 import time
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
+
+# Test support (windhash_testing) lives beside the tests, outside the installed packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from windhash_aggregator.main import run_aggregator
-from windhash_aggregator.period_batch import AppliedBatch
-from windhash_aggregator.settings import Settings
-from windhash_aggregator.summary_grains import month_range
-from windhash_aggregator.synthetic_facts import (
+from windhash_aggregator.handler import AppliedBatch
+from windhash_aggregator.runner import run_aggregator
+from windhash_aggregator.settings import AggregatorSettings
+from windhash_common import event_loop
+from windhash_common.logging_setup import configure_logging
+from windhash_common.settlement_calendar import settlement_periods
+from windhash_common.summaries.summary_grains import month_range
+from windhash_common.summaries.verify import verify_summaries
+from windhash_testing.synthetic_facts import (
     CalculationFact,
     RecordFact,
     ensure_miner_models,
     period_calculated_event,
     write_period_facts,
 )
-from windhash_aggregator.verify import verify_summaries
-from windhash_common import event_loop
-from windhash_common.logging_setup import configure_logging
-from windhash_common.settlement_calendar import settlement_periods
 
 
 def synthetic_records(rng: random.Random, count: int, models: list[str]) -> tuple[RecordFact, ...]:
@@ -62,7 +67,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def backfill(settings: Settings, month: date, records_per_period: int, models: list[str]) -> None:
+async def backfill(
+    settings: AggregatorSettings, month: date, records_per_period: int, models: list[str]
+) -> None:
     freshness: list[float] = []
     batches = 0
     progressed = asyncio.Event()
@@ -70,9 +77,8 @@ async def backfill(settings: Settings, month: date, records_per_period: int, mod
     def on_applied(applied: AppliedBatch) -> None:
         nonlocal batches
         batches += 1
-        freshness.extend(
-            (applied.committed_at - e.event.calculated_at).total_seconds() for e in applied.applied
-        )
+        committed_at = applied.committed_at or datetime.now(UTC)
+        freshness.extend((committed_at - e.event.calculated_at).total_seconds() for e in applied.applied)
         progressed.set()
 
     connection = await asyncpg.connect(settings.database_url)
@@ -127,7 +133,7 @@ async def main() -> None:
     parser.add_argument("--models", type=int, default=3, help="Miner models per record")
     arguments = parser.parse_args()
 
-    base = Settings()
+    base = AggregatorSettings()
     configure_logging("WARNING")
     name = f"windhash_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(base.database_url)

@@ -26,8 +26,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from windhash_common.db import migrate_database, migrations
-from windhash_common.kafka_topics import ensure_topics
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.containers import container_stack, docker_reachable
 

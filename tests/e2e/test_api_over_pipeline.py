@@ -32,8 +32,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
-from windhash_common.kafka_topics import ensure_topics
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 from windhash_elexon_sim.server import ElexonSimServer
 from windhash_stack import StackEndpoints
 

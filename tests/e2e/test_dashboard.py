@@ -19,10 +19,10 @@ import pytest
 import uvicorn
 from playwright.async_api import Page, async_playwright
 from windhash_api.app import create_app
-from windhash_api.sample_dataset import SampleDataset, load_sample
 from windhash_api.settings import ApiSettings
 from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
+from windhash_testing.sample_dataset import SampleDataset, load_sample
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

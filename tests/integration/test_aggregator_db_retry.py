@@ -10,10 +10,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 from test_db_fault_support import WAIT_SECONDS, terminate_lock_waiters  # type: ignore[import-not-found]
-from windhash_aggregator.main import run_aggregator
-from windhash_aggregator.period_batch import AppliedBatch
-from windhash_aggregator.settings import Settings
-from windhash_aggregator.synthetic_facts import (
+from windhash_aggregator.handler import AppliedBatch
+from windhash_aggregator.runner import run_aggregator
+from windhash_aggregator.settings import AggregatorSettings
+from windhash_testing.synthetic_facts import (
     CalculationFact,
     RecordFact,
     ensure_miner_models,
@@ -66,14 +66,14 @@ async def until(condition_met: asyncio.Event, service: asyncio.Task[None]) -> No
 async def test_a_batch_whose_connection_is_lost_is_applied_on_retry(
     service_env: dict[str, str], pg_dsn: str
 ) -> None:
-    settings = Settings(
+    settings = AggregatorSettings(
         aggregator_group=f"aggregator-retry-{service_env['WINDHASH_TOPIC_PREFIX']}",
         metrics_port=0,
-        aggregator_db_attempts=6,
-        aggregator_db_backoff_seconds=0.2,
     )
     topic = settings.topics.period_calculated
-    retries_before = REGISTRY.get_sample_value("windhash_aggregator_db_retries_total") or 0.0
+    retries_before = (
+        REGISTRY.get_sample_value("windhash_dependency_retries_total", {"dependency": "postgresql"}) or 0.0
+    )
     applied_offsets: list[int] = []
     first_applied, second_applied = asyncio.Event(), asyncio.Event()
 
@@ -118,7 +118,10 @@ async def test_a_batch_whose_connection_is_lost_is_applied_on_retry(
             )
             == 2
         )
-        assert (REGISTRY.get_sample_value("windhash_aggregator_db_retries_total") or 0.0) > retries_before
+        assert (
+            REGISTRY.get_sample_value("windhash_dependency_retries_total", {"dependency": "postgresql"})
+            or 0.0
+        ) > retries_before
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(service, return_exceptions=True), WAIT_SECONDS)

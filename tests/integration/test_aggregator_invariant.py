@@ -1,11 +1,11 @@
 """The aggregator's invariant, property-tested against the real PostgreSQL: after any sequence of period
-events (revisions, re-deliveries, duplicates, out-of-order days, empty periods, 46- and 50-period days, price
-changes) applied through `apply_period_batch`, every summary row equals the aggregate of the facts, and
+events (revisions, re-deliveries, duplicates, out-of-order days, empty periods, 46- and 50-period days,
+price changes) applied through the aggregator's batch transaction
+(`windhash_aggregator.handler.apply_messages`), every summary row equals the aggregate of the facts, and
 nothing else is there.
 
 The expected summaries are computed here in Python from the test's own model of the facts, independently of
-the aggregator's SQL.
-"""
+the aggregator's SQL."""
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -18,25 +18,22 @@ import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from windhash_aggregator.period_batch import (
-    PeriodBatch,
-    PositionedEvent,
-    apply_period_batch,
-    next_offsets_after,
-)
-from windhash_aggregator.stale_days import drain_stale_days
-from windhash_aggregator.summary_tables import ALL_TABLES
-from windhash_aggregator.synthetic_facts import (
+from windhash_aggregator.handler import apply_messages
+from windhash_common.btc_prices import fiat_value
+from windhash_common.consumer_runtime.messages import ConsumedMessage
+from windhash_common.events import PeriodCalculatedEvent, PeriodStatus
+from windhash_common.settlement_calendar import settlement_periods_in_day
+from windhash_common.summaries.stale_days import drain_stale_days
+from windhash_common.summaries.summary_tables import ALL_TABLES
+from windhash_common.summaries.verify import verify_summaries
+from windhash_testing.synthetic_facts import (
     CalculationFact,
     RecordFact,
     ensure_miner_models,
     period_calculated_event,
+    period_calculated_message,
     write_period_facts,
 )
-from windhash_aggregator.verify import verify_summaries
-from windhash_common.btc_prices import fiat_value
-from windhash_common.events import PeriodStatus
-from windhash_common.settlement_calendar import settlement_periods_in_day
 
 pytestmark = pytest.mark.integration
 
@@ -291,21 +288,26 @@ async def stored_summaries(connection: asyncpg.Connection) -> Summaries:
 # ---------- the scenario runner ----------
 
 
+def decoded_event(message: ConsumedMessage) -> PeriodCalculatedEvent:
+    assert message.value is not None
+    return PeriodCalculatedEvent.model_validate_json(message.value)
+
+
 @dataclass
 class Scenario:
     connection: asyncpg.Connection
     facts: dict[PeriodKey, tuple[RecordFact, ...]] = field(default_factory=dict)
-    history: list[PositionedEvent] = field(default_factory=list)
+    history: list[ConsumedMessage] = field(default_factory=list)
     next_offset: dict[int, int] = field(default_factory=lambda: {0: 0, 1: 0})
 
-    def _publish(self, event: Any) -> PositionedEvent:
+    def _publish(self, event: Any) -> ConsumedMessage:
         partition = event.settlement_date.toordinal() % 2  # keyed by date, like the real topic
-        positioned = PositionedEvent(TOPIC, partition, self.next_offset[partition], event)
+        positioned = period_calculated_message(TOPIC, partition, self.next_offset[partition], event)
         self.next_offset[partition] += 1
         self.history.append(positioned)
         return positioned
 
-    async def perform(self, action: Action) -> PositionedEvent | None:
+    async def perform(self, action: Action) -> ConsumedMessage | None:
         if isinstance(action, SetPrice):
             await set_price(self.connection, action.day, action.price)
             return None
@@ -323,7 +325,7 @@ class Scenario:
         if not self.history:
             return None
         earlier = self.history[action.pick % len(self.history)]
-        return earlier if isinstance(action, Redeliver) else self._publish(earlier.event)
+        return earlier if isinstance(action, Redeliver) else self._publish(decoded_event(earlier))
 
 
 @pytest.fixture
@@ -391,10 +393,7 @@ async def test_summaries_equal_the_facts_after_every_batch(
     scenario = Scenario(connection)
     for actions_in_batch in batches:
         positioned = [event for action in actions_in_batch if (event := await scenario.perform(action))]
-        batch = PeriodBatch(
-            tuple(positioned), next_offsets_after((e.topic, e.partition, e.offset) for e in positioned)
-        )
-        await apply_period_batch(connection, GROUP, batch)
+        await apply_messages(connection, positioned, GROUP, f"{TOPIC}.dead-letter")
         await drain_stale_days(connection)
 
         assert await stored_summaries(connection) == expected_summaries(

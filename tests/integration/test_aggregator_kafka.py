@@ -13,17 +13,17 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
-from windhash_aggregator.main import run_aggregator
-from windhash_aggregator.period_batch import AppliedBatch
-from windhash_aggregator.settings import Settings
-from windhash_aggregator.synthetic_facts import (
+from windhash_aggregator.handler import AppliedBatch
+from windhash_aggregator.runner import run_aggregator
+from windhash_aggregator.settings import AggregatorSettings
+from windhash_common.events import DeadLetter
+from windhash_testing.synthetic_facts import (
     CalculationFact,
     RecordFact,
     ensure_miner_models,
     period_calculated_event,
     write_period_facts,
 )
-from windhash_common.events import DeadLetter
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ class AppliedLog:
 
 
 @contextlib.asynccontextmanager
-async def running_aggregator(settings: Settings, log: AppliedLog) -> AsyncIterator[None]:
+async def running_aggregator(settings: AggregatorSettings, log: AppliedLog) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.create_task(run_aggregator(settings, stop, log))
     try:
@@ -81,19 +81,19 @@ async def running_aggregator(settings: Settings, log: AppliedLog) -> AsyncIterat
 
 
 @pytest.fixture
-async def settings(service_env: dict[str, str], topic_prefix: str) -> Settings:
-    return Settings(aggregator_group=f"aggregator-{topic_prefix}", metrics_port=0)
+async def settings(service_env: dict[str, str], topic_prefix: str) -> AggregatorSettings:
+    return AggregatorSettings(aggregator_group=f"aggregator-{topic_prefix}", metrics_port=0)
 
 
 @pytest.fixture
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+async def producer(settings: AggregatorSettings) -> AsyncIterator[AIOKafkaProducer]:
     kafka = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await kafka.start()
     yield kafka
     await kafka.stop()
 
 
-async def read_dead_letters(settings: Settings, count: int) -> list[DeadLetter]:
+async def read_dead_letters(settings: AggregatorSettings, count: int) -> list[DeadLetter]:
     consumer = AIOKafkaConsumer(
         settings.topics.dead_letter,
         bootstrap_servers=settings.kafka_bootstrap,
@@ -117,7 +117,7 @@ def freshness_count() -> float:
 
 
 async def test_events_through_kafka_keep_summaries_equal_to_facts(
-    settings: Settings, pg_dsn: str, producer: AIOKafkaProducer
+    settings: AggregatorSettings, pg_dsn: str, producer: AIOKafkaProducer
 ) -> None:
     topic = settings.topics.period_calculated
     connection = await asyncpg.connect(pg_dsn)

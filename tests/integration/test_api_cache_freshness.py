@@ -2,8 +2,8 @@
 is served within the documented bound (services/api/windhash_api/response_cache.py):
 
 * a commit to a table the data version fingerprints (a summary table, or facts with their outbox event, as
-  the calculator writes them) at most 2 x WINDHASH_API_CACHE_CHECK_MS after it;
-* any other change at most WINDHASH_API_CACHE_MAX_AGE_S after it.
+  the calculator writes them) at most 2 x WINDHASH_API_CACHE_CHECK_SECONDS after it;
+* any other change at most WINDHASH_API_CACHE_MAX_AGE_SECONDS after it.
 
 The app runs its lifespan here (which starts the version checks), unlike the other API tests.
 """
@@ -19,14 +19,14 @@ import httpx
 import pytest
 from windhash_api.app import create_app
 from windhash_api.response_cache import ResponseCache
-from windhash_api.sample_dataset import load_sample
 from windhash_api.settings import ApiSettings
+from windhash_testing.sample_dataset import load_sample
 
 pytestmark = pytest.mark.integration
 
 DAY = date(2024, 3, 5)
-CHECK_MS = 100
-BOUND_S = 2 * CHECK_MS / 1000
+CHECK_SECONDS = 0.1
+BOUND_S = 2 * CHECK_SECONDS
 MAX_AGE_S = 2.0
 
 
@@ -55,8 +55,8 @@ async def api(pg_dsn: str) -> AsyncIterator[CachedApi]:
     settings = ApiSettings(
         database_url=pg_dsn,
         migrate_on_start=False,
-        api_cache_check_ms=CHECK_MS,
-        api_cache_max_age_s=MAX_AGE_S,
+        api_cache_check_seconds=CHECK_SECONDS,
+        api_cache_max_age_seconds=MAX_AGE_S,
     )
     app = create_app(settings)
     cache = app.state.response_cache

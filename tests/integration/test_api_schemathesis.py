@@ -21,10 +21,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from windhash_api.app import create_app
-from windhash_api.sample_dataset import load_sample
 from windhash_api.settings import ApiSettings
 from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
+from windhash_testing.sample_dataset import load_sample
 
 pytestmark = pytest.mark.integration
 EXAMPLES_PER_OPERATION = 25

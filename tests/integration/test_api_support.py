@@ -18,10 +18,10 @@ import asyncpg
 import httpx
 import pytest
 from windhash_api.app import create_app
-from windhash_api.sample_dataset import SampleDataset, load_sample
 from windhash_api.settings import ApiSettings
 from windhash_common.db import create_pool
 from windhash_common.settlement_calendar import dates_between
+from windhash_testing.sample_dataset import SampleDataset, load_sample
 
 # The spring clock change (46 periods) and the halving, then the autumn clock change (50 periods).
 SPRING = list(dates_between(date(2024, 3, 29), date(2024, 4, 2)))

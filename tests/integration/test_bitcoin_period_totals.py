@@ -8,16 +8,16 @@ from decimal import Decimal
 
 import asyncpg
 import pytest
-from windhash_aggregator.rebuild import rebuild_summaries
-from windhash_aggregator.summary_tables import BITCOIN_PERIOD_TOTALS
-from windhash_aggregator.synthetic_facts import (
+from windhash_common.db import create_pool
+from windhash_common.summaries.rebuild import rebuild_summaries
+from windhash_common.summaries.summary_tables import BITCOIN_PERIOD_TOTALS
+from windhash_common.summaries.verify import verify_summaries
+from windhash_testing.synthetic_facts import (
     CalculationFact,
     RecordFact,
     ensure_miner_models,
     write_period_facts,
 )
-from windhash_aggregator.verify import verify_summaries
-from windhash_common.db import create_pool
 
 pytestmark = pytest.mark.integration
 

@@ -175,8 +175,8 @@ async def test_sigkill_anywhere_converges_on_the_undisturbed_result(
         **service_env,
         "WINDHASH_METRICS_PORT": "0",
         "WINDHASH_CALCULATOR_BATCH_MESSAGES": "3",
-        "WINDHASH_CALCULATOR_BATCH_WAIT_MS": "100",
-        "WINDHASH_CALCULATOR_SESSION_TIMEOUT_MS": "6000",
+        "WINDHASH_CALCULATOR_BATCH_WAIT_SECONDS": "0.1",
+        "WINDHASH_CALCULATOR_SESSION_TIMEOUT_SECONDS": "6",
         "WINDHASH_LOG_LEVEL": "WARNING",
     }
     topic = settings.topics.settlement_periods

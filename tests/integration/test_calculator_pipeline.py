@@ -76,7 +76,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: f
 @pytest.fixture
 async def settings(service_env: dict[str, str]) -> CalculatorSettings:
     settings = CalculatorSettings(
-        metrics_port=0, calculator_batch_wait_ms=100, calculator_pending_sweep_seconds=3600
+        metrics_port=0, calculator_batch_wait_seconds=0.1, calculator_pending_sweep_seconds=3600
     )
     async with open_difficulty_store(settings) as store:
         await store.ensure_table()

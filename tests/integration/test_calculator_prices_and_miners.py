@@ -17,11 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import pytest
-from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.message_validation import ConsumedMessage
-from windhash_calculator.period_writer import apply_batch, decode_batch
+from windhash_calculator.handler import apply_messages
 from windhash_calculator.settings import CalculatorSettings
 from windhash_common.bitcoin import MINED_HALVINGS
+from windhash_common.consumer_runtime.messages import ConsumedMessage
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
 
 pytestmark = pytest.mark.integration
@@ -142,9 +141,8 @@ async def test_adding_a_model_computes_its_history(
         ConsumedMessage("test", 0, offset, e.kafka_key, e.model_dump_json().encode())
         for offset, e in enumerate(events)
     ]
-    decoded = decode_batch(messages, settings.calculator_max_message_bytes)
     difficulties = {date(2024, 4, 20): difficulty}
-    await apply_batch(db, decoded, "test", settings.topics, difficulties, MINED_HALVINGS, CrashPoints(None))
+    await apply_messages(db, messages, "test", settings.topics, difficulties, MINED_HALVINGS)
     outbox_before = await db.fetchval("SELECT max(id) FROM outbox")
 
     args = (

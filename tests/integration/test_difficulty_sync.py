@@ -15,11 +15,10 @@ from typing import ClassVar
 
 import asyncpg
 import pytest
-from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.message_validation import ConsumedMessage
-from windhash_calculator.period_writer import apply_batch, decode_batch
+from windhash_calculator.handler import apply_messages
 from windhash_calculator.settings import CalculatorSettings
 from windhash_common.bitcoin import MINED_HALVINGS
+from windhash_common.consumer_runtime.messages import ConsumedMessage
 from windhash_common.difficulty_store import open_difficulty_store
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
 
@@ -107,9 +106,8 @@ async def store_pending_period(
     )
     offset = day.toordinal() * 100 + period  # increasing in the order the test stores periods
     message = ConsumedMessage("test", 0, offset, event.kafka_key, event.model_dump_json().encode())
-    decoded = decode_batch([message], settings.calculator_max_message_bytes)
-    outcome = await apply_batch(db, decoded, "test", settings.topics, {}, MINED_HALVINGS, CrashPoints(None))
-    assert outcome.applied == {(day, period): "pending_difficulty"}
+    outcome = await apply_messages(db, [message], "test", settings.topics, {}, MINED_HALVINGS)
+    assert outcome.result.applied == {(day, period): "pending_difficulty"}
 
 
 async def test_sync_fills_days_and_completes_pending_periods(

@@ -41,10 +41,10 @@ def settings(base_url: str, **changes: object) -> IngestorSettings:
     quick: dict[str, object] = {
         "elexon_base_url": base_url,
         "elexon_max_retries": 3,
-        "elexon_backoff_initial_s": 0.01,
-        "elexon_backoff_max_s": 0.02,
-        "elexon_read_timeout_s": 2.0,
-        "elexon_connect_timeout_s": 2.0,
+        "elexon_backoff_initial_seconds": 0.01,
+        "elexon_backoff_max_seconds": 0.02,
+        "elexon_read_timeout_seconds": 2.0,
+        "elexon_connect_timeout_seconds": 2.0,
     }
     quick.update(changes)
     return IngestorSettings.model_validate(quick)
@@ -69,7 +69,7 @@ async def test_the_real_transport_fetches_the_stack_with_url_headers_and_body(si
 async def test_a_response_slower_than_the_read_timeout_is_retried(sim: ElexonSimServer) -> None:
     sim.add_fault(FaultRule(kind="slow", delay_s=1.0, date=DAY, period=4, times=2))
     before = retries("timeout")
-    async with ElexonClient(settings(sim.base_url, elexon_read_timeout_s=0.2)) as client:
+    async with ElexonClient(settings(sim.base_url, elexon_read_timeout_seconds=0.2)) as client:
         response = await client.settlement_stack("bid", DAY, 4)
     assert response.attempts == 3 and response.synthetic
     assert retries("timeout") == before + 2
@@ -78,7 +78,7 @@ async def test_a_response_slower_than_the_read_timeout_is_retried(sim: ElexonSim
 async def test_a_server_that_stays_slow_fails_as_a_timeout(sim: ElexonSimServer) -> None:
     sim.add_fault(FaultRule(kind="slow", delay_s=1.0, date=DAY, period=5, times=None))
     async with ElexonClient(
-        settings(sim.base_url, elexon_read_timeout_s=0.1, elexon_max_retries=1)
+        settings(sim.base_url, elexon_read_timeout_seconds=0.1, elexon_max_retries=1)
     ) as client:
         with pytest.raises(ElexonFetchError) as raised:
             await client.settlement_stack("bid", DAY, 5)

@@ -37,9 +37,9 @@ def settings_for(sim: ElexonSimServer, **changes: object) -> IngestorSettings:
     quick_retries: dict[str, object] = {
         "elexon_base_url": sim.base_url,
         "elexon_max_retries": 3,
-        "elexon_backoff_initial_s": 0.05,
-        "elexon_backoff_max_s": 0.2,
-        "elexon_read_timeout_s": 5.0,
+        "elexon_backoff_initial_seconds": 0.05,
+        "elexon_backoff_max_seconds": 0.2,
+        "elexon_read_timeout_seconds": 5.0,
     }
     quick_retries.update(changes)
     return IngestorSettings.model_validate(quick_retries)
@@ -138,7 +138,7 @@ async def test_every_fault_ends_in_a_retried_success_or_a_visible_failure(
     ]
     for rule in faults:
         sim.add_fault(rule)
-    settings = settings_for(sim, elexon_read_timeout_s=1.0)
+    settings = settings_for(sim, elexon_read_timeout_seconds=1.0)
     report = await ingest_range(settings, day, day)
 
     assert {failure.settlement_period for failure in report.failures} == {5, 6, 7, 8}
@@ -158,13 +158,13 @@ async def test_every_fault_ends_in_a_retried_success_or_a_visible_failure(
     ]
     reasons = {letter.settlement_period: letter.reason for letter in letters}
     assert set(reasons) == {6, 7, 8}
-    assert reasons[6].startswith("malformed JSON")
+    assert reasons[6].startswith("invalid_payload: malformed JSON")
     assert "acceptanceId" in reasons[7] and "volume" in reasons[8]
     assert all(letter.service == "ingestor" and letter.payload for letter in letters)
 
     # The CLI says so: a permanent failure makes it exit non-zero ...
     env = {**os.environ, "WINDHASH_ELEXON_BASE_URL": sim.base_url, "WINDHASH_ELEXON_MAX_RETRIES": "1",
-           "WINDHASH_ELEXON_BACKOFF_INITIAL_S": "0.05", "COLUMNS": "200"}  # fmt: skip
+           "WINDHASH_ELEXON_BACKOFF_INITIAL_SECONDS": "0.05", "COLUMNS": "200"}  # fmt: skip
     failing = await asyncio.to_thread(run_cli, ["ingest", "date", "2024-01-05"], env)
     assert failing.returncode == 1 and "2024-01-05 P5" in failing.stderr
     # ... and once the fault is gone, the next run retries exactly the failed periods and succeeds.

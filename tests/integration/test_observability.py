@@ -1,11 +1,11 @@
-"""A real Prometheus scraping the four services while they ingest, calculate and summarise a day: every target
+"""A real Prometheus scraping the five services while they ingest, calculate and summarise a day: every target
 is up, every PromQL expression of the dashboards and alert rules is valid and answers with data where data is
 expected, the alerts the scenario provokes fire and the others stay silent, and promtool accepts the rules.
 
 The scenario provokes, on purpose: one settlement period Elexon keeps failing (ingest failure), one 429
 (a retry), one malformed message on the settlement-period topic (a dead letter with its reason), periods of
 today and yesterday without a network difficulty (pending difficulty), and so an incomplete yesterday for the
-reconciliation self-check (`windhash reconcile self-check --loop`, scraped as a fifth job) to report.
+reconciler's self-check (`windhash reconciler`, scraped like the other services) to report.
 """
 
 import asyncio
@@ -31,7 +31,7 @@ from windhash_elexon_sim import ElexonSimServer, FaultRule
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.monitoring_queries import PromQuery, SqlQuery, all_queries
 from windhash_stack.ports import free_port
-from windhash_stack.prometheus_config import SERVICE_JOBS, ScrapeJob, local_jobs, prometheus_deploy_dir
+from windhash_stack.prometheus_config import SERVICE_JOBS, local_jobs, prometheus_deploy_dir
 from windhash_stack.prometheus_install import ensure_prometheus, promtool_for
 from windhash_stack.prometheus_server import MonitoringSettings, PrometheusServer
 
@@ -53,11 +53,11 @@ SILENT = {
     "WindhashNoNewData",
     "WindhashConsumerLagGrowing",
     "WindhashOutboxBacklog",
+    "WindhashNotReady",
     "WindhashSummariesStale",
     "WindhashSummariesSlow",
 }
-# The self-check is not one of the four services: it runs as its own process and job here.
-JOBS = (*SERVICE_JOBS, "reconcile")
+JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
 
 
@@ -103,7 +103,7 @@ class Ports:
     calculator: int = field(default_factory=free_port)
     aggregator: int = field(default_factory=free_port)
     api: int = field(default_factory=free_port)
-    reconcile: int = field(default_factory=free_port)
+    reconciler: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -126,7 +126,7 @@ async def prometheus(tmp_path: Path) -> AsyncIterator[tuple[PrometheusServer, Po
     server = PrometheusServer(
         StackSettings(state_dir=tmp_path / "state"),
         MonitoringSettings(prometheus_port=ports.prometheus, scrape_interval="1s"),
-        jobs=[*local_jobs(ports=ports.metrics()), ScrapeJob("reconcile", f"127.0.0.1:{ports.reconcile}")],
+        jobs=local_jobs(ports=ports.metrics()),
     )
     await server.start()
     try:
@@ -266,8 +266,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         **service_env,
         "WINDHASH_ELEXON_BASE_URL": sim.base_url,
         "WINDHASH_ELEXON_MAX_RETRIES": "1",
-        "WINDHASH_ELEXON_BACKOFF_INITIAL_S": "0.05",
-        "WINDHASH_ELEXON_BACKOFF_MAX_S": "0.2",
+        "WINDHASH_ELEXON_BACKOFF_INITIAL_SECONDS": "0.05",
+        "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
@@ -290,11 +290,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         await _wait_for_day(service_env["WINDHASH_DATABASE_URL"], processes)
         self_check = {"WINDHASH_SELF_CHECK_DAYS": "1", "WINDHASH_SELF_CHECK_PREVIOUS_MONTH": "false"}
         processes.start(
-            "reconcile",
-            "reconcile",
-            "self-check",
-            "--loop",
-            extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconcile)},
+            "reconciler", extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconciler)}
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.api}") as client:
             for path in ("/api/v1/status", "/health", "/ready", "/no-such-page"):

@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from test_reconcile_support import (  # type: ignore[import-not-found]
+    PipelineSettings,
     eventually,
     load_reference_data,
     reconcile_settings,
@@ -27,7 +28,6 @@ from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_common.db import create_pool
 from windhash_elexon_sim import ElexonSimServer, FaultRule
 from windhash_ingestor.backfill import ingest_range
-from windhash_reconcile.settings import ReconcileSettings
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +68,10 @@ async def caught_up(dsn: str) -> bool:
         await connection.close()
 
 
-async def ingest_with_one_malformed_period(settings: ReconcileSettings, sim: ElexonSimServer) -> None:
+async def ingest_with_one_malformed_period(settings: PipelineSettings, sim: ElexonSimServer) -> None:
     sim.add_fault(FaultRule(kind="malformed", date=DAY, period=BROKEN_PERIOD))
     async with running_services(settings):
-        report = await ingest_range(settings, DAY, DAY)
+        report = await ingest_range(settings.ingestor, DAY, DAY)
         assert [(failure.settlement_period) for failure in report.failures] == [BROKEN_PERIOD]
         await eventually(lambda: caught_up(settings.database_url), "the pipeline")
     sim.clear_faults()

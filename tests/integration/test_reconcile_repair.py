@@ -20,10 +20,10 @@ from test_reconcile_support import (  # type: ignore[import-not-found]
     reconcile_settings,
     snapshot,
 )
-from windhash_aggregator.verify import verify_facts
+from windhash_common.reconciliation.status_queries import reconciliation_status
+from windhash_common.summaries.verify import verify_facts
 from windhash_elexon_sim import ElexonSimServer
-from windhash_reconcile.repair import RepairScope, repair
-from windhash_reconcile.status_queries import reconciliation_status
+from windhash_reconciler.repair import RepairScope, repair
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ async def test_reconcile_all_restores_every_row_and_reports_complete(
     }
     assert await snapshot(pg_dsn) != undisturbed
 
-    report = await repair(settings, RepairScope())
+    report = await repair(settings.reconciler, RepairScope(), settings.refetcher)
     assert report is not None
     assert (report.first, report.last) == (FIRST, LAST)
     assert report.refetched == []  # the topic held every period: nothing was fetched from Elexon again
@@ -129,7 +129,9 @@ async def test_reconcile_all_restores_every_row_and_reports_complete(
     finally:
         await connection.close()
 
-    again = await repair(settings, RepairScope())  # idempotent: nothing left to do
+    again = await repair(
+        settings.reconciler, RepairScope(), settings.refetcher
+    )  # idempotent: nothing left to do
     assert again is not None
     assert again.replayed == {}
     assert again.summaries is not None and again.summaries.days == ()

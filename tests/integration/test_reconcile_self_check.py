@@ -13,11 +13,11 @@ from test_reconcile_support import (  # type: ignore[import-not-found]
     load_reference_data,
     reconcile_settings,
 )
-from windhash_aggregator.verify import verify_summaries
+from windhash_common.reconciliation.status_queries import reconciliation_status
 from windhash_common.settlement_calendar import day_start_utc
+from windhash_common.summaries.verify import verify_summaries
 from windhash_elexon_sim import ElexonSimServer
-from windhash_reconcile.self_check import locked_self_check, self_check
-from windhash_reconcile.status_queries import reconciliation_status
+from windhash_reconciler.self_check import locked_self_check, self_check
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ async def test_a_revised_period_is_republished_applied_and_summarised(
         )
         sim.revise(DAY, period)
 
-        report = await self_check(settings, now=NEXT_MORNING)
+        report = await self_check(settings.reconciler, settings.refetcher, now=NEXT_MORNING)
 
         assert report.republished == [(DAY, period)]
         assert report.fetch_outcomes == {"unchanged": 47, "published": 1}
@@ -85,7 +85,9 @@ async def test_a_revised_period_is_republished_applied_and_summarised(
     gauge = REGISTRY.get_sample_value("windhash_reconciliation_completeness_ratio", {"window": "recent"})
     assert gauge == 1.0
 
-    again = await self_check(settings, now=NEXT_MORNING)  # nothing changed since: nothing to do
+    again = await self_check(
+        settings.reconciler, settings.refetcher, now=NEXT_MORNING
+    )  # nothing changed since: nothing to do
     assert again.republished == [] and again.window_repair is None
 
 
@@ -103,10 +105,12 @@ async def test_only_one_of_two_concurrent_self_checks_does_the_work(
         await other_finished.wait()
 
     holder = asyncio.create_task(
-        locked_self_check(settings, NEXT_MORNING, while_locked=hold_until_the_other_has_tried)
+        locked_self_check(
+            settings.reconciler, settings.refetcher, NEXT_MORNING, while_locked=hold_until_the_other_has_tried
+        )
     )
     await holder_locked.wait()
-    other = await locked_self_check(settings, NEXT_MORNING)
+    other = await locked_self_check(settings.reconciler, settings.refetcher, NEXT_MORNING)
     other_finished.set()
     held = await holder
 
@@ -116,4 +120,4 @@ async def test_only_one_of_two_concurrent_self_checks_does_the_work(
     # Elexon was asked for each period of the day once, by the one instance that worked: not twice.
     assert sim.state.served()["stack"] - stack_requests == 48
     # The lock went with the holder: the next instance to try gets it.
-    assert (await locked_self_check(settings, NEXT_MORNING)).ran
+    assert (await locked_self_check(settings.reconciler, settings.refetcher, NEXT_MORNING)).ran

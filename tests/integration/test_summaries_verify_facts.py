@@ -1,8 +1,8 @@
-"""The fact checks of `summaries verify` (windhash_aggregator.verify.verify_facts) report what the foreign
-keys dropped by migration 0600 used to keep out, and what the calculator's rule (records × active models)
-implies: calculations without their record, of a model not in miner_models, or in a period not calculated;
-records without their period; missing calculations. Facts are written by the calculator's own write path,
-then tampered with by hand."""
+"""The fact checks of `summaries verify` (windhash_common.summaries.verify.verify_facts) report what the
+foreign keys dropped by migration 0600 used to keep out, and what the calculator's rule (records × active
+models) implies: calculations without their record, of a model not in miner_models, or in a period not
+calculated; records without their period; missing calculations. Facts are written by the calculator's own
+write path, then tampered with by hand."""
 
 import asyncio
 import os
@@ -15,15 +15,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from windhash_aggregator.rebuild import rebuild_summaries
-from windhash_aggregator.verify import verify_facts, verify_summaries
-from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.message_validation import ConsumedMessage
-from windhash_calculator.period_writer import apply_batch, decode_batch
+from windhash_calculator.handler import apply_messages
 from windhash_common.bitcoin import MINED_HALVINGS
+from windhash_common.consumer_runtime.messages import ConsumedMessage
 from windhash_common.db import create_pool
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
 from windhash_common.miner_models import active_miner_models
+from windhash_common.summaries.rebuild import rebuild_summaries
+from windhash_common.summaries.verify import verify_facts, verify_summaries
 from windhash_common.topics import Topics
 
 pytestmark = pytest.mark.integration
@@ -56,23 +55,17 @@ def period_event(day: date, period: int) -> SettlementPeriodEvent:
 
 @pytest.fixture
 async def written(pg_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    """Periods 1-3 of DAY calculated, period 1 of PENDING_DAY pending difficulty, through apply_batch."""
+    """Periods 1-3 of DAY calculated, period 1 of PENDING_DAY pending difficulty, in a calculator batch."""
     connection = await asyncpg.connect(pg_dsn)
     events = [period_event(DAY, period) for period in (1, 2, 3)] + [period_event(PENDING_DAY, 1)]
     messages = [
         ConsumedMessage("facts", 0, offset, event.kafka_key, event.model_dump_json().encode())
         for offset, event in enumerate(events)
     ]
-    outcome = await apply_batch(
-        connection,
-        decode_batch(messages, 1_000_000),
-        "facts",
-        Topics("facts"),
-        {DAY: DIFFICULTY},
-        MINED_HALVINGS,
-        CrashPoints(None),
+    outcome = await apply_messages(
+        connection, messages, "facts", Topics("facts"), {DAY: DIFFICULTY}, MINED_HALVINGS
     )
-    assert outcome.calculations == 3 * 4 * len(await active_miner_models(connection))
+    assert outcome.result.calculations == 3 * 4 * len(await active_miner_models(connection))
     yield connection
     await connection.close()
 

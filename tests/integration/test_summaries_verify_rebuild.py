@@ -12,17 +12,18 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from windhash_aggregator.period_batch import PeriodBatch, PositionedEvent, apply_period_batch
-from windhash_aggregator.rebuild import rebuild_summaries
-from windhash_aggregator.synthetic_facts import (
+from windhash_aggregator.handler import apply_messages
+from windhash_common.db import create_pool
+from windhash_common.summaries.rebuild import rebuild_summaries
+from windhash_common.summaries.verify import SummaryDrift, verify_summaries
+from windhash_testing.synthetic_facts import (
     CalculationFact,
     RecordFact,
     ensure_miner_models,
     period_calculated_event,
+    period_calculated_message,
     write_period_facts,
 )
-from windhash_aggregator.verify import SummaryDrift, verify_summaries
-from windhash_common.db import create_pool
 
 pytestmark = pytest.mark.integration
 
@@ -191,8 +192,10 @@ async def test_rebuild_racing_the_consumer_leaves_summaries_equal_to_the_facts(s
                 period = offset % 5 + 1
                 records = records_for(day, period, count=offset % 4)
                 await write_period_facts(connection, day, period, records)
-                event = PositionedEvent("race", 0, offset, period_calculated_event(day, period, records))
-                await apply_period_batch(connection, "race", PeriodBatch((event,), {("race", 0): offset + 1}))
+                event = period_calculated_message(
+                    "race", 0, offset, period_calculated_event(day, period, records)
+                )
+                await apply_messages(connection, [event], "race", "race.dead-letter")
 
     async def rebuilder() -> None:
         for _ in range(3):

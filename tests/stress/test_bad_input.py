@@ -196,8 +196,9 @@ def _changed(rows: list[dict[str, Any]], index: int, name: str, value: object) -
 
 
 def kept_payload(body: bytes) -> str:
-    """What a dead letter keeps of a payload: all of it, or its first 64 KiB and its size."""
-    kept = body[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="replace")
+    """What a dead letter keeps of a payload: all of it, or its first 64 KiB and its size (NUL, which jsonb
+    cannot hold, replaced)."""
+    kept = body[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return (
         kept if len(body) <= DEAD_LETTER_PAYLOAD_BYTES else f"{kept}\n[truncated: {len(body)} bytes in all]"
     )
@@ -324,7 +325,7 @@ def test_a_thousand_malformed_payloads_are_each_quarantined_with_their_reason(
         assert len(harness.sink.events) == published, "a malformed payload was published"
         assert len(harness.sink.dead_letters) == lettered + 1
         letter = harness.sink.dead_letters[-1]
-        assert letter.reason.startswith(reason) and letter.service == "ingestor"
+        assert letter.reason.startswith(f"invalid_payload: {reason}") and letter.service == "ingestor"
         assert (letter.settlement_date, letter.settlement_period) == bad.key
         assert letter.payload == kept_payload(bad.body)
         kinds[bad.kind] += 1

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -36,11 +35,11 @@ from aiokafka.errors import KafkaError
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcess
 from windhash_common.db import migrate_database
-from windhash_common.kafka_topics import ensure_topics
-from windhash_common.topics import Topics
+from windhash_common.topics import Topics, ensure_topics
 from windhash_elexon_sim.server import ElexonSimServer
-from windhash_stack import LocalStack, Server, StackSettings
-from windhash_stack.ports import free_port
+from windhash_stack import LocalStack, Server
+from windhash_testing.dedicated_stack import dedicated_stack
+from windhash_testing.table_checksums import differing_rows, table_checksums
 
 
 @dataclass(frozen=True)
@@ -66,43 +65,13 @@ PARTITIONS = 3
 CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator"
 CRASH_POINTS = ("mid_batch", "after_db_commit", "during_relay")
 RESTART_BACKOFF_S = 1.0
-# Columns that say when or how often something happened, not what: they differ between any two runs.
-TIMING_COLUMNS = {
-    "updated_at",
-    "added_at",
-    "published_at",
-    "marked_at",
-    "first_seen",
-    "last_seen",
-    "applied_at",
-}
-RUN_COLUMNS = {
-    "settlement_periods": {"fetched_at"},
-    "ingestion_progress": {"attempts"},
-    "consumer_positions": {"next_offset"},  # checked against the topics' end offsets instead
-    "outbox": {"id", "created_at"},
-}
 
 
 @pytest.fixture(scope="module")
 async def chaos_stack() -> AsyncIterator[LocalStack]:
     """A stack of our own: restarting its Kafka and PostgreSQL cannot disturb the session's."""
-    base = StackSettings()
-    # Under the checkout's state dir: PostgreSQL's unprivileged account cannot enter /tmp/pytest-of-root.
-    state_dir = base.state_dir / "test-stacks" / f"chaos-{os.getpid()}"
-    ports = {
-        "kafka_port": free_port(),
-        "kafka_controller_port": free_port(),
-        "postgres_port": free_port(),
-        "dynamodb_port": free_port(),
-    }
-    stack = LocalStack(base.model_copy(update={"state_dir": state_dir, "jars_dir": base.jars_root, **ports}))
-    try:
-        await stack.up()
+    async with dedicated_stack("chaos") as stack:
         yield stack
-    finally:
-        await stack.down()
-        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -230,7 +199,7 @@ async def prepare(stack: LocalStack, name: str, sim: ElexonSimServer, log_dir: P
         "WINDHASH_DIFFICULTY_TABLE": "chaos_difficulty",
         "WINDHASH_ELEXON_BASE_URL": sim.base_url,
         "WINDHASH_ELEXON_CONCURRENCY": "2",
-        "WINDHASH_ELEXON_BACKOFF_MAX_S": "2",
+        "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "2",
         "WINDHASH_METRICS_PORT": "0",
         "WINDHASH_CALCULATOR_BATCH_MESSAGES": "25",
     }
@@ -319,65 +288,6 @@ async def unleash_chaos(pipeline: Pipeline, stack: LocalStack, rng: random.Rando
             await pipeline.kill_and_restart(blow, rng)
 
 
-async def table_checksums(pipeline: Pipeline) -> dict[str, str]:
-    """Per table: row count and an order-independent checksum of its rows (summed md5 halves, so a year of
-    calculations is hashed without building one huge string)."""
-    connection = await asyncpg.connect(pipeline.dsn)
-    try:
-        sums = {}
-        for table, select in (await comparable_selects(connection, pipeline.topics.prefix)).items():
-            row = await connection.fetchrow(
-                "SELECT count(*) AS n,"
-                " coalesce(sum(('x' || substr(h, 1, 15))::bit(60)::bigint), 0) AS a,"
-                " coalesce(sum(('x' || substr(h, 16, 15))::bit(60)::bigint), 0) AS b"
-                f" FROM (SELECT md5(t::text) AS h FROM ({select}) t) hashed"
-            )
-            sums[table] = f"{row['n']} rows, {int(row['a']):x}{int(row['b']):x}"
-        return sums
-    finally:
-        await connection.close()
-
-
-async def comparable_selects(connection: asyncpg.Connection, prefix: str) -> dict[str, str]:
-    columns = await connection.fetch(
-        "SELECT c.table_name, c.column_name FROM information_schema.columns c"
-        " JOIN information_schema.tables t USING (table_schema, table_name)"
-        " WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'"
-        " ORDER BY c.table_name, c.ordinal_position"
-    )
-    chosen: dict[str, list[str]] = {}
-    for table, column in columns:
-        if column in TIMING_COLUMNS or column in RUN_COLUMNS.get(table, set()):
-            continue
-        expression = f'"{column}"'
-        if column == "topic":
-            expression = f"replace(\"topic\", '{prefix}.', '<prefix>.')"
-        if table == "outbox" and column == "payload":
-            expression = "payload - 'calculated_at' - 'failed_at'"
-        chosen.setdefault(table, []).append(expression)
-    return {
-        table: f'SELECT {"DISTINCT " if table == "outbox" else ""}{", ".join(expressions)} FROM "{table}"'
-        for table, expressions in chosen.items()
-    }
-
-
-async def differing_rows(reference: Pipeline, chaos: Pipeline, table: str, limit: int = 5) -> str:
-    """A few rows of `table` that one run has and the other has not (for the failure message)."""
-    found = []
-    for pipeline in (reference, chaos):
-        connection = await asyncpg.connect(pipeline.dsn)
-        try:
-            select = (await comparable_selects(connection, pipeline.topics.prefix))[table]
-            found.append(
-                {row[0] for row in await connection.fetch(f"SELECT t::text FROM ({select}) t LIMIT 200000")}
-            )
-        finally:
-            await connection.close()
-    only_reference = sorted(found[0] - found[1])[:limit]
-    only_chaos = sorted(found[1] - found[0])[:limit]
-    return f"{table}: only undisturbed {only_reference}; only chaos {only_chaos}"
-
-
 async def start_backfill(pipeline: Pipeline) -> None:
     for name in ("calculator", "aggregator", "ingest"):
         pipeline.start(name)
@@ -404,10 +314,12 @@ async def test_chaos_leaves_every_table_as_an_undisturbed_run_does(
 
     assert len(chaos.kills) >= 10 and set(chaos.kills) == {"ingest", "calculator", "aggregator"}, chaos.kills
     assert not reference.events, f"the undisturbed run was disturbed: {reference.events}"
-    expected, actual = await table_checksums(reference), await table_checksums(chaos)
+    expected = await table_checksums(reference.dsn, reference.topics.prefix)
+    actual = await table_checksums(chaos.dsn, chaos.topics.prefix)
     assert int(expected["curtailment_records"].split()[0]) > 0
     assert int(expected["bitcoin_calculations"].split()[0]) > 0
     print("\n".join(f"  {table:24} {checksum}" for table, checksum in sorted(actual.items())))
     differing = sorted(table for table in expected if actual.get(table) != expected[table])
-    details = [await differing_rows(reference, chaos, table) for table in differing]
+    runs = [(reference.dsn, reference.topics.prefix), (chaos.dsn, chaos.topics.prefix)]
+    details = [await differing_rows(runs, table) for table in differing]
     assert actual == expected, "\n".join(details)

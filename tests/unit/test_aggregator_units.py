@@ -1,21 +1,16 @@
-"""The aggregator's pure parts: date ranges, positions, message decoding and the shape of its SQL."""
+"""The aggregator's pure parts: date ranges, positions, message decoding and the shape of its SQL.
+(Its rules over a unit of work are in test_aggregator_handler.py.)"""
 
 from datetime import UTC, date, datetime
 
 import pytest
-from windhash_aggregator.message_decoding import (
-    dead_letter_for,
-    decode_period_calculated,
-    rejection_reason,
-)
-from windhash_aggregator.period_batch import (
-    PositionedEvent,
-    affected_days,
-    next_offsets_after,
-    unapplied_events,
-)
-from windhash_aggregator.recompute import lock_key
-from windhash_aggregator.summary_grains import (
+from windhash_aggregator.handler import affected_days, decode_period_calculated
+from windhash_common.consumer_runtime.messages import ConsumedMessage, Positioned
+from windhash_common.consumer_runtime.positions import next_offsets_after
+from windhash_common.dead_letters import Rejection, Source, dead_letter
+from windhash_common.events import PeriodCalculatedEvent
+from windhash_common.summaries.recompute import lock_key
+from windhash_common.summaries.summary_grains import (
     DateRange,
     aligned_range,
     contiguous_runs,
@@ -24,9 +19,8 @@ from windhash_aggregator.summary_grains import (
     year_range,
     years_of,
 )
-from windhash_aggregator.summary_tables import ALL_TABLES, TABLES_BY_GRAIN
-from windhash_aggregator.verify import comparison_sql
-from windhash_common.events import PeriodCalculatedEvent
+from windhash_common.summaries.summary_tables import ALL_TABLES, TABLES_BY_GRAIN
+from windhash_common.summaries.verify import comparison_sql
 
 CALCULATED_AT = datetime(2024, 3, 31, 12, 0, tzinfo=UTC)
 
@@ -76,24 +70,16 @@ def test_next_offsets_resume_after_the_last_message_of_each_partition() -> None:
     assert next_offsets_after(read) == {("t", 0): 8, ("t", 1): 10}
 
 
-def test_events_below_the_stored_position_are_already_applied() -> None:
-    events = [PositionedEvent("t", 0, offset, event(date(2024, 3, offset + 1))) for offset in range(4)]
-    fresh, seen = unapplied_events(events, {("t", 0): 2})
-    assert [e.offset for e in fresh] == [2, 3]
-    assert [e.offset for e in seen] == [0, 1]
-    fresh, seen = unapplied_events(events, {})
-    assert len(fresh) == 4 and not seen
-
-
 def test_affected_days_are_distinct_and_sorted() -> None:
-    events = [PositionedEvent("t", 0, n, event(day)) for n, day in
+    events = [Positioned(ConsumedMessage("t", 0, n, None, None), event(day)) for n, day in
               enumerate([date(2024, 4, 1), date(2024, 3, 31), date(2024, 4, 1)])]  # fmt: skip
     assert affected_days(events) == [date(2024, 3, 31), date(2024, 4, 1)]
 
 
 def test_a_valid_message_decodes_to_the_event() -> None:
     original = event(date(2024, 10, 27), 50)
-    assert decode_period_calculated(original.model_dump_json().encode()) == original
+    consumed = ConsumedMessage("t", 0, 0, None, original.model_dump_json().encode())
+    assert decode_period_calculated(consumed) == original
 
 
 @pytest.mark.parametrize(
@@ -110,11 +96,11 @@ def test_a_valid_message_decodes_to_the_event() -> None:
     ],
 )
 def test_a_malformed_message_becomes_a_dead_letter_with_reason(value: bytes | None, fragment: str) -> None:
-    with pytest.raises(ValueError) as raised:
-        decode_period_calculated(value)
-    reason = rejection_reason(raised.value)
-    assert fragment in reason
-    letter = dead_letter_for(value, reason, "p.period-calculated.v1", 2, 41)
+    rejection = decode_period_calculated(ConsumedMessage("p.period-calculated.v1", 2, 41, None, value))
+    assert isinstance(rejection, Rejection)
+    assert fragment in rejection.reason
+    failed_at = datetime(2024, 4, 1, tzinfo=UTC)
+    letter = dead_letter("aggregator", rejection, value, failed_at, Source("p.period-calculated.v1", 2, 41))
     assert letter.service == "aggregator"
     source = (letter.source_topic, letter.source_partition, letter.source_offset)
     assert source == ("p.period-calculated.v1", 2, 41)

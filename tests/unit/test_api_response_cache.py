@@ -243,7 +243,7 @@ def test_worker_processes_get_the_settings_run_was_given(monkeypatch: pytest.Mon
         api_port=9123,
         api_workers=2,
         api_cache=False,
-        api_cache_max_age_s=2.5,
+        api_cache_max_age_seconds=2.5,
         database_url="postgresql://x/y",
     )
     for name, value in settings_environment(given).items():

@@ -1,8 +1,9 @@
-"""The calculator draws its batches across partitions in key order (windhash_calculator.batch_assembly),
-taking only partition prefixes, so a batch is the next few whole days and its offsets stay contiguous."""
+"""The calculator draws its batches across partitions in key order
+(windhash_common.consumer_runtime.key_ordered_buffer), taking only partition prefixes, so a batch is the
+next few whole days and its offsets stay contiguous."""
 
 from aiokafka import ConsumerRecord, TopicPartition
-from windhash_calculator.batch_assembly import KeyOrderedBuffer
+from windhash_common.consumer_runtime.key_ordered_buffer import KeyOrderedBuffer
 
 
 def record(partition: int, offset: int, key: bytes | None) -> ConsumerRecord:

@@ -1,10 +1,10 @@
 import random
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
-from windhash_calculator.calculation_rows import (
+from windhash_common.bitcoin import MINED_HALVINGS, block_reward_btc, btc_mined
+from windhash_common.curtailment_facts.rows import (
     CALCULATION_COLUMNS,
-    PeriodBitcoin,
     RecordEnergy,
     calculation_copy_text,
     calculation_rows,
@@ -12,8 +12,8 @@ from windhash_calculator.calculation_rows import (
     curtailment_rows,
     difficulty_date,
     event_record_energies,
+    period_bitcoin,
 )
-from windhash_common.bitcoin import MINED_HALVINGS, block_reward_btc, btc_mined
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel
 from windhash_common.money import curtailed_energy_mwh
@@ -78,13 +78,27 @@ def test_difficulty_is_that_of_the_utc_date_of_the_period_start() -> None:
     assert difficulty_date(datetime(2024, 1, 10, 0, 0, tzinfo=UTC)) == date(2024, 1, 10)
 
 
-# The fast path (PeriodBitcoin, calculation_rows, calculation_copy_text) against the reference, btc_mined.
+# The one implementation (PeriodBitcoin, calculation_rows, calculation_copy_text) against the formula.
 
 HALVING_840000 = MINED_HALVINGS[-1].mined_at
 # 1e20 / 2^32 exactly: with 100 TH/s on 3,600 W, blocks found = energy (MWh) exactly, so the BTC is
 # energy × reward with no rounding on the way, and an odd number of micro-MWh × 3.125 ends in a half satoshi.
 TIE_DIFFICULTY = Decimal(10**20) / Decimal(2**32)
 TIE_MODEL = MinerModel("TIE", "test", Decimal(100), Decimal(3600))
+
+
+# The formula as windhash_common.bitcoin's docstring writes it, step by step in a 40-digit context: the
+# reference the one implementation (PeriodBitcoin, and btc_mined over it) must equal digit for digit.
+_SPEC = Context(prec=40)
+
+
+def formula_btc(
+    energy_mwh: Decimal, hashrate_ths: Decimal, power_w: Decimal, difficulty: Decimal, reward: Decimal
+) -> Decimal:
+    seconds = _SPEC.divide(_SPEC.multiply(energy_mwh, Decimal("3.6e9")), power_w)
+    hashes = _SPEC.multiply(seconds, _SPEC.multiply(hashrate_ths, Decimal("1e12")))
+    blocks = _SPEC.divide(hashes, _SPEC.multiply(difficulty, Decimal(2**32)))
+    return _SPEC.multiply(blocks, reward).quantize(Decimal("1e-8"), rounding=ROUND_HALF_EVEN)
 
 
 def reference_rows(
@@ -95,13 +109,13 @@ def reference_rows(
     models: list[MinerModel],
     difficulty: Decimal,
 ) -> list[tuple[object, ...]]:
-    """What calculation_rows computed before it had a fast path: btc_mined per record × model."""
+    """The rows by the formula, record by record and model by model."""
     reward = block_reward_btc(start, MINED_HALVINGS)
     rows: list[tuple[object, ...]] = []
     for record in records:
         energy = curtailed_energy_mwh(record.volume_mwh)
         for model in models:
-            btc = btc_mined(energy, model.hashrate_ths, model.power_w, difficulty, reward)
+            btc = formula_btc(energy, model.hashrate_ths, model.power_w, difficulty, reward)
             rows.append(
                 (settlement_date, settlement_period, record.bm_unit, record.acceptance_id,
                  record.bid_offer_pair_id, model.name, energy, difficulty, reward, btc)
@@ -127,7 +141,7 @@ def random_difficulty(rng: random.Random) -> Decimal:
     return Decimal(whole) if rng.random() < 0.5 else Decimal(whole * 10_000 + rng.randint(0, 9999)) / 10_000
 
 
-def test_period_bitcoin_equals_btc_mined_on_random_inputs() -> None:
+def test_period_bitcoin_and_btc_mined_equal_the_formula_on_random_inputs() -> None:
     rng = random.Random(20240420)
     starts = [
         HALVING_840000 - timedelta(seconds=1),
@@ -142,11 +156,14 @@ def test_period_bitcoin_equals_btc_mined_on_random_inputs() -> None:
         models = [random_model(rng, index) for index in range(rng.randint(1, 7))]
         difficulty = random_difficulty(rng)
         reward = block_reward_btc(start, MINED_HALVINGS)
-        maths = PeriodBitcoin(models, difficulty, reward)
+        maths = period_bitcoin(models, difficulty, reward)
         for _ in range(20):
             energy = curtailed_energy_mwh(random_volume(rng))
-            expected = [btc_mined(energy, m.hashrate_ths, m.power_w, difficulty, reward) for m in models]
+            expected = [formula_btc(energy, m.hashrate_ths, m.power_w, difficulty, reward) for m in models]
             assert maths.btc(energy) == expected
+            assert [
+                btc_mined(energy, m.hashrate_ths, m.power_w, difficulty, reward) for m in models
+            ] == expected
             # Same digits and exponent too, not only the same value.
             assert [str(btc) for btc in maths.btc(energy)] == [str(btc) for btc in expected]
             compared += len(models)
@@ -155,11 +172,11 @@ def test_period_bitcoin_equals_btc_mined_on_random_inputs() -> None:
 
 def test_half_satoshi_ties_round_to_even_as_btc_mined_does() -> None:
     after = HALVING_840000 + timedelta(minutes=1)
-    maths = PeriodBitcoin([TIE_MODEL], TIE_DIFFICULTY, block_reward_btc(after, MINED_HALVINGS))
+    maths = period_bitcoin([TIE_MODEL], TIE_DIFFICULTY, block_reward_btc(after, MINED_HALVINGS))
     ties = 0
     for micro_mwh in range(1, 400):
         energy = Decimal(micro_mwh) / 1_000_000
-        expected = btc_mined(
+        expected = formula_btc(
             energy, TIE_MODEL.hashrate_ths, TIE_MODEL.power_w, TIE_DIFFICULTY, Decimal("3.125")
         )
         assert maths.btc(energy) == [expected]

@@ -3,14 +3,10 @@ from decimal import Decimal
 
 import pytest
 from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.message_validation import (
-    ConsumedMessage,
-    Rejection,
-    dead_letter,
-    decode_event,
-    period_of_key,
-)
-from windhash_calculator.period_writer import decode_batch, difficulty_dates, newest_snapshots
+from windhash_common.consumer_runtime.messages import ConsumedMessage
+from windhash_common.curtailment_facts.event_checks import decode_settlement_period
+from windhash_common.curtailment_facts.write_path import difficulty_dates, newest_snapshots
+from windhash_common.dead_letters import Rejection, Source, dead_letter, settlement_of_key
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
 
 FETCHED = datetime(2024, 5, 1, tzinfo=UTC)
@@ -43,7 +39,7 @@ def message(value: bytes | None, offset: int = 0, partition: int = 0) -> Consume
 
 def test_a_valid_event_is_accepted() -> None:
     valid = event(5, FETCHED, record())
-    assert decode_event(valid.model_dump_json().encode(), LIMIT) == valid
+    assert decode_settlement_period(valid.model_dump_json().encode(), LIMIT) == valid
 
 
 @pytest.mark.parametrize(
@@ -65,7 +61,7 @@ def test_a_valid_event_is_accepted() -> None:
     ],
 )
 def test_what_cannot_be_stored_is_rejected_with_a_reason(value: bytes | None, kind: str) -> None:
-    outcome = decode_event(value, LIMIT)
+    outcome = decode_settlement_period(value, LIMIT)
     assert isinstance(outcome, Rejection)
     assert outcome.kind == kind
     assert outcome.detail
@@ -73,29 +69,32 @@ def test_what_cannot_be_stored_is_rejected_with_a_reason(value: bytes | None, ki
 
 def test_a_dead_letter_keeps_the_payload_and_where_it_came_from() -> None:
     raw = b"\x00bad \xff" + b"y" * 70_000
-    letter = dead_letter(message(raw, offset=41, partition=2), Rejection("invalid_json", "boom"), FETCHED)
+    consumed = message(raw, offset=41, partition=2)
+    source = Source(consumed.topic, consumed.partition, consumed.offset, consumed.key)
+    letter = dead_letter("calculator", Rejection("invalid_json", "boom"), consumed.value, FETCHED, source)
     assert (letter.source_partition, letter.source_offset, letter.reason) == (2, 41, "invalid_json: boom")
     assert letter.payload.startswith("\ufffdbad \ufffd")  # NUL and invalid UTF-8 replaced
     assert letter.payload.endswith(f"[truncated: {len(raw)} bytes in all]")
     assert (letter.settlement_date, letter.settlement_period) == (date(2024, 5, 1), 5)
 
 
-def test_period_of_key_is_best_effort() -> None:
-    assert period_of_key(b"2024-05-01/07") == (date(2024, 5, 1), 7)
-    assert period_of_key(b"junk") == (None, None)
-    assert period_of_key(None) == (None, None)
+def test_the_settlement_of_a_key_is_best_effort() -> None:
+    assert settlement_of_key(b"2024-05-01/07") == (date(2024, 5, 1), 7)
+    assert settlement_of_key(b"2024-05-01") == (date(2024, 5, 1), None)
+    assert settlement_of_key(b"junk") == (None, None)
+    assert settlement_of_key(None) == (None, None)
 
 
 def test_the_newest_snapshot_of_a_period_wins_within_a_batch() -> None:
     older, newer = event(5, FETCHED, record("-1")), event(5, FETCHED + timedelta(hours=1), record("-2"))
     same_time = event(5, FETCHED + timedelta(hours=1), record("-3"))
-    decoded = decode_batch(
-        [message(m.model_dump_json().encode(), offset) for offset, m in enumerate((newer, older, same_time))],
-        LIMIT,
-    )
-    assert newest_snapshots(decoded) == {(date(2024, 5, 1), 5): same_time}  # a tie goes to the later message
+    decoded = [
+        decode_settlement_period(m.model_dump_json().encode(), LIMIT) for m in (newer, older, same_time)
+    ]
+    events = [item for item in decoded if isinstance(item, SettlementPeriodEvent)]
+    assert newest_snapshots(events) == {(date(2024, 5, 1), 5): same_time}  # a tie goes to the later message
     # Period 5 of 2024-05-01 (BST) starts at 23:00 UTC the day before + 4 × 30 min = 01:00 UTC on the 1st.
-    assert difficulty_dates(decoded) == {date(2024, 5, 1)}
+    assert difficulty_dates(events) == {date(2024, 5, 1)}
 
 
 def test_crash_points_are_parsed_strictly() -> None:

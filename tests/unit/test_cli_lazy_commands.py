@@ -31,7 +31,7 @@ def test_ingest_starts_without_importing_the_other_commands() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('aioboto3', 'windhash_stack', 'windhash_reconcile', 'fastapi')"
+        "heavy = sorted(m for m in ('aioboto3', 'windhash_stack', 'windhash_reconciler', 'fastapi')"
         " if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )

@@ -7,17 +7,20 @@ from typing import Any
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
-from windhash_aggregator.settings import Settings as AggregatorSettings
+from windhash_aggregator.settings import AggregatorSettings
 from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
 from windhash_ingestor.settings import IngestorSettings
+from windhash_reconciler.settings import ReconcilerSettings
 
 COMPOSE = Path(__file__).parents[2] / "docker-compose.yml"
-SERVICE_SETTINGS: dict[str, type[BaseSettings]] = {
-    "ingestor": IngestorSettings,
-    "calculator": CalculatorSettings,
-    "aggregator": AggregatorSettings,
-    "api": ApiSettings,
+# The settings each service reads; the reconciler's re-fetching runs the ingestor's code (and settings).
+SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
+    "ingestor": (IngestorSettings,),
+    "calculator": (CalculatorSettings,),
+    "aggregator": (AggregatorSettings,),
+    "reconciler": (ReconcilerSettings, IngestorSettings),
+    "api": (ApiSettings,),
 }
 
 
@@ -27,9 +30,12 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def env_names(settings: type[BaseSettings]) -> set[str]:
-    prefix = settings.model_config.get("env_prefix", "")
-    return {f"{prefix}{name}".upper() for name in settings.model_fields}
+def env_names(classes: tuple[type[BaseSettings], ...]) -> set[str]:
+    return {
+        f"{settings.model_config.get('env_prefix', '')}{name}".upper()
+        for settings in classes
+        for name in settings.model_fields
+    }
 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_SETTINGS))

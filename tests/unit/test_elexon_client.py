@@ -29,9 +29,9 @@ def settings(**changes: object) -> IngestorSettings:
     base: dict[str, object] = {
         "elexon_base_url": "http://elexon.test/bmrs/api/v1",
         "elexon_max_retries": 3,
-        "elexon_backoff_initial_s": 1.0,
-        "elexon_backoff_max_s": 30.0,
-        "elexon_retry_after_max_s": 60.0,
+        "elexon_backoff_initial_seconds": 1.0,
+        "elexon_backoff_max_seconds": 30.0,
+        "elexon_retry_after_max_seconds": 60.0,
     }
     base.update(changes)
     return IngestorSettings.model_validate(base)
@@ -80,7 +80,7 @@ async def test_429_waits_as_long_as_retry_after_asks_then_succeeds() -> None:
 async def test_retry_after_is_capped() -> None:
     transport, _ = scripted(httpx.Response(429, headers={"Retry-After": "86400"}), ok())
     sleeps = Sleeps()
-    await fetch(transport, sleeps, elexon_retry_after_max_s=5.0)
+    await fetch(transport, sleeps, elexon_retry_after_max_seconds=5.0)
     assert sleeps.delays == [5.0]
 
 

@@ -142,7 +142,7 @@ async def test_a_malformed_payload_is_dead_lettered_with_its_reason(harness: Har
     outcome = await harness.ingestor.ingest(DAY, 3)
     assert outcome.status == "failed"
     (letter,) = harness.sink.dead_letters
-    assert letter.reason.startswith("malformed JSON") and (
+    assert letter.reason.startswith("invalid_payload: malformed JSON") and (
         letter.settlement_date,
         letter.settlement_period,
     ) == (DAY, 3)

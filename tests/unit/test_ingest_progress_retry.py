@@ -54,7 +54,7 @@ def retries() -> float:
 
 async def test_a_progress_write_that_loses_its_connection_is_retried() -> None:
     pool = FlakyPool(failures=2)
-    store = PostgresProgressStore(pool, db_attempts=4, db_backoff_seconds=0)
+    store = PostgresProgressStore(pool, db_attempts=4)
     before = retries()
 
     await store.record_ok(DAY, 7, 3, Decimal("1.5"), "hash")
@@ -121,7 +121,7 @@ async def test_reads_and_failures_see_queued_ok_rows_first() -> None:
 
 
 async def test_a_batch_that_cannot_be_written_ends_in_one_clear_error() -> None:
-    store = PostgresProgressStore(FlakyPool(failures=99), db_attempts=2, db_backoff_seconds=0)
+    store = PostgresProgressStore(FlakyPool(failures=99), db_attempts=2)
     await store.record_ok(DAY, 7, 3, Decimal("1.5"), "hash")
     await store.record_ok(DAY, 8, 3, Decimal("1.5"), "hash")
 
@@ -130,7 +130,7 @@ async def test_a_batch_that_cannot_be_written_ends_in_one_clear_error() -> None:
 
 
 async def test_progress_that_cannot_be_written_ends_in_one_clear_error() -> None:
-    store = PostgresProgressStore(FlakyPool(failures=99), db_attempts=3, db_backoff_seconds=0)
+    store = PostgresProgressStore(FlakyPool(failures=99), db_attempts=3)
 
     with pytest.raises(ProgressUnavailable, match=r"record 2024-01-05 P7 as failed after 3 attempts"):
         await store.record_failure(DAY, 7, "fetch failed")

@@ -50,7 +50,11 @@ SERVICE_METRICS_MODULES = (
     "windhash_ingestor.metrics",
     "windhash_calculator.metrics",
     "windhash_aggregator.metrics",
-    "windhash_reconcile.metrics",
+    "windhash_reconciler.metrics",
+    # What every consumer exports (labelled by consumer and service): the runtime, readiness, the relay.
+    "windhash_common.consumer_runtime.metrics",
+    "windhash_common.readiness",
+    "windhash_common.outbox_relay",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -106,8 +110,14 @@ def test_checked_in_configs_are_the_renderings() -> None:
 @pytest.mark.parametrize(
     ("path", "targets"),
     [
-        ("prometheus.yml", ["127.0.0.1:9101", "127.0.0.1:9102", "127.0.0.1:9103", "127.0.0.1:8080"]),
-        ("docker/prometheus.yml", ["ingestor:9101", "calculator:9102", "aggregator:9103", "api:8080"]),
+        (
+            "prometheus.yml",
+            ["127.0.0.1:9101", "127.0.0.1:9102", "127.0.0.1:9103", "127.0.0.1:9104", "127.0.0.1:8080"],
+        ),
+        (
+            "docker/prometheus.yml",
+            ["ingestor:9101", "calculator:9102", "aggregator:9103", "reconciler:9104", "api:8080"],
+        ),
     ],
 )
 def test_configs_scrape_every_service_and_load_the_rules(path: str, targets: list[str]) -> None:

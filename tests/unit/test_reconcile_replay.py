@@ -5,14 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from windhash_calculator.calculation_rows import curtailment_rows
 from windhash_common.bitcoin import MINED_HALVINGS
+from windhash_common.curtailment_facts.rows import curtailment_rows
 from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent, period_key
 from windhash_common.miner_models import MinerModel
-from windhash_reconcile.period_audit import StoredDay, differences, expected_period
-from windhash_reconcile.period_events import PeriodEvents
-from windhash_reconcile.repair import RepairScope
-from windhash_reconcile.self_check import previous_month, recheck_window
+from windhash_reconciler.period_audit import StoredDay, differences, expected_period
+from windhash_reconciler.period_events import PeriodEvents
+from windhash_reconciler.repair import RepairScope
+from windhash_reconciler.self_check import previous_month, recheck_window
 
 DAY = date(2024, 6, 12)
 FETCHED = datetime(2024, 6, 13, 1, tzinfo=UTC)

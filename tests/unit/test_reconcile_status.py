@@ -4,12 +4,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from windhash_aggregator.verify import SummaryDrift
 from windhash_common.events import DeadLetter
-from windhash_reconcile.day_status import PeriodState, day_status, report
-from windhash_reconcile.gap_analysis import DayAnalysis, day_gaps, worst_days
-from windhash_reconcile.status_queries import drift_by_day, ended_periods
-from windhash_reconcile.summary_repair import drift_keys
+from windhash_common.reconciliation.day_status import PeriodState, day_status, report
+from windhash_common.reconciliation.status_queries import drift_by_day, ended_periods
+from windhash_common.summaries.verify import SummaryDrift
+from windhash_reconciler.gap_analysis import DayAnalysis, day_gaps, worst_days
+from windhash_reconciler.summary_repair import drift_keys
 
 DAY = date(2024, 6, 12)
 MODELS = 6

@@ -9,9 +9,14 @@ The block reward follows the halving schedule by the time each halving block was
 start of the settlement period (UTC). Fees are left out on purpose: they vary block by block and the subsidy
 is the auditable part. Arithmetic is in `Decimal` with 40 significant digits, and the result is rounded
 half-even to 8 decimal places (one satoshi), the precision stored in the database.
+
+One implementation: `PeriodBitcoin` performs these operations, in this order and context, for one period's
+difficulty and reward and a list of miners, with the factors that do not change within a period computed
+once (the calculator's write path runs it for every record); `btc_mined` is the same arithmetic for one
+record and one miner, the formula as written above.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -59,17 +64,51 @@ def block_reward_btc(at: datetime, schedule: Sequence[Halving] = MINED_HALVINGS)
     return Decimal(INITIAL_REWARD_SATOSHI >> halvings) * SATOSHI
 
 
+class PeriodBitcoin:
+    """The BTC each miner (hashrate TH/s, power W) mines with a record's energy at one period's difficulty and
+    block reward, to the satoshi.
+
+    Per period: difficulty × 2^32 once; per miner: hashrate × 1e12 once; per record: energy × 3.6e9 once;
+    then per record and miner the rest of the formula, in the module docstring's order.
+    """
+
+    def __init__(
+        self, miners: Iterable[tuple[Decimal, Decimal]], difficulty: Decimal, reward: Decimal
+    ) -> None:
+        if difficulty <= 0:
+            raise ValueError(f"difficulty must be positive, got {difficulty}")
+        self.reward = reward
+        self._hashes_per_block = _CONTEXT.multiply(difficulty, HASHES_PER_DIFFICULTY)
+        self._miners = []
+        for hashrate_ths, power_w in miners:
+            if hashrate_ths <= 0 or power_w <= 0:
+                raise ValueError("a miner's hashrate and power must be positive")
+            self._miners.append((power_w, _CONTEXT.multiply(hashrate_ths, HASHES_PER_TERAHASH)))
+
+    def btc(self, energy_mwh: Decimal) -> list[Decimal]:
+        """The BTC each miner (in the order given) mines with `energy_mwh`."""
+        if energy_mwh < 0:
+            raise ValueError(f"energy must not be negative, got {energy_mwh} MWh")
+        multiply, divide = _CONTEXT.multiply, _CONTEXT.divide
+        joules = multiply(energy_mwh, JOULES_PER_MWH)
+        per_block, reward = self._hashes_per_block, self.reward
+        # Decimal.quantize called with positional arguments: keyword parsing alone costs as much as the
+        # rounding.
+        return [
+            _quantize(
+                multiply(divide(multiply(divide(joules, power), per_second), per_block), reward),
+                SATOSHI,
+                ROUND_HALF_EVEN,
+            )
+            for power, per_second in self._miners
+        ]
+
+
+_quantize = Decimal.quantize
+
+
 def btc_mined(
     energy_mwh: Decimal, hashrate_ths: Decimal, power_w: Decimal, difficulty: Decimal, reward_btc: Decimal
 ) -> Decimal:
     """BTC mined by `energy_mwh` spent on a miner of `hashrate_ths` drawing `power_w`, to the satoshi."""
-    if energy_mwh < 0:
-        raise ValueError(f"energy must not be negative, got {energy_mwh} MWh")
-    if hashrate_ths <= 0 or power_w <= 0:
-        raise ValueError("a miner's hashrate and power must be positive")
-    if difficulty <= 0:
-        raise ValueError(f"difficulty must be positive, got {difficulty}")
-    seconds = _CONTEXT.divide(_CONTEXT.multiply(energy_mwh, JOULES_PER_MWH), power_w)
-    hashes = _CONTEXT.multiply(seconds, _CONTEXT.multiply(hashrate_ths, HASHES_PER_TERAHASH))
-    blocks = _CONTEXT.divide(hashes, _CONTEXT.multiply(difficulty, HASHES_PER_DIFFICULTY))
-    return _CONTEXT.multiply(blocks, reward_btc).quantize(SATOSHI, rounding=ROUND_HALF_EVEN)
+    return PeriodBitcoin([(hashrate_ths, power_w)], difficulty, reward_btc).btc(energy_mwh)[0]

@@ -8,14 +8,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-PENNY = Decimal("0.01")
+from windhash_common.money import PENNY, to_penny
+
+__all__ = ["PENNY", "DailyPrice", "fiat_value"]
 SYNTHETIC_2024_FILE = "btc_prices_2024_synthetic.json"
 
 
@@ -31,13 +33,13 @@ def fiat_value(btc: Decimal, price: Decimal | None) -> Decimal | None:
     """BTC × the day's price, to the penny (half-even); None when the day has no price."""
     if price is None:
         return None
-    return (btc * price).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+    return to_penny(btc * price)
 
 
 def _money(value: Any) -> Decimal | None:
     if value is None:
         return None
-    amount = Decimal(str(value)).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+    amount = to_penny(Decimal(str(value)))
     if amount <= 0:
         raise ValueError(f"a BTC price must be positive, got {value}")
     return amount

@@ -51,3 +51,8 @@ def dates_between(first: date, last: date) -> Iterator[date]:
 def settlement_date_of(instant: datetime) -> date:
     """The settlement date an instant belongs to (its Europe/London calendar date)."""
     return instant.astimezone(LONDON).date()
+
+
+def period_has_ended(settlement_date: date, settlement_period: int, now: datetime) -> bool:
+    """Whether the period is over at `now`: Elexon has nothing for a period before it ends."""
+    return period_start_utc(settlement_date, settlement_period) + PERIOD <= now

@@ -1,6 +1,11 @@
-"""Kafka topic names. docs/ARCHITECTURE.md says what flows on each, its key and why."""
+"""Kafka topics: their names, and creating them. docs/ARCHITECTURE.md says what flows on each, its key and
+why."""
 
+import contextlib
 from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 
 
 @dataclass(frozen=True)
@@ -24,3 +29,22 @@ class Topics:
 
     def all(self) -> tuple[str, ...]:
         return (self.settlement_periods, self.period_calculated, self.dead_letter)
+
+
+async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> None:
+    """Create whichever of the topics is missing: idempotent, so every service can call it at start-up."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+            for name in topics.all()
+            if name not in existing
+        ]
+        if missing:
+            # Another service may create a topic between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()

@@ -54,6 +54,7 @@ class MonitoringSettings(BaseSettings):
     ingestor_metrics_port: int = DEFAULT_METRICS_PORTS["ingestor"]
     calculator_metrics_port: int = DEFAULT_METRICS_PORTS["calculator"]
     aggregator_metrics_port: int = DEFAULT_METRICS_PORTS["aggregator"]
+    reconciler_metrics_port: int = DEFAULT_METRICS_PORTS["reconciler"]
     api_port: int = DEFAULT_METRICS_PORTS["api"]
 
     def metrics_ports(self) -> dict[str, int]:
@@ -61,6 +62,7 @@ class MonitoringSettings(BaseSettings):
             "ingestor": self.ingestor_metrics_port,
             "calculator": self.calculator_metrics_port,
             "aggregator": self.aggregator_metrics_port,
+            "reconciler": self.reconciler_metrics_port,
             "api": self.api_port,
         }
 

@@ -1,47 +1,42 @@
-"""Wiring: settings, logging, metrics, schema, topics, then the consumer until SIGTERM / SIGINT."""
+"""`windhash aggregator`: run the aggregator until SIGTERM or SIGINT; exit non-zero when it fails.
+
+`/metrics`, `/health` and `/ready` are served on `WINDHASH_METRICS_PORT` (9103).
+"""
 
 import asyncio
 import signal
+import sys
 
 import structlog
-from prometheus_client import start_http_server
 from windhash_common import event_loop
-from windhash_common.db import create_pool, migrate_database
-from windhash_common.kafka_topics import ensure_topics
 from windhash_common.logging_setup import configure_logging
+from windhash_common.probe_server import serve_probes
+from windhash_common.readiness import Readiness
 
-from windhash_aggregator.consumer import AppliedHook, consume_period_events
-from windhash_aggregator.settings import Settings
+from windhash_aggregator.runner import new_readiness, run_aggregator
+from windhash_aggregator.settings import AggregatorSettings
 
-log = structlog.get_logger("windhash_aggregator")
+log = structlog.get_logger(__name__)
 
 
-async def run_aggregator(
-    settings: Settings, stop: asyncio.Event, on_applied: AppliedHook | None = None
-) -> None:
-    """The whole service in the current event loop, until `stop` is set (tests and benchmarks run it so)."""
-    await migrate_database(settings.database_url)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+def run() -> None:
+    settings = AggregatorSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    readiness = new_readiness()
+    if settings.metrics_port:
+        serve_probes(settings.metrics_host, settings.metrics_port, readiness)
+        log.info("metrics and probes served", host=settings.metrics_host, port=settings.metrics_port)
     try:
-        await consume_period_events(settings, pool, stop, on_applied)
-    finally:
-        await pool.close()
+        event_loop.run(_run_until_signalled(settings, readiness))
+    except Exception:
+        log.exception("aggregator stopped on an error")
+        sys.exit(1)
 
 
-async def _run_until_signalled(settings: Settings) -> None:
+async def _run_until_signalled(settings: AggregatorSettings, readiness: Readiness) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await run_aggregator(settings, stop)
+    await run_aggregator(settings, stop, readiness=readiness)
     log.info("aggregator stopped")
-
-
-def run() -> None:
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.metrics_host)
-        log.info("metrics served", host=settings.metrics_host, port=settings.metrics_port)
-    event_loop.run(_run_until_signalled(settings))

@@ -86,7 +86,7 @@ def _data_version(settings: ApiSettings, cache: ResponseCache) -> DataVersion:
     async def connect() -> asyncpg.Connection:
         return await asyncpg.connect(settings.database_url, server_settings=SERVER_SETTINGS)
 
-    return DataVersion(connect, settings.api_cache_check_ms / 1000, cache.invalidate)
+    return DataVersion(connect, settings.api_cache_check_seconds, cache.invalidate)
 
 
 def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = None) -> FastAPI:
@@ -101,8 +101,8 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     if settings.api_cache:
         cache = ResponseCache(
             max_bytes=settings.api_cache_max_mb * 1024 * 1024,
-            max_age_s=settings.api_cache_max_age_s,
-            check_interval_s=settings.api_cache_check_ms / 1000,
+            max_age_s=settings.api_cache_max_age_seconds,
+            check_interval_s=settings.api_cache_check_seconds,
             registry=registry_,
         )
     app = FastAPI(

@@ -8,14 +8,14 @@ messages. Errors and other statuses are never cached.
 When it is dropped (the staleness bound):
 
 * `DataVersion` (data_version.py) fingerprints the tables the answers derive from every
-  `WINDHASH_API_CACHE_CHECK_MS` (500 ms by default) and the whole cache is dropped when the fingerprint
-  changes. The cache is only used while the last successful check was sent at most two intervals ago, so a
-  change to a fingerprinted table is served at most 2 × WINDHASH_API_CACHE_CHECK_MS (1 s) after its commit;
-  when the database cannot be read, or the checks fall behind, requests bypass the cache.
+  `WINDHASH_API_CACHE_CHECK_SECONDS` (0.5 s by default) and the whole cache is dropped when the
+  fingerprint changes. The cache is only used while the last successful check was sent at most two intervals
+  ago, so a change to a fingerprinted table is served at most 2 × WINDHASH_API_CACHE_CHECK_SECONDS (1 s)
+  after its commit; when the database cannot be read, or the checks fall behind, requests bypass the cache.
 * Whatever the fingerprint cannot see (a hand edit of a fact table that neither the calculator nor the
-  aggregator follows) is served at most `WINDHASH_API_CACHE_MAX_AGE_S` (30 s) after its commit: no entry is
-  served once that old. A requested entry past three quarters of that age is recomputed in the background
-  while the current one is still served, so expiry costs no request a wait.
+  aggregator follows) is served at most `WINDHASH_API_CACHE_MAX_AGE_SECONDS` (30 s) after its commit: no
+  entry is served once that old. A requested entry past three quarters of that age is recomputed in the
+  background while the current one is still served, so expiry costs no request a wait.
 
 A response computed while the data changed is stored in the generation (the cache contents of one data
 version) it started in; if that generation has been dropped meanwhile, the response is not kept. When many

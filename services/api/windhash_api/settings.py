@@ -18,9 +18,9 @@ class ApiSettings(CommonSettings):
     # The API only reads, but running the (idempotent, advisory-locked) migrations lets it start first.
     migrate_on_start: bool = True
     # Response cache (response_cache.py): answers are kept until the data version changes. The version is
-    # read every api_cache_check_ms, so a commit is served at most 2 x api_cache_check_ms later; a change the
-    # version cannot see, at most api_cache_max_age_s later.
+    # read every api_cache_check_seconds, so a commit is served at most 2 x api_cache_check_seconds later; a
+    # change the version cannot see, at most api_cache_max_age_seconds later.
     api_cache: bool = True
-    api_cache_check_ms: int = 500
-    api_cache_max_age_s: float = 30.0
+    api_cache_check_seconds: float = 0.5
+    api_cache_max_age_seconds: float = 30.0
     api_cache_max_mb: int = 64

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 import asyncpg
 from windhash_common.bitcoin import Halving
 from windhash_common.calculation_lock import lock_calculations_exclusive
-from windhash_common.miner_models import MinerModel, find_miner_model, insert_miner_model
-from windhash_common.topics import Topics
-
-from windhash_calculator.calculation_rows import calculation_copy_text
-from windhash_calculator.outbox import announce_recalculated
-from windhash_calculator.stored_periods import (
+from windhash_common.curtailment_facts.rows import calculation_copy_text
+from windhash_common.curtailment_facts.store import (
     PeriodKey,
     copy_calculations,
     plan_for_actual_arguments,
     record_energies,
 )
+from windhash_common.miner_models import MinerModel, find_miner_model, insert_miner_model
+from windhash_common.topics import Topics
+
+from windhash_calculator.pending_recalculated import announce_recalculated
 
 _PERIODS_PER_CHUNK = 500
 

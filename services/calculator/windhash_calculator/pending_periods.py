@@ -14,19 +14,19 @@ from decimal import Decimal
 import asyncpg
 from windhash_common.bitcoin import Halving
 from windhash_common.calculation_lock import lock_calculations_shared
-from windhash_common.difficulty_store import DifficultyLookup
-from windhash_common.miner_models import active_miner_models
-from windhash_common.topics import Topics
-
-from windhash_calculator.calculation_rows import calculation_copy_text, difficulty_date
-from windhash_calculator.outbox import announce_recalculated
-from windhash_calculator.stored_periods import (
+from windhash_common.curtailment_facts.rows import calculation_copy_text, difficulty_date
+from windhash_common.curtailment_facts.store import (
     PeriodKey,
     copy_calculations,
     delete_calculations,
     plan_for_actual_arguments,
     record_energies,
 )
+from windhash_common.difficulty_store import DifficultyLookup
+from windhash_common.miner_models import active_miner_models
+from windhash_common.topics import Topics
+
+from windhash_calculator.pending_recalculated import announce_recalculated
 
 _DAYS_PER_TRANSACTION = 31
 

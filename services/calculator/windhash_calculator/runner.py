@@ -1,103 +1,174 @@
-"""Wiring the calculator: database, topics, difficulty store, consumer, outbox relay and pending sweep.
+"""Wiring the calculator: database, topics, difficulty store, the consumer runtime with the calculator's
+handler, the outbox relay, the pending sweep and the readiness probes.
 
 `run_calculator(settings, stop)` runs it in the current event loop until `stop` is set (tests use it in
-process); `main.run()` adds logging, metrics and signal handling for the `windhash calculator` command.
+process); `main.run()` adds logging, the probe server and signal handling for the `windhash calculator`
+command.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
-from typing import Any
+from datetime import date
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
-from windhash_common.db import create_pool, migrate_database
-from windhash_common.db_retry import with_db_retries
-from windhash_common.difficulty_store import DifficultyLookup, open_difficulty_store
+from windhash_common.consumer_runtime.consumer import (
+    Applied,
+    ConsumerConfig,
+    ConsumerHooks,
+    TransactionalConsumer,
+)
+from windhash_common.consumer_runtime.messages import ConsumedMessage
+from windhash_common.curtailment_facts.event_checks import decode_settlement_period
+from windhash_common.curtailment_facts.write_path import WriteOutcome
+from windhash_common.dependency_retries import DYNAMODB, KAFKA, POSTGRESQL, through_outages
+from windhash_common.difficulty_store import DifficultyLookup, DifficultyStore, open_difficulty_store
+from windhash_common.events import SettlementPeriodEvent
 from windhash_common.kafka_broker import connected_kafka_broker
-from windhash_common.kafka_topics import ensure_topics
+from windhash_common.outbox_relay import run_relay
+from windhash_common.readiness import Readiness, run_probes
+from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
 
 from windhash_calculator import metrics
-from windhash_calculator.batch_assembly import KeyOrderedBuffer
-from windhash_calculator.consumer import ConsumerContext, StoredPositionSeeker, consume
 from windhash_calculator.crash_points import CrashPoints
-from windhash_calculator.outbox_relay import run_relay
+from windhash_calculator.handler import SERVICE, CalculateBatch
 from windhash_calculator.pending_periods import complete_pending_periods
 from windhash_calculator.settings import CalculatorSettings
+from windhash_calculator.unit_of_work import PostgresCalculatorUnitOfWork
 
 log = structlog.get_logger(__name__)
+# Any day will do: the probe asks DynamoDB for one item by key.
+_PROBE_DAY = date(2009, 1, 3)
 
 
-async def run_calculator(settings: CalculatorSettings, stop: asyncio.Event) -> None:
+def new_readiness() -> Readiness:
+    return Readiness(SERVICE, ["postgresql", "kafka", "dynamodb"])
+
+
+def calculator_consumer(
+    settings: CalculatorSettings,
+    pool: asyncpg.Pool,
+    difficulties: DifficultyLookup,
+    crash: CrashPoints,
+    readiness: Readiness | None,
+    relay_wake: asyncio.Event,
+) -> TransactionalConsumer[SettlementPeriodEvent, PostgresCalculatorUnitOfWork, WriteOutcome]:
+    config = ConsumerConfig(
+        service=SERVICE,
+        group=settings.calculator_group,
+        topics=[settings.topics.settlement_periods],
+        dead_letter_topic=settings.topics.dead_letter,
+        bootstrap=settings.kafka_bootstrap,
+        batch_messages=settings.calculator_batch_messages,
+        batch_wait_ms=int(settings.calculator_batch_wait_seconds * 1000),
+        session_timeout_ms=int(settings.calculator_session_timeout_seconds * 1000),
+        key_ordered=True,
+        transaction_policies=(POSTGRESQL, DYNAMODB),
+    )
+    max_bytes = settings.calculator_max_message_bytes
+
+    def decode(message: ConsumedMessage) -> object:
+        return decode_settlement_period(message.value, max_bytes)
+
+    def on_applied(applied: Applied[WriteOutcome]) -> None:
+        outcome = applied.result
+        metrics.RECORDS_WRITTEN.inc(outcome.records)
+        metrics.CALCULATIONS_WRITTEN.inc(outcome.calculations)
+        metrics.SNAPSHOTS_IGNORED.inc(outcome.ignored_older)
+        for status in outcome.applied.values():
+            metrics.PERIODS_APPLIED.labels(status=status).inc()
+        if outcome.pending_periods is not None:
+            metrics.PERIODS_PENDING.set(outcome.pending_periods)
+        if outcome.applied:
+            relay_wake.set()
+        log.info(
+            "batch applied", periods=len(outcome.applied), records=outcome.records,
+            calculations=outcome.calculations, ignored_older=outcome.ignored_older, skipped=applied.skipped,
+            dead_letters=len(applied.dead_letters),
+        )  # fmt: skip
+
+    hooks: ConsumerHooks[WriteOutcome] = ConsumerHooks(
+        decode=decode,
+        after_commit=lambda: crash.reached("after_db_commit"),
+        on_applied=on_applied,
+        relay_wake=relay_wake,
+    )
+    handle = CalculateBatch(settings.topics, settings.halvings(), lambda: crash.reached("mid_batch"))
+    return TransactionalConsumer(
+        config, pool, lambda: PostgresCalculatorUnitOfWork(pool, difficulties), handle, hooks, readiness
+    )
+
+
+async def run_calculator(
+    settings: CalculatorSettings, stop: asyncio.Event, readiness: Readiness | None = None
+) -> None:
     crash = CrashPoints(settings.calculator_crash_at)
-    await migrate_database(settings.database_url)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
-    pool = await create_pool(settings.database_url, min_size=2, max_size=6)
+    readiness = readiness or new_readiness()
+    pool = await prepare_database_and_topics(
+        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        readiness, (2, 6),
+    )  # fmt: skip
     try:
         async with open_difficulty_store(settings) as store:
-            await store.ensure_table()
-            buffer = KeyOrderedBuffer()
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=settings.kafka_bootstrap,
-                group_id=settings.calculator_group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                session_timeout_ms=settings.calculator_session_timeout_ms,
-                heartbeat_interval_ms=settings.calculator_session_timeout_ms // 3,
+            await through_outages(store.ensure_table, "difficulty table", [DYNAMODB], readiness=readiness)
+            broker = await through_outages(
+                lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+                "connect the publisher",
+                [KAFKA],
+                readiness=readiness,
             )
-            consumer.subscribe(
-                [settings.topics.settlement_periods],
-                listener=StoredPositionSeeker(consumer, pool, settings.calculator_group, buffer),
-            )
-            broker = await connected_kafka_broker(settings.kafka_bootstrap, "calculator")
             try:
-                await consumer.start()
-                try:
-                    context = ConsumerContext(consumer, pool, store, settings, crash, buffer)
-                    await _run_until_stopped(context, broker, stop)
-                finally:
-                    await consumer.stop()
+                await _run(settings, pool, store, crash, readiness, broker, stop)
             finally:
                 await broker.stop()
     finally:
         await pool.close()
 
 
-async def _run_until_stopped(context: ConsumerContext, broker: KafkaBroker, stop: asyncio.Event) -> None:
-    settings = context.settings
+async def _run(
+    settings: CalculatorSettings,
+    pool: asyncpg.Pool,
+    store: DifficultyStore,
+    crash: CrashPoints,
+    readiness: Readiness,
+    broker: KafkaBroker,
+    stop: asyncio.Event,
+) -> None:
     wake = asyncio.Event()
-    loops: list[Coroutine[Any, Any, None]] = [
-        consume(context, stop, wake),
-        run_relay(
-            context.pool,
-            broker,
-            stop,
-            wake,
-            settings.calculator_relay_interval_seconds,
-            settings.calculator_relay_batch,
-            context.crash,
-            settings.calculator_db_attempts,
-            settings.calculator_db_backoff_seconds,
-        ),
-        sweep_pending(context.pool, context.difficulties, settings, stop, wake),
-    ]
-    tasks = [asyncio.create_task(loop) for loop in loops]
-    stopped = asyncio.create_task(stop.wait())
-    log.info("calculator running", topic=settings.topics.settlement_periods, group=settings.calculator_group)
-    done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
-    stop.set()  # one loop failing stops the others
-    failed = [task for task in done if task is not stopped and task.exception() is not None]
+    consumer = calculator_consumer(settings, pool, store, crash, readiness, wake)
+    await consumer.start()
     try:
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
-    except TimeoutError:
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
-    if failed:
-        raise failed[0].exception() or RuntimeError("calculator loop failed")
+        log.info("calculator running", group=settings.calculator_group)
+        await run_loops(
+            {
+                "consumer": consumer.run(stop),
+                "relay": run_relay(
+                    SERVICE,
+                    pool,
+                    broker,
+                    stop,
+                    wake,
+                    settings.calculator_relay_interval_seconds,
+                    settings.calculator_relay_batch,
+                    readiness,
+                    lambda: crash.reached("during_relay"),
+                ),
+                "pending sweep": sweep_pending(pool, store, settings, readiness, stop, wake),
+                "probes": run_probes(
+                    readiness,
+                    {
+                        "postgresql": lambda: probe_postgresql(pool),
+                        "kafka": consumer.probe_kafka,
+                        "dynamodb": lambda: store.difficulty(_PROBE_DAY),
+                    },
+                    stop,
+                ),
+            },
+            stop,
+        )
+    finally:
+        await consumer.stop()
     log.info("calculator stopped")
 
 
@@ -105,6 +176,7 @@ async def sweep_pending(
     pool: asyncpg.Pool,
     difficulties: DifficultyLookup,
     settings: CalculatorSettings,
+    readiness: Readiness | None,
     stop: asyncio.Event,
     wake: asyncio.Event,
 ) -> None:
@@ -116,12 +188,8 @@ async def sweep_pending(
             metrics.PERIODS_PENDING.set(outcome.still_pending)
             return len(outcome.completed)
 
-        completed = await with_db_retries(
-            sweep,
-            "complete pending periods",
-            settings.calculator_db_attempts,
-            settings.calculator_db_backoff_seconds,
-            on_retry=metrics.DB_RETRIES.inc,
+        completed = await through_outages(
+            sweep, "complete pending periods", [POSTGRESQL, DYNAMODB], readiness=readiness
         )
         if completed:
             log.info("pending periods completed", periods=completed)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime
 from windhash_common.bitcoin import Halving, halving_schedule
+from windhash_common.curtailment_facts.event_checks import DEFAULT_MAX_MESSAGE_BYTES
 from windhash_common.settings import CommonSettings
 
 
@@ -12,13 +13,11 @@ class CalculatorSettings(CommonSettings):
     calculator_group: str = "windhash-calculator"
     # A batch is one PostgreSQL transaction: bigger ones amortise round trips, smaller ones commit sooner.
     calculator_batch_messages: int = 200
-    calculator_batch_wait_ms: int = 500
+    calculator_batch_wait_seconds: float = 0.5
     # Larger than any real period (a few hundred records); anything bigger is dead-lettered, not parsed.
-    calculator_max_message_bytes: int = 1_048_576
+    calculator_max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     # How soon Kafka hands a dead instance's partitions to another (broker minimum: 6 s by default).
-    calculator_session_timeout_ms: int = 10_000
-    calculator_db_attempts: int = 6
-    calculator_db_backoff_seconds: float = 0.5
+    calculator_session_timeout_seconds: float = 10.0
     calculator_relay_interval_seconds: float = 0.5
     calculator_relay_batch: int = 500
     calculator_pending_sweep_seconds: float = 30.0

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from windhash_common.settlement_calendar import PERIOD, dates_between, period_start_utc, settlement_periods
+from windhash_common.settlement_calendar import dates_between, period_has_ended, settlement_periods
 
 from windhash_ingestor.ingest_report import IngestReport, build_report
 from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome, PublishPolicy
@@ -23,8 +23,7 @@ OutcomeCallback = Callable[[PeriodOutcome], None]
 PlanCallback = Callable[[int], None]
 
 
-def has_ended(day: date, period: int, now: datetime) -> bool:
-    return period_start_utc(day, period) + PERIOD <= now
+has_ended = period_has_ended
 
 
 def range_periods(first: date, last: date) -> list[PeriodKey]:

@@ -169,7 +169,9 @@ class ElexonClient:
             transport = _AiohttpTransport(max_connections=settings.elexon_concurrency)
         self._http = httpx.AsyncClient(
             base_url=settings.elexon_base_url,
-            timeout=httpx.Timeout(settings.elexon_read_timeout_s, connect=settings.elexon_connect_timeout_s),
+            timeout=httpx.Timeout(
+                settings.elexon_read_timeout_seconds, connect=settings.elexon_connect_timeout_seconds
+            ),
             headers={"Accept": "application/json", "User-Agent": "windhash-ingestor"},
             transport=transport,
         )
@@ -212,9 +214,9 @@ class ElexonClient:
             delay = retry_delay_s(
                 attempt,
                 retry_after,
-                settings.elexon_backoff_initial_s,
-                settings.elexon_backoff_max_s,
-                settings.elexon_retry_after_max_s,
+                settings.elexon_backoff_initial_seconds,
+                settings.elexon_backoff_max_seconds,
+                settings.elexon_retry_after_max_seconds,
                 self._rng,
             )
             ELEXON_RETRIES.labels(endpoint, reason).inc()

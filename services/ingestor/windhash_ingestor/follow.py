@@ -1,10 +1,10 @@
 """Follow mode, the ingestor service's loop: keep the recent past published and current.
 
-Every `follow_poll_interval_s`: re-fetch every ended period of today and yesterday (Europe/London settlement
-days), plus failed periods of the last `follow_retry_failed_days`. Every `follow_revision_interval_s`, also
-re-fetch the `follow_revision_days` days before yesterday, since Elexon revises stacks after the fact. A
-re-fetched period is published only when its content hash differs from the last publish, so an unchanged
-stack costs nothing downstream and a revised one replaces its predecessor.
+Every `follow_poll_interval_seconds`: re-fetch every ended period of today and yesterday (Europe/London
+settlement days), plus failed periods of the last `follow_retry_failed_days`. Every
+`follow_revision_interval_seconds`, also re-fetch the `follow_revision_days` days before yesterday, since
+Elexon revises stacks after the fact. A re-fetched period is published only when its content hash differs from
+the last publish, so an unchanged stack costs nothing downstream and a revised one replaces its predecessor.
 """
 
 import asyncio
@@ -57,7 +57,7 @@ async def follow(runtime: IngestorRuntime, stop: asyncio.Event) -> None:
     while not stop.is_set():
         now = datetime.now(UTC)
         check_revisions = last_revision_check is None or (
-            (now - last_revision_check).total_seconds() >= settings.follow_revision_interval_s
+            (now - last_revision_check).total_seconds() >= settings.follow_revision_interval_seconds
         )
         try:
             await follow_cycle(runtime, now, check_revisions)
@@ -66,4 +66,4 @@ async def follow(runtime: IngestorRuntime, stop: asyncio.Event) -> None:
         except Exception:
             log.exception("follow_cycle_failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=settings.follow_poll_interval_s)
+            await asyncio.wait_for(stop.wait(), timeout=settings.follow_poll_interval_seconds)

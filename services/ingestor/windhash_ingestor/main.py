@@ -25,21 +25,8 @@ async def serve(settings: IngestorSettings, stop: asyncio.Event | None = None) -
         log.info(
             "ingestor_started", elexon=settings.elexon_base_url, topic=settings.topics.settlement_periods
         )
-        checker = asyncio.create_task(_self_check(settings, stop)) if settings.self_check else None
-        try:
-            await follow(runtime, stop)
-        finally:
-            if checker is not None:
-                checker.cancel()  # safe: every step of a self-check is transactional and idempotent
+        await follow(runtime, stop)
     log.info("ingestor_stopped")
-
-
-async def _self_check(settings: IngestorSettings, stop: asyncio.Event) -> None:
-    # Imported here: reconciliation builds on the ingestor, not the other way round.
-    from windhash_reconcile.self_check import run_self_check_loop
-    from windhash_reconcile.settings import ReconcileSettings
-
-    await run_self_check_loop(ReconcileSettings(), stop)
 
 
 def quiet_http_logs() -> None:

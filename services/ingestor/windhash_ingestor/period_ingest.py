@@ -15,7 +15,8 @@ from typing import Literal, Protocol
 
 import structlog
 from aiokafka.errors import KafkaError
-from windhash_common.events import DeadLetter, SettlementPeriodEvent
+from windhash_common.dead_letters import PAYLOAD_KEEP_BYTES, Rejection, Source, dead_letter
+from windhash_common.events import SettlementPeriodEvent
 
 from windhash_ingestor.curtailment_rule import (
     InvalidStackPayload,
@@ -40,9 +41,8 @@ OutcomeStatus = Literal["published", "unchanged", "skipped", "failed", "pending"
 # (follow).
 PublishPolicy = Literal["always", "if_changed"]
 
-# A dead letter keeps at most this much of a bad payload: enough to see what it was, and always small enough
-# for a Kafka message (a proxy's error page or a runaway response may be megabytes).
-DEAD_LETTER_PAYLOAD_BYTES = 65_536
+# A dead letter keeps at most this much of a bad payload (windhash_common.dead_letters' one policy).
+DEAD_LETTER_PAYLOAD_BYTES = PAYLOAD_KEEP_BYTES
 
 log = structlog.get_logger(__name__)
 
@@ -116,14 +116,8 @@ class PeriodIngestor:
         return PeriodOutcome(day, period, "failed", error=error)
 
     async def _dead_letter(self, day: date, period: int, reason: str, response: ElexonResponse) -> None:
-        letter = DeadLetter(
-            service=SERVICE,
-            reason=f"{reason} (GET {response.url})",
-            settlement_date=day,
-            settlement_period=period,
-            payload=_kept_payload(response.body),
-            failed_at=self.clock(),
-        )
+        rejection = Rejection("invalid_payload", f"{reason} (GET {response.url})")
+        letter = dead_letter(SERVICE, rejection, response.body, self.clock(), Source(), day, period)
         try:
             await self.sink.publish_dead_letter(letter)
         except KafkaError as error:
@@ -136,10 +130,3 @@ class PeriodIngestor:
             )
             return
         DEAD_LETTERS.inc()
-
-
-def _kept_payload(body: bytes) -> str:
-    kept = body[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="replace")
-    if len(body) <= DEAD_LETTER_PAYLOAD_BYTES:
-        return kept
-    return f"{kept}\n[truncated: {len(body)} bytes in all]"

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Literal, Protocol, TypeVar
 
 import asyncpg
-from windhash_common.db_retry import RETRIED_ERRORS, with_db_retries
+from windhash_common.dependency_retries import POSTGRESQL, is_postgresql_outage, through_outages
 
 from windhash_ingestor.metrics import DB_RETRIES
 
@@ -122,14 +122,12 @@ class PostgresProgressStore:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        db_attempts: int = 6,
-        db_backoff_seconds: float = 0.5,
+        db_attempts: int = 8,
         batch_periods: int = OK_BATCH_PERIODS,
         batch_seconds: float = OK_BATCH_SECONDS,
     ) -> None:
         self._pool = pool
         self._attempts = db_attempts
-        self._backoff_seconds = db_backoff_seconds
         self._batch_periods = batch_periods
         self._batch_seconds = batch_seconds
         self._queued: dict[PeriodKey, _QueuedOk] = {}
@@ -138,11 +136,19 @@ class PostgresProgressStore:
         self._flushing = asyncio.Lock()
 
     async def _retried(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
+        async def counted() -> T:
+            try:
+                return await operation()
+            except Exception as error:
+                if is_postgresql_outage(error):
+                    DB_RETRIES.inc()
+                raise
+
         try:
-            return await with_db_retries(
-                operation, what, self._attempts, self._backoff_seconds, on_retry=DB_RETRIES.inc
-            )
-        except RETRIED_ERRORS as error:
+            return await through_outages(counted, what, [POSTGRESQL], attempts=self._attempts)
+        except Exception as error:
+            if not is_postgresql_outage(error):
+                raise
             raise ProgressUnavailable(
                 f"PostgreSQL did not answer to {what} after {self._attempts} attempts: {error!r}"
             ) from error

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from windhash_common.db import create_pool, migrate_database
-from windhash_common.kafka_topics import ensure_topics
+from windhash_common.topics import ensure_topics
 
 from windhash_ingestor.bm_unit_registry import seed_if_empty, wind_unit_ids
 from windhash_ingestor.elexon_client import ElexonClient
@@ -47,7 +47,5 @@ async def open_runtime(settings: IngestorSettings) -> AsyncIterator[IngestorRunt
         sink = await KafkaEventSink.start(settings.kafka_bootstrap, settings.topics)
         stack.push_async_callback(sink.stop)
         client = await stack.enter_async_context(ElexonClient(settings))
-        progress = PostgresProgressStore(
-            pool, settings.ingestor_db_attempts, settings.ingestor_db_backoff_seconds
-        )
+        progress = PostgresProgressStore(pool, settings.ingestor_db_attempts)
         yield IngestorRuntime(settings, pool, sink, client, progress)

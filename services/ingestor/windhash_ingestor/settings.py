@@ -10,24 +10,24 @@ class IngestorSettings(CommonSettings):
     elexon_base_url: str = ELEXON_BASE_URL
     # Elexon asks for fair use; 8 requests in flight is well within what it serves without throttling.
     elexon_concurrency: int = Field(default=8, ge=1)
-    elexon_connect_timeout_s: float = Field(default=10.0, gt=0)
-    elexon_read_timeout_s: float = Field(default=30.0, gt=0)
+    elexon_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    elexon_read_timeout_seconds: float = Field(default=30.0, gt=0)
     elexon_max_retries: int = Field(default=5, ge=0, description="Retries after the first attempt.")
-    elexon_backoff_initial_s: float = Field(default=0.5, ge=0)
-    elexon_backoff_max_s: float = Field(default=30.0, ge=0)
-    elexon_retry_after_max_s: float = Field(default=120.0, ge=0, description="Cap on a server's Retry-After.")
-    follow_poll_interval_s: float = Field(default=300.0, gt=0)
+    elexon_backoff_initial_seconds: float = Field(default=0.5, ge=0)
+    elexon_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    elexon_retry_after_max_seconds: float = Field(
+        default=120.0, ge=0, description="Cap on a server's Retry-After."
+    )
+    follow_poll_interval_seconds: float = Field(default=300.0, gt=0)
     follow_revision_days: int = Field(
         default=7, ge=0, description="Days before yesterday re-checked for revisions."
     )
-    follow_revision_interval_s: float = Field(default=3600.0, gt=0)
+    follow_revision_interval_seconds: float = Field(default=3600.0, gt=0)
     follow_retry_failed_days: int = Field(
         default=30, ge=0, description="How far back failed periods are retried."
     )
-    # Progress reads and writes are retried this many times (waits doubling from the backoff, about 15 s in
-    # all, enough for a PostgreSQL restart), then the run stops with an error; running it again resumes.
-    ingestor_db_attempts: int = Field(default=6, ge=1)
-    ingestor_db_backoff_seconds: float = Field(default=0.5, ge=0)
+    # Progress reads and writes are retried this many times (windhash_common.dependency_retries' PostgreSQL
+    # policy: waits doubling up to a cap, with jitter; enough for a PostgreSQL restart), then the run stops
+    # with an error; running it again resumes.
+    ingestor_db_attempts: int = Field(default=8, ge=1)
     metrics_port: int = 9101
-    # The daily reconciliation self-check (windhash_reconcile.self_check); one instance at a time does it.
-    self_check: bool = True

@@ -1,8 +1,8 @@
 """BTC per miner model for a timeframe: from the bitcoin summaries, or from the facts when filtered."""
 
 import asyncpg
+from windhash_common.money import penny_half_even_sql
 
-from windhash_api.queries.penny import penny_half_even
 from windhash_api.timeframes import Timeframe, TimeframeKind
 
 _SUMMARY_COLUMNS = (
@@ -38,8 +38,8 @@ WITH per_day AS (
     GROUP BY bc.miner_model, bc.settlement_date
 )
 SELECT d.miner_model, sum(d.energy_mwh) AS energy_mwh, sum(d.btc) AS btc,
-       sum({penny_half_even("d.btc * p.gbp")}) AS value_gbp,
-       sum({penny_half_even("d.btc * p.usd")}) AS value_usd,
+       sum({penny_half_even_sql("d.btc * p.gbp")}) AS value_gbp,
+       sum({penny_half_even_sql("d.btc * p.usd")}) AS value_usd,
        min(d.difficulty_min) AS difficulty_min, max(d.difficulty_max) AS difficulty_max,
        round(sum(d.difficulty_energy) / nullif(sum(d.energy_mwh), 0), 2) AS difficulty_weighted,
        count(*) FILTER (WHERE p.gbp IS NULL)::int AS days_without_price

@@ -3,8 +3,7 @@
 from datetime import date
 
 import asyncpg
-
-from windhash_api.queries.penny import penny_half_even
+from windhash_common.money import penny_half_even_sql
 
 # btc is NULL without a model, 0 where nothing was curtailed, NULL where curtailment awaits its difficulty.
 _BY_PERIOD = f"""
@@ -27,7 +26,7 @@ SELECT p.period::text AS key, coalesce(c.energy_mwh, 0) AS energy_mwh,
        coalesce(c.cashflow_gbp, 0) AS cashflow_gbp,
        CASE WHEN $5::text IS NULL THEN NULL
             ELSE coalesce(b.btc, CASE WHEN c.energy_mwh IS NULL THEN 0 END) END AS btc,
-       {penny_half_even("b.btc * price.gbp")} AS value_gbp,
+       {penny_half_even_sql("b.btc * price.gbp")} AS value_gbp,
        (price.gbp IS NULL AND b.btc IS NOT NULL)::int AS days_without_price
 FROM generate_series(1, $2::int) AS p(period)
 LEFT JOIN c ON c.settlement_period = p.period
@@ -66,7 +65,7 @@ SELECT d.day::date AS day, coalesce(c.energy_mwh, 0) AS energy_mwh,
        coalesce(c.cashflow_gbp, 0) AS cashflow_gbp,
        CASE WHEN $3::text IS NULL THEN NULL
             ELSE coalesce(b.btc, CASE WHEN c.settlement_date IS NULL THEN 0 END) END AS btc,
-       {penny_half_even("b.btc * p.gbp")} AS value_gbp,
+       {penny_half_even_sql("b.btc * p.gbp")} AS value_gbp,
        (b.btc IS NOT NULL AND p.gbp IS NULL)::int AS days_without_price
 FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
 LEFT JOIN c ON c.settlement_date = d.day

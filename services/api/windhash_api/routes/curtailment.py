@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from windhash_common.settlement_calendar import LONDON, period_start_utc, settlement_periods_in_day
 
@@ -18,12 +18,11 @@ from windhash_api.models.curtailment import (
     PeriodCurtailment,
     PeriodCurtailmentDay,
 )
-from windhash_api.params import BmUnitParam, DateValue, LeadPartyParam
 from windhash_api.queries.curtailment import curtailment_by_period
 from windhash_api.queries.references import check_filters
+from windhash_api.route_inputs import DayCurtailmentAsked
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
-from windhash_api.timeframes import parse_day
+from windhash_api.tabular import CSV_RESPONSES, csv_table
 
 router = APIRouter(prefix=API_PREFIX, tags=["curtailment"])
 
@@ -55,18 +54,10 @@ async def _periods(pool: Pool, day: date, filters: Filters) -> list[PeriodCurtai
     responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="One day's curtailment for each of its 46, 48 or 50 settlement periods",
 )
-async def get_periods(
-    request: Request,
-    pool: Pool,
-    settlement_date: DateValue,
-    lead_party: LeadPartyParam = None,
-    bm_unit: BmUnitParam = None,
-    output_format: FormatParam = None,
-) -> PeriodCurtailmentDay | Response:
-    day = parse_day(settlement_date)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
+async def get_periods(pool: Pool, asked: DayCurtailmentAsked) -> PeriodCurtailmentDay | Response:
+    day, filters = asked.day, asked.filters
     periods = await _periods(pool, day, filters)
-    if wants_csv(request, output_format):
+    if asked.csv:
         return await csv_table(periods, f"curtailment-periods-{day}", {"settlement_date": day})
     return PeriodCurtailmentDay(
         settlement_date=day,
@@ -104,18 +95,10 @@ def _hours(day: date, periods: list[PeriodCurtailment]) -> list[HourCurtailment]
     responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="One day's curtailment by Europe/London clock hour (23, 24 or 25 of them)",
 )
-async def get_hours(
-    request: Request,
-    pool: Pool,
-    settlement_date: DateValue,
-    lead_party: LeadPartyParam = None,
-    bm_unit: BmUnitParam = None,
-    output_format: FormatParam = None,
-) -> HourCurtailmentDay | Response:
-    day = parse_day(settlement_date)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
+async def get_hours(pool: Pool, asked: DayCurtailmentAsked) -> HourCurtailmentDay | Response:
+    day, filters = asked.day, asked.filters
     hours = _hours(day, await _periods(pool, day, filters))
-    if wants_csv(request, output_format):
+    if asked.csv:
         return await csv_table(hours, f"curtailment-hours-{day}", {"settlement_date": day})
     return HourCurtailmentDay(
         settlement_date=day,

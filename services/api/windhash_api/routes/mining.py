@@ -1,21 +1,21 @@
 """Mining potential per miner model, its comparison with the cashflow to farms, and chart series."""
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from windhash_api.database import Pool, Settings
+from windhash_api.database import Pool
 from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.figures import per_mwh, ratio
 from windhash_api.models.common import Filters, TimeframeInfo
 from windhash_api.models.mining import Comparison, ComparisonRow, Mining, MiningPotential
-from windhash_api.params import BmUnitParam, LeadPartyParam, MinerModelParam, TimeframeParam, TimeframeValue
 from windhash_api.queries.mining import mining_potential
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.summaries import curtailment_totals
+from windhash_api.route_inputs import MiningAsked
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
-from windhash_api.timeframes import Timeframe, parse_timeframe
+from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.timeframes import Timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
 
@@ -37,23 +37,12 @@ async def _potential(
     responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="BTC the curtailed energy could have mined, per miner model, with its fiat value and difficulty",
 )
-async def get_mining(
-    request: Request,
-    pool: Pool,
-    settings: Settings,
-    timeframe: TimeframeParam,
-    value: TimeframeValue,
-    miner_model: MinerModelParam = None,
-    lead_party: LeadPartyParam = None,
-    bm_unit: BmUnitParam = None,
-    output_format: FormatParam = None,
-) -> Mining | Response:
-    span = parse_timeframe(timeframe, value, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
+async def get_mining(pool: Pool, asked: MiningAsked) -> Mining | Response:
+    span, filters = asked.span, asked.filters
     async with pool.acquire() as connection:
         models = await _potential(connection, span, filters)
     info = TimeframeInfo.of(span)
-    if wants_csv(request, output_format):
+    if asked.csv:
         return await csv_table(models, f"mining-{span.kind}-{span.label}", info)
     return Mining(timeframe=info, filters=filters, models=models)
 
@@ -64,23 +53,12 @@ async def get_mining(
     responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="Cashflow paid to farms against the value of the BTC the same energy could have mined",
 )
-async def get_comparison(
-    request: Request,
-    pool: Pool,
-    settings: Settings,
-    timeframe: TimeframeParam,
-    value: TimeframeValue,
-    miner_model: MinerModelParam = None,
-    lead_party: LeadPartyParam = None,
-    bm_unit: BmUnitParam = None,
-    output_format: FormatParam = None,
-) -> Comparison | Response:
-    span = parse_timeframe(timeframe, value, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
+async def get_comparison(pool: Pool, asked: MiningAsked) -> Comparison | Response:
+    span, filters = asked.span, asked.filters
     # One connection for both: acquiring twice would queue the request behind others for the pool twice.
     async with pool.acquire() as connection:
         models = await _potential(connection, span, filters)
-        totals = await curtailment_totals(connection, span, lead_party, bm_unit)
+        totals = await curtailment_totals(connection, span, filters.lead_party, filters.bm_unit)
     rows = [
         ComparisonRow(
             miner_model=model.miner_model,
@@ -100,7 +78,7 @@ async def get_comparison(
         cashflow_gbp_per_mwh=per_mwh(totals.cashflow_gbp, totals.energy_mwh),
         models=rows,
     )
-    if wants_csv(request, output_format):
+    if asked.csv:
         context = comparison.model_dump(
             include={"timeframe", "energy_mwh", "cashflow_gbp", "cashflow_gbp_per_mwh"}
         )

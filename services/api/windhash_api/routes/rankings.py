@@ -4,20 +4,20 @@ from enum import StrEnum
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from windhash_api.database import Pool, Settings
+from windhash_api.database import Pool
 from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.figures import per_mwh
-from windhash_api.models.common import Filters, PageInfo, TimeframeInfo
+from windhash_api.models.common import PageInfo, TimeframeInfo
 from windhash_api.models.rankings import BmUnitRank, BmUnitRanking, LeadPartyRank, LeadPartyRanking
-from windhash_api.params import LeadPartyParam, LimitParam, OffsetParam, TimeframeParam, TimeframeValue
+from windhash_api.params import LimitParam, OffsetParam
 from windhash_api.queries.rankings import count_bm_units, count_lead_parties, top_bm_units, top_lead_parties
 from windhash_api.queries.references import check_filters
+from windhash_api.route_inputs import PartyAsked, UnfilteredAsked
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
-from windhash_api.timeframes import parse_timeframe
+from windhash_api.tabular import CSV_RESPONSES, csv_table
 
 router = APIRouter(prefix=API_PREFIX, tags=["rankings"])
 
@@ -44,19 +44,14 @@ def _with_per_mwh(row: asyncpg.Record) -> dict[str, object]:
     summary="BM units ranked by curtailed energy (or cashflow) in a timeframe",
 )
 async def get_top_bm_units(
-    request: Request,
     pool: Pool,
-    settings: Settings,
-    timeframe: TimeframeParam,
-    value: TimeframeValue,
-    lead_party: LeadPartyParam = None,
+    asked: PartyAsked,
     order_by: OrderParam = RankOrder.energy_mwh,
     limit: LimitParam = 20,
     offset: OffsetParam = 0,
-    output_format: FormatParam = None,
 ) -> BmUnitRanking | Response:
-    span = parse_timeframe(timeframe, value, settings.max_range_days)
-    filters = Filters(lead_party=lead_party)
+    span, filters = asked.span, asked.filters
+    lead_party = filters.lead_party
     async with pool.acquire() as connection:
         await check_filters(connection, filters)
         rows = await top_bm_units(
@@ -67,7 +62,7 @@ async def get_top_bm_units(
         )
     items = [BmUnitRank.model_validate(_with_per_mwh(row)) for row in rows]
     info = TimeframeInfo.of(span)
-    if wants_csv(request, output_format):
+    if asked.csv:
         return await csv_table(items, f"top-bm-units-{span.kind}-{span.label}")
     return BmUnitRanking(
         timeframe=info,
@@ -85,22 +80,18 @@ async def get_top_bm_units(
     summary="Lead parties ranked by curtailed energy (or cashflow) in a timeframe",
 )
 async def get_top_lead_parties(
-    request: Request,
     pool: Pool,
-    settings: Settings,
-    timeframe: TimeframeParam,
-    value: TimeframeValue,
+    asked: UnfilteredAsked,
     order_by: OrderParam = RankOrder.energy_mwh,
     limit: LimitParam = 20,
     offset: OffsetParam = 0,
-    output_format: FormatParam = None,
 ) -> LeadPartyRanking | Response:
-    span = parse_timeframe(timeframe, value, settings.max_range_days)
+    span = asked.span
     async with pool.acquire() as connection:
         rows = await top_lead_parties(connection, span.first, span.last, order_by.value, limit, offset)
         total = rows[0]["total"] if rows else await count_lead_parties(connection, span.first, span.last)
     items = [LeadPartyRank.model_validate(_with_per_mwh(row)) for row in rows]
-    if wants_csv(request, output_format):
+    if asked.csv:
         return await csv_table(items, f"top-lead-parties-{span.kind}-{span.label}")
     return LeadPartyRanking(
         timeframe=TimeframeInfo.of(span),

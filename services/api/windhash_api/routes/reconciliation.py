@@ -1,6 +1,6 @@
 """GET /api/v1/reconciliation: per settlement date, expected vs actual at each stage, and the overall rate.
 
-The report is windhash_reconcile's (the same one `windhash reconcile status` prints), so the API and the CLI
+The report is windhash_reconciler's (the same one `windhash reconcile status` prints), so the API and the CLI
 can never disagree about what "complete" means.
 """
 
@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from windhash_reconcile.day_status import ReconciliationReport
-from windhash_reconcile.status_queries import data_dates, reconciliation_status
+from windhash_common.reconciliation.day_status import ReconciliationReport
+from windhash_common.reconciliation.status_queries import data_dates, reconciliation_status
 
 from windhash_api.database import Pool
 from windhash_api.errors import ERROR_RESPONSES, InvalidParameter

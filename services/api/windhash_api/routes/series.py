@@ -3,21 +3,21 @@
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from windhash_common.settlement_calendar import settlement_periods_in_day
 
-from windhash_api.database import Pool, Settings
+from windhash_api.database import Pool
 from windhash_api.errors import ERROR_RESPONSES, InvalidParameter
 from windhash_api.models.common import Filters, TimeframeInfo
 from windhash_api.models.mining import Series, SeriesPoint
-from windhash_api.params import BmUnitParam, LeadPartyParam, MinerModelParam, TimeframeParam, TimeframeValue
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.series import series_by_day, series_by_period
+from windhash_api.route_inputs import MiningAsked
 from windhash_api.routes import API_PREFIX
 from windhash_api.series_buckets import by_month
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
-from windhash_api.timeframes import Timeframe, TimeframeKind, parse_timeframe
+from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.timeframes import Timeframe, TimeframeKind
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
 MAX_DAY_POINTS = 366
@@ -85,22 +85,10 @@ async def _points(pool: Pool, span: Timeframe, filters: Filters, bucket: Bucket)
     responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="Energy, cashflow and (with a miner model) BTC and its value, point by point for charts",
 )
-async def get_series(
-    request: Request,
-    pool: Pool,
-    settings: Settings,
-    timeframe: TimeframeParam,
-    value: TimeframeValue,
-    by: BucketParam = None,
-    miner_model: MinerModelParam = None,
-    lead_party: LeadPartyParam = None,
-    bm_unit: BmUnitParam = None,
-    output_format: FormatParam = None,
-) -> Series | Response:
-    span = parse_timeframe(timeframe, value, settings.max_range_days)
+async def get_series(pool: Pool, asked: MiningAsked, by: BucketParam = None) -> Series | Response:
+    span, filters = asked.span, asked.filters
     bucket = choose_bucket(span, by)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model)
     points = await _points(pool, span, filters, bucket)
-    if wants_csv(request, output_format):
+    if asked.csv:
         return await csv_table(points, f"series-{span.kind}-{span.label}", {"by": bucket.value})
     return Series(timeframe=TimeframeInfo.of(span), filters=filters, by=bucket.value, points=points)

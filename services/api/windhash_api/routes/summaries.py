@@ -1,20 +1,20 @@
 """GET /api/v1/summaries/{timeframe}/{value}: curtailment totals for a day, month, year or range."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from windhash_api.database import Pool, Settings
+from windhash_api.database import Pool
 from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.figures import per_mwh
 from windhash_api.models.common import Filters, TimeframeInfo
 from windhash_api.models.summaries import Coverage, Summary
-from windhash_api.params import BmUnitParam, LeadPartyParam, TimeframeParam, TimeframeValue
 from windhash_api.periods_expected import periods_between
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.summaries import coverage_counts, curtailment_totals
+from windhash_api.route_inputs import CurtailmentAsked
 from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_response, flat_row, wants_csv
-from windhash_api.timeframes import Timeframe, parse_timeframe
+from windhash_api.tabular import CSV_RESPONSES, csv_response, flat_row
+from windhash_api.timeframes import Timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["summaries"])
 
@@ -51,18 +51,9 @@ async def build_summary(pool: Pool, span: Timeframe, filters: Filters) -> Summar
     responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="Curtailed energy and cashflow to farms for a day, month, year or range",
 )
-async def get_summary(
-    request: Request,
-    pool: Pool,
-    settings: Settings,
-    timeframe: TimeframeParam,
-    value: TimeframeValue,
-    lead_party: LeadPartyParam = None,
-    bm_unit: BmUnitParam = None,
-    output_format: FormatParam = None,
-) -> Summary | Response:
-    span = parse_timeframe(timeframe, value, settings.max_range_days)
-    summary = await build_summary(pool, span, Filters(lead_party=lead_party, bm_unit=bm_unit))
-    if wants_csv(request, output_format):
+async def get_summary(pool: Pool, asked: CurtailmentAsked) -> Summary | Response:
+    span = asked.span
+    summary = await build_summary(pool, span, asked.filters)
+    if asked.csv:
         return csv_response([flat_row(summary)], f"summary-{span.kind}-{span.label}")
     return summary

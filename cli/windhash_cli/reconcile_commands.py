@@ -1,0 +1,255 @@
+"""`windhash reconcile`: Reconciliation: status, analysis, repair by replay."""
+
+from datetime import date, datetime
+from types import TracebackType
+from typing import Annotated, Self
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from windhash_common import event_loop
+from windhash_common.logging_setup import configure_logging
+from windhash_common.reconciliation.day_status import DayStatus, ReconciliationReport
+from windhash_common.reconciliation.status_queries import reconciliation_status
+from windhash_reconciler.analysis import Analysis, analyze
+from windhash_reconciler.main import serve_until_signalled
+from windhash_reconciler.repair import RepairReport, RepairScope, repair
+from windhash_reconciler.self_check import locked_self_check
+from windhash_reconciler.settings import ReconcilerSettings
+
+from windhash_cli.reconciler_wiring import IngestorRefetcher
+
+app = typer.Typer(no_args_is_help=True, help="Reconciliation: status, analysis, repair by replay.")
+console = Console()
+
+DateArgument = Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="Settlement date, YYYY-MM-DD.")]
+FromOption = Annotated[
+    datetime | None,
+    typer.Option("--from", formats=["%Y-%m-%d"], help="First settlement date (default: earliest with data)."),
+]
+ToOption = Annotated[
+    datetime | None,
+    typer.Option("--to", formats=["%Y-%m-%d"], help="Last settlement date (default: latest with data)."),
+]
+_CLASS_STYLE = {"complete": "green", "partial": "yellow", "critical": "bold red"}
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+class RichProgress:
+    """`RepairProgress` drawn as a rich progress bar, one task per phase."""
+
+    def __init__(self) -> None:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self._progress = Progress(*columns, console=console)
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Self:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._finish()
+        self._progress.stop()
+
+    def _finish(self) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[-1]
+            total = task.total or task.completed or 1
+            self._progress.update(self._task, total=total, completed=total)
+
+    def start(self, phase: str, total: int | None) -> None:
+        self._finish()
+        self._task = self._progress.add_task(phase, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)
+
+
+def _ratio(actual: int, expected: int) -> str:
+    return f"{actual}/{expected}"
+
+
+def _day_row(day: DayStatus) -> list[str]:
+    style = _CLASS_STYLE[day.day_class]
+    return [
+        day.settlement_date.isoformat(),
+        f"[{style}]{day.day_class}[/]",
+        _ratio(day.periods_fetched, day.periods_expected),
+        str(day.periods_failed),
+        _ratio(day.periods_applied, day.periods_fetched),
+        _ratio(day.records_actual, day.records_expected),
+        _ratio(day.calculations_actual, day.calculations_expected),
+        str(day.periods_pending_difficulty),
+        str(day.summary_drift),
+    ]
+
+
+def _status_table(report: ReconciliationReport, days: list[DayStatus]) -> Table:
+    table = Table(
+        "date", "class", "fetched", "failed", "applied", "records", "calculations", "pending", "drift"
+    )
+    for day in days:
+        table.add_row(*_day_row(day))
+    return table
+
+
+def _rate_line(report: ReconciliationReport) -> str:
+    return (
+        f"{report.complete_days}/{len(report.days)} days complete "
+        f"([bold]{report.completeness_ratio:.1%}[/]), {report.partial_days} partial, "
+        f"{report.critical_days} critical; {report.active_miner_models} active miner models"
+    )
+
+
+async def _status(first: date | None, last: date | None) -> ReconciliationReport:
+    connection = await asyncpg.connect(ReconcilerSettings().database_url)
+    try:
+        return await reconciliation_status(connection, first, last)
+    finally:
+        await connection.close()
+
+
+@app.command()
+def status(
+    from_date: FromOption = None,
+    to_date: ToOption = None,
+    all_days: Annotated[bool, typer.Option("--all-days", help="List complete days too.")] = False,
+) -> None:
+    """Per date, expected vs actual at each stage, the day's class and the overall completeness rate."""
+    report = event_loop.run(_status(_day(from_date), _day(to_date)))
+    if not report.days:
+        console.print("nothing to reconcile: no settlement days with data in that range")
+        return
+    shown = report.days if all_days else [day for day in report.days if day.day_class != "complete"]
+    if shown:
+        console.print(_status_table(report, shown))
+    console.print(_rate_line(report))
+
+
+def _print_analysis(analysis: Analysis) -> None:
+    if not analysis.worst:
+        console.print("[green]every day is complete[/]")
+    for entry in analysis.worst:
+        day = entry.day
+        console.print(f"[{_CLASS_STYLE[day.day_class]}]{day.settlement_date} {day.day_class}[/]")
+        table = Table("gap", "periods", "detail")
+        for gap in entry.gaps:
+            periods = ", ".join(str(period) for period in gap.periods[:12])
+            more = f" (+{len(gap.periods) - 12})" if len(gap.periods) > 12 else ""
+            table.add_row(gap.kind, periods + more, gap.detail)
+        console.print(table)
+    console.print(_rate_line(analysis.report) + f"; {analysis.dead_letters} dead letters in range")
+
+
+@app.command("analyze")
+def analyze_command(
+    from_date: FromOption = None,
+    to_date: ToOption = None,
+    worst: Annotated[int, typer.Option(min=1, help="How many of the worst days to explain.")] = 10,
+) -> None:
+    """The worst days and the reason for each gap: failed fetch, pending difficulty, missing calculation,
+    summary drift, dead-lettered event."""
+    analysis = event_loop.run(analyze(ReconcilerSettings(), _day(from_date), _day(to_date), worst))
+    _print_analysis(analysis)
+
+
+def _before_after(result: RepairReport) -> Table:
+    table = Table("date", "before", "after", "fetched", "records", "calculations", "drift")
+    after = {day.settlement_date: day for day in result.after.days}
+    for before in result.before.days:
+        now = after.get(before.settlement_date, before)
+        table.add_row(
+            before.settlement_date.isoformat(),
+            f"[{_CLASS_STYLE[before.day_class]}]{before.day_class}[/]",
+            f"[{_CLASS_STYLE[now.day_class]}]{now.day_class}[/]",
+            f"{before.periods_fetched} → {now.periods_fetched}/{now.periods_expected}",
+            f"{before.records_actual} → {now.records_actual}/{now.records_expected}",
+            f"{before.calculations_actual} → {now.calculations_actual}/{now.calculations_expected}",
+            f"{before.summary_drift} → {now.summary_drift}",
+        )
+    return table
+
+
+def _run_repair(scope: RepairScope) -> None:
+    configure_logging("WARNING", False)
+    with RichProgress() as progress:
+        result = event_loop.run(repair(ReconcilerSettings(), scope, IngestorRefetcher(), progress))
+    if result is None:
+        console.print("nothing to reconcile: no data and no events")
+        return
+    console.print(_before_after(result))
+    failed = [outcome for outcome in result.refetched if outcome.status == "failed"]
+    console.print(
+        f"read {result.messages_read} events; re-fetched {len(result.refetched)} periods from Elexon "
+        f"({len(failed)} failed); replayed {len(result.replayed)} periods; recomputed summaries of "
+        f"{len(result.summaries.days) if result.summaries else 0} days"
+    )
+    if result.not_in_topic:
+        console.print(
+            f"[red]{len(result.not_in_topic)} stored periods are in no event and could not be fetched"
+        )
+    console.print("before: " + _rate_line(result.before))
+    console.print("after:  " + _rate_line(result.after))
+    if result.after.completeness_ratio < 1.0:
+        raise typer.Exit(1)
+
+
+@app.command("date")
+def date_command(day: DateArgument) -> None:
+    """Repair one settlement date by replaying the topic (re-fetching only what it does not hold)."""
+    _run_repair(RepairScope(day.date(), day.date()))
+
+
+@app.command("range")
+def range_command(first: DateArgument, last: DateArgument) -> None:
+    """Repair every settlement date from FIRST to LAST (both included)."""
+    if first > last:
+        raise typer.BadParameter(f"the range starts ({first.date()}) after it ends ({last.date()})")
+    _run_repair(RepairScope(first.date(), last.date()))
+
+
+@app.command("period")
+def period_command(
+    day: DateArgument, period: Annotated[int, typer.Argument(min=1, max=50, help="Settlement period.")]
+) -> None:
+    """Repair one settlement period of a date."""
+    _run_repair(RepairScope(day.date(), day.date(), period))
+
+
+@app.command("all")
+def all_command() -> None:
+    """Repair every date the database or the settlement-period topic knows about."""
+    _run_repair(RepairScope())
+
+
+@app.command("self-check")
+def self_check_command(
+    loop: Annotated[
+        bool,
+        typer.Option(help="Keep running every WINDHASH_SELF_CHECK_INTERVAL_SECONDS: `windhash reconciler`."),
+    ] = False,
+) -> None:
+    """Re-check recent days against Elexon for revisions, reconcile the previous month once a day; one
+    instance at a time (others skip)."""
+    settings = ReconcilerSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    if loop:
+        event_loop.run(serve_until_signalled(settings, IngestorRefetcher()))
+        return
+    run = event_loop.run(locked_self_check(settings, IngestorRefetcher()))
+    if not run.ran or run.report is None:
+        console.print("another instance is running the self-check: skipped")
+        return
+    report = run.report
+    console.print(
+        f"self-check {report.first}..{report.last}: {report.fetch_outcomes}, "
+        f"{len(report.republished)} periods republished, completeness {report.completeness_ratio:.1%}"
+    )

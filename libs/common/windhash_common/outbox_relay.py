@@ -1,0 +1,99 @@
+"""Publishing outbox rows to Kafka in id order, then marking them published.
+
+At least once: a crash between the send and the mark republishes the rows, which every consumer of them
+tolerates (the aggregator recomputes a day from the facts; dead letters are records, not commands). One relay
+at a time per database: the transaction-scoped advisory lock keeps two instances (of one service or of
+several) from interleaving and reordering the same rows; whichever holds it publishes everyone's rows.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import asyncpg
+import structlog
+from faststream.kafka import KafkaBroker
+from prometheus_client import Counter, Gauge
+
+from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
+from windhash_common.readiness import Readiness
+
+log = structlog.get_logger(__name__)
+RELAY_LOCK = 0x776F7574
+
+OUTBOX_BACKLOG = Gauge("windhash_outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter(
+    "windhash_outbox_published_total", "Outbox rows published to Kafka by this service's relay", ["service"]
+)
+
+
+def _nothing() -> None:
+    return None
+
+
+async def relay_once(
+    connection: asyncpg.Connection, broker: KafkaBroker, limit: int, on_sent: Callable[[], None] = _nothing
+) -> int:
+    """Publish up to `limit` unpublished rows; returns how many were published. `on_sent` runs after Kafka
+    acknowledged them and before they are marked (the calculator's crash point `during_relay`)."""
+    async with connection.transaction():
+        if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
+            return 0
+        rows = await connection.fetch(
+            "SELECT id, topic, key, payload::text FROM outbox WHERE published_at IS NULL"
+            " ORDER BY id LIMIT $1",
+            limit,
+        )
+        if not rows:
+            return 0
+        # Handed to the producer one after another in id order without waiting for each acknowledgement, so a
+        # batch goes in few requests; the idempotent producer keeps that order within a partition even across
+        # retries. Every acknowledgement is awaited before the rows are marked. (FastStream's publish metrics
+        # therefore time the hand-over; a failed delivery raises here and the rows stay unpublished.)
+        deliveries = [
+            await broker.publish(row["payload"].encode(), row["topic"], key=row["key"], no_confirm=True)
+            for row in rows
+        ]
+        await asyncio.gather(*deliveries)
+        on_sent()
+        await connection.execute(
+            "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+        )
+    return len(rows)
+
+
+async def outbox_backlog(connection: asyncpg.Connection) -> int:
+    return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
+async def run_relay(
+    service: str,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    stop: asyncio.Event,
+    wake: asyncio.Event,
+    interval_seconds: float,
+    limit: int,
+    readiness: Readiness | None = None,
+    on_sent: Callable[[], None] = _nothing,
+) -> None:
+    """Until `stop`: publish whatever is in the outbox, then wait for `wake` (set by the service after it
+    added rows) or a poll interval (other writers, such as `windhash difficulty load`, add rows too).
+    Outages of PostgreSQL or Kafka are waited out (`dependency_retries`)."""
+    OUTBOX_PUBLISHED.labels(service=service)  # exported at 0 from the start
+    while not stop.is_set():
+
+        async def publish() -> int:
+            async with pool.acquire() as connection:
+                count = await relay_once(connection, broker, limit, on_sent)
+                OUTBOX_BACKLOG.labels(service=service).set(await outbox_backlog(connection))
+                return count
+
+        published = await through_outages(publish, "outbox relay", [POSTGRESQL, KAFKA], readiness=readiness)
+        if published:
+            OUTBOX_PUBLISHED.labels(service=service).inc(published)
+            log.debug("outbox rows published", count=published)
+            continue
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=interval_seconds)

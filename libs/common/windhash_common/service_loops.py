@@ -1,0 +1,73 @@
+"""Running a worker's loops side by side until it is stopped, and its start-up steps through outages.
+
+`run_loops` runs every loop (consumer, relay, sweeps, probes) until `stop` is set; a loop that ends with an
+error stops the others and the error is raised, so the process exits non-zero rather than half working.
+Loops do not end on an outage: they wait it out (`dependency_retries`).
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+import asyncpg
+import structlog
+
+from windhash_common.db import create_pool, migrate_database
+from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
+from windhash_common.readiness import Readiness
+from windhash_common.topics import Topics, ensure_topics
+
+log = structlog.get_logger(__name__)
+STOP_GRACE_SECONDS = 30.0
+
+
+async def run_loops(loops: Mapping[str, Coroutine[Any, Any, None]], stop: asyncio.Event) -> None:
+    tasks = {asyncio.create_task(loop, name=name): name for name, loop in loops.items()}
+    stopped = asyncio.create_task(_wait(stop))
+    done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()  # one loop ending stops the others
+    failed = [task for task in done if task in tasks and task.exception() is not None]
+    try:
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=STOP_GRACE_SECONDS)
+    except TimeoutError:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+    stopped.cancel()
+    if failed:
+        log.error("a loop failed", loop=tasks[failed[0]])
+        raise failed[0].exception() or RuntimeError(f"{tasks[failed[0]]} failed")
+
+
+async def _wait(stop: asyncio.Event) -> None:
+    await stop.wait()
+
+
+async def prepare_database_and_topics(
+    database_url: str,
+    bootstrap: str,
+    topics: Topics,
+    partitions: int,
+    readiness: Readiness | None,
+    pool_size: tuple[int, int],
+) -> asyncpg.Pool:
+    """Migrate, create the topics and open a pool, each waiting out an outage (a worker may start first)."""
+    await through_outages(
+        lambda: migrate_database(database_url), "migrate", [POSTGRESQL], readiness=readiness
+    )
+    await through_outages(
+        lambda: ensure_topics(bootstrap, topics, partitions), "create topics", [KAFKA], readiness=readiness
+    )
+    return await through_outages(
+        lambda: create_pool(database_url, min_size=pool_size[0], max_size=pool_size[1]),
+        "open the pool",
+        [POSTGRESQL],
+        readiness=readiness,
+    )
+
+
+async def probe_postgresql(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as connection:
+        await connection.fetchval("SELECT 1")
