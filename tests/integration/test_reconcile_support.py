@@ -15,7 +15,7 @@ from windhash_aggregator.main import run_aggregator
 from windhash_aggregator.settings import Settings as AggregatorSettings
 from windhash_calculator.runner import run_calculator
 from windhash_cli.pipeline_completion import pipeline_progress
-from windhash_common.btc_prices import packaged_synthetic_prices_2024, upsert_prices
+from windhash_common.btc_prices import packaged_synthetic_prices_2024, store_prices
 from windhash_common.db import migrate_database
 from windhash_common.difficulty_store import open_difficulty_store, packaged_difficulty_2024
 from windhash_elexon_sim import ElexonSimServer
@@ -52,7 +52,7 @@ async def load_reference_data(settings: ReconcileSettings) -> None:
         await store.add_difficulties(packaged_difficulty_2024(), source="test")
     connection = await asyncpg.connect(settings.database_url)
     try:
-        await upsert_prices(connection, packaged_synthetic_prices_2024())
+        await store_prices(connection, packaged_synthetic_prices_2024(), overwrite=True)
     finally:
         await connection.close()
 
