@@ -29,6 +29,7 @@ GROUPS = {
 COMMANDS = {
     "demo": ("demo_commands", "demo"),
     "elexon-sim": ("elexon_commands", "elexon_sim"),
+    "market-sim": ("market_sim_commands", "market_sim"),
     "ingestor": ("services_commands", "ingestor"),
     "calculator": ("services_commands", "calculator"),
     "aggregator": ("services_commands", "aggregator"),
