@@ -20,7 +20,7 @@ Zero, negative, NaN and infinite values fall outside every range. Neighbours are
 kind, offered together or already stored; a day without neighbours is judged by its absolute bounds only.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from statistics import median
@@ -98,6 +98,17 @@ def staleness_problem(what: str, observed_at: datetime, now: datetime, max_age: 
     age = now - observed_at
     if age > max_age:
         return f"{what} is stale: from {observed_at.isoformat()}, {age} old (at most {max_age})"
+    return None
+
+
+def price_jump_problem(value: Decimal, recent: Sequence[Decimal], currency: str) -> str | None:
+    """Why a price is not within ×PRICE_NEIGHBOUR_FACTOR of the median of the recent ones, or None."""
+    if not recent:
+        return None
+    middle = Decimal(median(recent))
+    if not middle / PRICE_NEIGHBOUR_FACTOR <= value <= middle * PRICE_NEIGHBOUR_FACTOR:
+        factor = PRICE_NEIGHBOUR_FACTOR
+        return f"{currency.upper()} price {value:f} is not within ×{factor} of the recent {middle:f}"
     return None
 
 

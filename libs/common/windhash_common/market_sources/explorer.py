@@ -18,7 +18,7 @@ from typing import Any, Self
 import httpx
 
 from windhash_common.difficulty_store import DifficultyAdjustment, daily_difficulties
-from windhash_common.market_sources.http_fetch import FetchLimits, SourceError, get_json
+from windhash_common.market_sources.http_fetch import SYNTHETIC_HEADER, FetchLimits, SourceError, get_json
 
 PERIODS = ("1m", "3m", "6m", "1y", "2y", "3y", "all")
 SOURCE = "explorer"
@@ -35,6 +35,14 @@ class HashrateReading:
     current_hashrate_hs: Decimal
     current_difficulty: Decimal
     daily_hashrates_hs: tuple[tuple[datetime, Decimal], ...]  # the source's daily averages, oldest first
+
+
+def period_covering(oldest: date, today: date) -> str:
+    """The shortest history period of the explorer's mining endpoints that reaches back to `oldest`."""
+    for period, days in (("1m", 30), ("3m", 90), ("6m", 180), ("1y", 365), ("2y", 730), ("3y", 1095)):
+        if (today - oldest).days < days:
+            return period
+    return "all"
 
 
 def parse_adjustments(payload: Any) -> list[DifficultyAdjustment]:
@@ -104,11 +112,16 @@ class ExplorerClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._limits = limits
+        self.synthetic = False  # set once an answer carried windhash's synthetic label
         self._http = httpx.AsyncClient(
             timeout=limits.timeout(),
             headers={"Accept": "application/json", "User-Agent": "windhash"},
             transport=transport,
+            event_hooks={"response": [self._note_label]},
         )
+
+    async def _note_label(self, response: httpx.Response) -> None:
+        self.synthetic = self.synthetic or response.headers.get(SYNTHETIC_HEADER, "").lower() == "true"
 
     async def _get(self, path: str) -> Any:
         return await get_json(self._http, self._base + path, limits=self._limits, source=SOURCE)

@@ -28,6 +28,8 @@ import structlog
 from prometheus_client import Counter
 
 log = structlog.get_logger(__name__)
+# The header windhash's own simulators put on every answer: data behind it is synthetic, never market data.
+SYNTHETIC_HEADER = "X-Windhash-Synthetic"
 
 SOURCE_REQUESTS = Counter(
     "windhash_source_requests_total",

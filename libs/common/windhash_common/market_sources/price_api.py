@@ -19,7 +19,7 @@ from typing import Any, Self
 import httpx
 
 from windhash_common.btc_prices import DailyPrice, combine_currencies, daily_prices_from_market_chart
-from windhash_common.market_sources.http_fetch import FetchLimits, SourceError, get_json
+from windhash_common.market_sources.http_fetch import SYNTHETIC_HEADER, FetchLimits, SourceError, get_json
 
 SOURCE = "price_api"
 DAILY_SOURCE = "coingecko"
@@ -111,7 +111,16 @@ class PriceApiClient:
         headers = {"Accept": "application/json", "User-Agent": "windhash"}
         if api_key:
             headers["x-cg-demo-api-key"] = api_key
-        self._http = httpx.AsyncClient(timeout=limits.timeout(), headers=headers, transport=transport)
+        self.synthetic = False  # set once an answer carried windhash's synthetic label
+        self._http = httpx.AsyncClient(
+            timeout=limits.timeout(),
+            headers=headers,
+            transport=transport,
+            event_hooks={"response": [self._note_label]},
+        )
+
+    async def _note_label(self, response: httpx.Response) -> None:
+        self.synthetic = self.synthetic or response.headers.get(SYNTHETIC_HEADER, "").lower() == "true"
 
     async def _get(self, path: str, params: Mapping[str, str]) -> Any:
         return await get_json(self._http, self._base + path, params, limits=self._limits, source=SOURCE)
