@@ -22,7 +22,8 @@ def test_indicators_equal_ta_libs_on_a_long_series() -> None:
     _, values = recompute((START + timedelta(minutes=15 * i), price) for i, price in enumerate(prices))
     closes = np.array([float(price) for price in prices])
     macd, signal, histogram = talib.MACD(closes, 12, 26, 9)
-    upper, middle, lower = talib.BBANDS(closes, 20, 2.0, 2.0, 0)
+    simple_average = talib.MA_Type.SMA  # type: ignore[attr-defined]
+    upper, middle, lower = talib.BBANDS(closes, 20, 2.0, 2.0, simple_average)
     reference = {
         "rsi_14": talib.RSI(closes, 14),
         "ema_12": talib.EMA(closes, 12),

@@ -24,6 +24,7 @@ GROUPS = {
     "prices": "prices_commands",
     "summaries": "summaries_commands",
     "reconcile": "reconcile_commands",
+    "market": "market_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {
