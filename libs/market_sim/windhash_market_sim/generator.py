@@ -54,9 +54,10 @@ def block_time(height: int) -> datetime:
 
 
 def epoch_difficulty(seed: int, epoch: int) -> Decimal:
-    """The difficulty of the `epoch`-th retarget after the anchor (epoch 0 = the anchor), to 2 decimals."""
+    """The difficulty of the `epoch`-th retarget after the anchor (epoch 0 = the anchor). Whole numbers: JSON
+    numbers are doubles to most clients, and a fraction of a difficulty above 2^53 / 100 would not survive."""
     trend = _ANCHOR_DIFFICULTY * 1.6 ** _years(block_time(ANCHOR_HEIGHT + epoch * EPOCH_BLOCKS))
-    return Decimal(trend * (1 + 0.03 * _noise(seed, "difficulty", epoch))).quantize(Decimal("0.01"))
+    return Decimal(trend * (1 + 0.03 * _noise(seed, "difficulty", epoch))).quantize(Decimal(1))
 
 
 def adjustment(seed: int, epoch: int) -> Adjustment:

@@ -187,6 +187,8 @@ class MarketCollector:
         series, earliest_new = self._series, self._earliest_new
         async with self.pool.acquire() as connection:
             history = await queries.usd_price_series(connection)
+            if history:  # also right after a restart, before this process stored anything
+                metrics.LAST_SNAPSHOT.set(history[-1][0].timestamp())
             if (
                 series is None
                 or series.last_slot is None
