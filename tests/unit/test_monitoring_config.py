@@ -51,6 +51,8 @@ SERVICE_METRICS_MODULES = (
     "windhash_calculator.metrics",
     "windhash_aggregator.metrics",
     "windhash_reconcile.metrics",
+    "windhash_market.metrics",
+    "windhash_common.market_sources.http_fetch",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -106,8 +108,14 @@ def test_checked_in_configs_are_the_renderings() -> None:
 @pytest.mark.parametrize(
     ("path", "targets"),
     [
-        ("prometheus.yml", ["127.0.0.1:9101", "127.0.0.1:9102", "127.0.0.1:9103", "127.0.0.1:8080"]),
-        ("docker/prometheus.yml", ["ingestor:9101", "calculator:9102", "aggregator:9103", "api:8080"]),
+        (
+            "prometheus.yml",
+            ["127.0.0.1:9101", "127.0.0.1:9102", "127.0.0.1:9103", "127.0.0.1:8080", "127.0.0.1:9105"],
+        ),
+        (
+            "docker/prometheus.yml",
+            ["ingestor:9101", "calculator:9102", "aggregator:9103", "api:8080", "market:9105"],
+        ),
     ],
 )
 def test_configs_scrape_every_service_and_load_the_rules(path: str, targets: list[str]) -> None:
@@ -180,7 +188,7 @@ def test_every_service_metric_is_read_from_its_own_job() -> None:
     # A process started through the windhash CLI exports, at zero, the metrics of every module it imports: a
     # selector without its job would mix those zeros in (and clash in rate() over several metric names).
     promql, _ = all_queries(PROMETHEUS_DIR, DASHBOARDS)
-    selector = re.compile(r"\b(windhash_(ingestor|calculator|aggregator|api)_[a-z0-9_]+)(\{[^}]*\})?")
+    selector = re.compile(r"\b(windhash_(ingestor|calculator|aggregator|api|market)_[a-z0-9_]+)(\{[^}]*\})?")
     unscoped = {
         (query.name, match.group(1))
         for query in promql
@@ -204,7 +212,7 @@ def _dashboard(name: str) -> dict[str, Any]:
     return board
 
 
-@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json"])
+@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json"])
 def test_dashboards_are_well_formed_and_use_provisioned_datasources(name: str) -> None:
     datasources = _yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
     provisioned = {source["uid"]: source["type"] for source in datasources}

@@ -19,13 +19,14 @@ from pathlib import Path
 
 from windhash_stack.settings import default_deploy_dir
 
-SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "api")
+SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "api", "market")
 # The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "ingestor": 9101,
     "calculator": 9102,
     "aggregator": 9103,
     "api": 8080,
+    "market": 9105,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"
@@ -41,7 +42,7 @@ class ScrapeJob:
 
 
 def local_jobs(host: str = "127.0.0.1", ports: Mapping[str, int] | None = None) -> list[ScrapeJob]:
-    """The four services on one host: the local stack, or a test on its own free ports."""
+    """The services on one host: the local stack, or a test on its own free ports."""
     chosen = {**DEFAULT_METRICS_PORTS, **(ports or {})}
     return [ScrapeJob(name, f"{host}:{chosen[name]}") for name in SERVICE_JOBS]
 

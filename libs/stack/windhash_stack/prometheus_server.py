@@ -55,6 +55,7 @@ class MonitoringSettings(BaseSettings):
     calculator_metrics_port: int = DEFAULT_METRICS_PORTS["calculator"]
     aggregator_metrics_port: int = DEFAULT_METRICS_PORTS["aggregator"]
     api_port: int = DEFAULT_METRICS_PORTS["api"]
+    market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -62,6 +63,7 @@ class MonitoringSettings(BaseSettings):
             "calculator": self.calculator_metrics_port,
             "aggregator": self.aggregator_metrics_port,
             "api": self.api_port,
+            "market": self.market_metrics_port,
         }
 
 

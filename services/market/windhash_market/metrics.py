@@ -24,6 +24,7 @@ REFERENCE_WRITES = Counter(
     " conflict, refused)",
     ["kind", "outcome"],
 )
+CYCLE_FAILURES = Counter("windhash_market_cycle_failures_total", "Cycles that failed on an error")
 LAST_SNAPSHOT = Gauge(
     "windhash_market_last_snapshot_timestamp_seconds", "Start of the newest slot with a snapshot (unix time)"
 )

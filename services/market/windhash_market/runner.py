@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
-from prometheus_client import Counter
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.difficulty_store import open_difficulty_store
 from windhash_common.job_leases import JobLease, LeaseLost, run_while_holding
@@ -29,7 +28,6 @@ from windhash_market.snapshot import slot_start
 from windhash_market.sources import MarketSources
 
 log = structlog.get_logger(__name__)
-CYCLE_FAILURES = Counter("windhash_market_cycle_failures_total", "Cycles that failed on an error")
 Clock = Callable[[], datetime]
 
 
@@ -92,7 +90,7 @@ async def run_one_cycle(cycle: Callable[[], Awaitable[None]]) -> bool:
         await cycle()
         return True
     except Exception:
-        CYCLE_FAILURES.inc()
+        metrics.CYCLE_FAILURES.inc()
         log.exception("market cycle failed; the next one runs at the next slot")
         return False
 
