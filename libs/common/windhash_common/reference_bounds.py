@@ -3,11 +3,11 @@ and market data must pass on the way in (`windhash difficulty|prices load|sync`,
 
 A value outside them is refused with the reason, never stored and never replaced by another value:
 
-- **difficulty**: 1e9 ≤ d ≤ 1e17, and within ×4 of the median of the known days up to 3 days either side.
-  2019's difficulty was ~6e12 and 2026's ~1.5e14; the consensus rules cap one retarget at ×4 either way, and
-  a week holds at most one retarget.
-- **BTC price** (USD or GBP): 100 ≤ p ≤ 10,000,000, and within ×2 of the median of the known days up to 3
-  days either side. BTC has not been below $3,000 since 2019; its worst day (12 March 2020) lost ~40%.
+- **difficulty**: 1e9 ≤ d ≤ 1e17, and within ×4 of the median of the day's own and the known days' values up
+  to 3 days either side. 2019's difficulty was ~6e12 and 2026's ~1.5e14; the consensus rules cap one retarget
+  at ×4 either way, and a week holds at most one retarget.
+- **BTC price** (USD or GBP): 100 ≤ p ≤ 10,000,000, and within ×2 of the same median of prices. BTC has not
+  been below $3,000 since 2019; its worst day (12 March 2020) lost ~40%.
 - **GBP and USD of one day or snapshot**: 0.5 ≤ GBP/USD ≤ 1.0. £1 has cost $1.03 to $1.45 since 2019; a
   ratio outside means swapped or wrong currencies.
 - **network hashrate**: 1 ≤ h ≤ 1,000,000 EH/s, and within ×3 of the hashrate the difficulty implies
@@ -115,9 +115,10 @@ def price_jump_problem(value: Decimal, recent: Sequence[Decimal], currency: str)
 def neighbour_problems(
     offered: Mapping[date, Decimal], known: Mapping[date, Decimal], factor: Decimal, what: str
 ) -> dict[date, str]:
-    """The offered days whose value is not within ×`factor` of the median of the other values (offered or
-    known) up to NEIGHBOUR_DAYS days either side. The median, so one wild day does not condemn its
-    neighbours."""
+    """The offered days whose value is not within ×`factor` of the median of the values (offered or known)
+    of the day itself and up to NEIGHBOUR_DAYS days either side. With the day in the median, one wild day
+    among two or more neighbours cannot move it, so it condemns only itself; of a lone pair that disagrees,
+    both are refused (nothing says which is right)."""
     values = {**known, **offered}
     problems = {}
     for day, value in offered.items():
@@ -129,7 +130,7 @@ def neighbour_problems(
         ]
         if not around:
             continue
-        middle = Decimal(median(around))
+        middle = Decimal(median([value, *around]))
         if not middle / factor <= value <= middle * factor:
             problems[day] = (
                 f"{what} {value:f} on {day} is not within ×{factor} of its neighbouring days' {middle:f}"
