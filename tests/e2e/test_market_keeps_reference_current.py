@@ -10,8 +10,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer
 from windhash_cli.service_processes import ServiceProcesses
+from windhash_common.events_market import MarketSnapshotEvent
 from windhash_common.settlement_calendar import settlement_date_of
+from windhash_common.topics import Topics
 from windhash_elexon_sim.server import ElexonSimServer
 from windhash_market_sim.generator import DEFAULT_SEED, difficulty_at, price_gbp
 from windhash_market_sim.server import MarketSimServer
@@ -41,6 +44,17 @@ async def wait_for(
         processes.check_alive()
         assert asyncio.get_running_loop().time() < deadline, f"never true: {sql}"
         await asyncio.sleep(1)
+
+
+async def first_snapshot_event(bootstrap: str, topic: str) -> MarketSnapshotEvent:
+    """The first event on the market topic, published by the outbox relay (no consumer group)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        message = await asyncio.wait_for(consumer.getone(), timeout=TIMEOUT_S)
+    finally:
+        await consumer.stop()
+    return MarketSnapshotEvent.model_validate_json(message.value or b"")
 
 
 async def test_periods_waiting_for_difficulty_complete_with_values_from_the_market_service(
@@ -102,6 +116,8 @@ async def test_periods_waiting_for_difficulty_complete_with_values_from_the_mark
             "SELECT sum(btc) FROM bitcoin_daily WHERE settlement_date = $1", yesterday
         )
         snapshots = await connection.fetchval("SELECT count(*) FROM market_analytics WHERE synthetic")
+        topic = Topics(prefix=prefix).market_snapshots
+        event = await first_snapshot_event(service_env["WINDHASH_KAFKA_BOOTSTRAP"], topic)
     except BaseException:
         for service in processes.services.values():
             print(f"--- {service.name}\n{service.log_tail(30)}")
@@ -117,3 +133,4 @@ async def test_periods_waiting_for_difficulty_complete_with_values_from_the_mark
     assert price is not None and price["source"] == "synthetic"
     assert price["gbp"] == price_gbp(DEFAULT_SEED, midnight)
     assert btc > 0 and snapshots > 0
+    assert event.synthetic and event.price_gbp > 0  # the snapshots are events on Kafka too
