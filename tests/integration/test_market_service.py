@@ -210,22 +210,44 @@ async def test_a_slot_backfilled_before_the_newest_recomputes_the_indicators_aft
     assert [row["ema_12"] for row in rows] == [value.ema_12 for value in expected]
 
 
-async def test_snapshot_now_waits_for_the_holder_of_the_market_job(
-    sim: MarketSimServer, service_env: dict[str, str], pool: asyncpg.Pool
-) -> None:
-    lease = JobLease(pool, JOB_KEY, ttl_seconds=60)
-    assert await lease.try_take()
-    env = {**os.environ, **service_env, "WINDHASH_EXPLORER_URL": sim.url, "WINDHASH_PRICE_API_URL": sim.url}
+async def run_cli(env: dict[str, str], *args: str, expect: int = 0) -> str:
     windhash = str(Path(sys.executable).with_name("windhash"))
     process = await asyncio.create_subprocess_exec(
-        windhash,
-        "market",
-        "snapshot-now",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        windhash, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 1 and b"held by a running service" in output
+    assert process.returncode == expect, output.decode()
+    return output.decode()
+
+
+async def test_the_cli_waits_for_the_jobs_holder_then_takes_a_snapshot_and_shows_status_and_hashprice(
+    sim: MarketSimServer, clock: Clock, service_env: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    env = {
+        **os.environ,
+        **service_env,
+        "WINDHASH_EXPLORER_URL": sim.url,
+        "WINDHASH_PRICE_API_URL": sim.url,
+        "WINDHASH_MARKET_BACKFILL_HOURS": "1",
+        "COLUMNS": "200",
+    }
+    clock.now = datetime.now(UTC)  # the CLI's clock is the real one
+    lease = JobLease(pool, JOB_KEY, ttl_seconds=60)
+    assert await lease.try_take()
+    output = await run_cli(env, "market", "snapshot-now", expect=1)
+    assert "held by a running service" in output
     assert await pool.fetchval("SELECT count(*) FROM market_analytics") == 0
     await lease.release()
+
+    sim.add_fault(FaultRule(kind="value", endpoint="price", field="usd", value=-1))
+    await run_cli(env, "market", "snapshot-now")
+    status = await run_cli(env, "market", "status")
+    assert "newest snapshot" in status and "SYNTHETIC" in status and "1 refused" in status
+    assert "USD price -1 is not positive" in status
+    hashprice = await run_cli(env, "market", "hashprice", "--csv")
+    header, *rows = hashprice.strip().splitlines()
+    assert header.startswith("model,GBP per MWh") and len(rows) == await pool.fetchval(
+        "SELECT count(*) FROM miner_models WHERE active"
+    )
+    recomputed = await run_cli(env, "market", "indicators", "recompute")
+    assert f"{await pool.fetchval('SELECT count(*) FROM market_analytics')} snapshots'" in recomputed

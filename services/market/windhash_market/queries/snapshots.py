@@ -41,7 +41,7 @@ SELECT slot_at FROM market_slots WHERE slot_at BETWEEN $1 AND $2 AND attempts >=
 """
 
 RECENT_USD = """
-SELECT price_usd FROM market_analytics WHERE slot_at < $1 AND slot_at >= $1 - $2::interval
+SELECT price_usd FROM market_analytics WHERE slot_at < $1 AND slot_at >= $1::timestamptz - $2::interval
 ORDER BY slot_at DESC LIMIT 96
 """
 

@@ -16,7 +16,8 @@ SELECT slot_at, price_usd, price_gbp, volume_24h_usd, hashrate_ehs, difficulty, 
 
 # Outcomes of the slots of the last `$2`: a slot with no row in market_slots was never looked at.
 OUTCOMES = """
-SELECT status, count(*) FROM market_slots WHERE slot_at > $1 - $2::interval AND slot_at <= $1 GROUP BY status
+SELECT status, count(*) FROM market_slots
+ WHERE slot_at > $1::timestamptz - $2::interval AND slot_at <= $1 GROUP BY status
 """
 
 PROBLEMS = """
