@@ -36,6 +36,7 @@ def demo(
     last: datetime = typer.Option(DEMO_LAST.isoformat(), "--to", formats=["%Y-%m-%d"], help="Last date."),
     api_port: int = typer.Option(8080, help="Port of the API and dashboard."),
     elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
+    market_port: int = typer.Option(18090, help="Port of the synthetic market server."),
     timeout: float = typer.Option(900, help="Seconds to wait for the pipeline to finish."),
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
@@ -43,10 +44,10 @@ def demo(
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
     was_running = event_loop.run(stack.status()).healthy
     endpoints = event_loop.run(stack.up())
-    env = _environment(endpoints, api_port, elexon_port)
+    env = _environment(endpoints, api_port, elexon_port, market_port)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
-        _run(processes, env, first.date(), last.date(), api_port, elexon_port, timeout)
+        _run(processes, env, first.date(), last.date(), api_port, (elexon_port, market_port), timeout)
         if not once:
             console.print(f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (Ctrl-C to stop)")
             _wait_for_interrupt(processes)
@@ -57,8 +58,13 @@ def demo(
             event_loop.run(stack.down())
 
 
-def _environment(endpoints: StackEndpoints, api_port: int, elexon_port: int) -> dict[str, str]:
+def _environment(
+    endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int
+) -> dict[str, str]:
     return {
+        "WINDHASH_EXPLORER_URL": f"http://127.0.0.1:{market_port}",
+        "WINDHASH_PRICE_API_URL": f"http://127.0.0.1:{market_port}",
+        "WINDHASH_MARKET_BACKFILL_HOURS": "24",
         "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "WINDHASH_DATABASE_URL": endpoints.postgres_dsn,
         "WINDHASH_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
@@ -73,18 +79,23 @@ def _run(
     first: date,
     last: date,
     api_port: int,
-    elexon_port: int,
+    sim_ports: tuple[int, int],
     timeout: float,
 ) -> None:
+    elexon_port, market_port = sim_ports
     _require_free_port(api_port, "the API", "--api-port")
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
+    _require_free_port(market_port, "the synthetic market server", "--market-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
+    processes.start("market-sim", "market-sim", "--port", str(market_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
+    wait_for_http(f"http://127.0.0.1:{market_port}/_sim/health", 60, processes)
     for step in (["db", "migrate"], ["difficulty", "load"], ["prices", "load"]):
         subprocess.run([*WINDHASH, *step], env={**_os_env(), **env}, check=True)
     processes.start("calculator")
     processes.start("aggregator")
     processes.start("api")
+    processes.start("market")  # snapshots, hashprice and indicators from the synthetic market server
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(
@@ -102,6 +113,21 @@ def _run(
     )
     for table in event_loop.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
         console.print(table)
+    event_loop.run(_wait_for_market_snapshot(processes, env["WINDHASH_DATABASE_URL"], 120))
+    subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
+
+
+async def _wait_for_market_snapshot(processes: ServiceProcesses, dsn: str, seconds: float) -> None:
+    connection = await asyncpg.connect(dsn)
+    deadline = time.monotonic() + seconds
+    try:
+        while not await connection.fetchval("SELECT EXISTS (SELECT 1 FROM market_analytics)"):
+            processes.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the market service took no snapshot within {seconds:.0f} s")
+            await asyncio.sleep(0.5)
+    finally:
+        await connection.close()
 
 
 async def _wait_until_complete(

@@ -15,7 +15,8 @@ app = typer.Typer(no_args_is_help=True, help="Bitcoin network difficulty history
 console = Console()
 
 
-async def _store_and_complete(values: dict[date, Decimal], source: str) -> None:
+async def _store_and_complete(values: dict[date, Decimal], source: str) -> int:
+    """Store the plausible values and complete what waited for them; returns how many were refused."""
     from windhash_calculator.pending_periods import complete_pending_periods
     from windhash_calculator.settings import CalculatorSettings
 
@@ -25,10 +26,13 @@ async def _store_and_complete(values: dict[date, Decimal], source: str) -> None:
         with console.status(f"writing {len(values)} days of difficulty to {settings.difficulty_table}"):
             written = await store.add_difficulties(values, source)
         console.print(
-            f"difficulty: {len(written.written)} days written, {len(written.unchanged)} already present"
+            f"difficulty: {len(written.written)} days written, {len(written.unchanged)} already present,"
+            f" {len(written.refused)} refused"
         )
         for day, (stored, offered) in sorted(written.conflicts.items()):
             console.print(f"[yellow]kept[/] {day}: stored {stored}, the source says {offered}")
+        for day, reason in written.refused.items():
+            console.print(f"[red]refused[/] {day}: {reason}")
         await migrate_database(settings.database_url)
         pool = await create_pool(settings.database_url, max_size=2)
         try:
@@ -40,6 +44,15 @@ async def _store_and_complete(values: dict[date, Decimal], source: str) -> None:
         f"pending periods: {len(outcome.completed)} completed ({outcome.calculations} calculations), "
         f"{outcome.still_pending} still waiting"
     )
+    return len(written.refused)
+
+
+def _exit_if_refused(refused: int) -> None:
+    if refused:
+        console.print(
+            f"[red]{refused} implausible values refused (bounds: windhash_common.reference_bounds)[/]"
+        )
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -50,8 +63,10 @@ def load(
 ) -> None:
     """Seed difficulty from a file (default: the packaged 2024 reference), then complete pending periods."""
     values = read_difficulty_file(file)
-    event_loop.run(
-        _store_and_complete(values, source=f"file:{file.name}" if file else "windhash:2024-reference")
+    _exit_if_refused(
+        event_loop.run(
+            _store_and_complete(values, source=f"file:{file.name}" if file else "windhash:2024-reference")
+        )
     )
 
 
@@ -60,24 +75,21 @@ def sync(
     period: str = typer.Option("1y", help="How far back: 1m, 3m, 6m, 1y, 2y, 3y or all."),
     until: str | None = typer.Option(None, help="Last UTC date to fill (default: today)."),
 ) -> None:
-    """Fetch difficulty adjustments from the configured source (mempool.space API), store one value per UTC
-    day (the one in effect at 00:00 UTC), then complete pending periods."""
-    from windhash_calculator.difficulty_source import fetch_daily_difficulties
-    from windhash_calculator.settings import CalculatorSettings
+    """Fetch difficulty adjustments from the explorer (mempool.space API at WINDHASH_EXPLORER_URL), store
+    one value per UTC day (the one in effect at 00:00 UTC), then complete pending periods."""
+    from windhash_common.market_sources.explorer import ExplorerClient
+    from windhash_common.market_sources.settings import MarketSourceSettings
 
-    settings = CalculatorSettings()
+    settings = MarketSourceSettings()
     last = date.fromisoformat(until) if until else datetime.now(UTC).date()
-    values = event_loop.run(
-        fetch_daily_difficulties(
-            settings.difficulty_source_url,
-            period,
-            last,
-            settings.source_timeout_seconds,
-            settings.source_attempts,
-        )
-    )
-    console.print(f"fetched {len(values)} days from {settings.difficulty_source_url}")
-    event_loop.run(_store_and_complete(values, source=settings.difficulty_source_url))
+
+    async def fetch() -> dict[date, Decimal]:
+        async with ExplorerClient(settings.explorer_url, settings.fetch_limits()) as explorer:
+            return await explorer.daily_difficulties(period, last)
+
+    values = event_loop.run(fetch())
+    console.print(f"fetched {len(values)} days from {settings.explorer_url}")
+    _exit_if_refused(event_loop.run(_store_and_complete(values, source=settings.explorer_url)))
 
 
 @app.command()

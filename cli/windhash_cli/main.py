@@ -24,11 +24,13 @@ GROUPS = {
     "prices": "prices_commands",
     "summaries": "summaries_commands",
     "reconcile": "reconcile_commands",
+    "market": "market_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {
     "demo": ("demo_commands", "demo"),
     "elexon-sim": ("elexon_commands", "elexon_sim"),
+    "market-sim": ("market_sim_commands", "market_sim"),
     "ingestor": ("services_commands", "ingestor"),
     "calculator": ("services_commands", "calculator"),
     "aggregator": ("services_commands", "aggregator"),

@@ -9,10 +9,11 @@ from rich.table import Table
 from windhash_common import event_loop
 from windhash_common.btc_prices import (
     DailyPrice,
+    PriceWrite,
     packaged_synthetic_prices_2024,
     prices_between,
     read_price_file,
-    upsert_prices,
+    store_prices,
 )
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.settlement_calendar import dates_between
@@ -21,7 +22,7 @@ app = typer.Typer(no_args_is_help=True, help="Daily BTC prices.")
 console = Console()
 
 
-async def _store(prices: list[DailyPrice]) -> int:
+async def _store(prices: list[DailyPrice]) -> PriceWrite:
     from windhash_calculator.settings import CalculatorSettings
 
     settings = CalculatorSettings()
@@ -29,9 +30,22 @@ async def _store(prices: list[DailyPrice]) -> int:
     pool = await create_pool(settings.database_url, max_size=1)
     try:
         async with pool.acquire() as connection, connection.transaction():
-            return await upsert_prices(connection, prices)
+            return await store_prices(connection, prices, overwrite=True)
     finally:
         await pool.close()
+
+
+def _report(written: PriceWrite) -> None:
+    """Print what was stored and refused; exit 2 when anything was refused (the rest is stored)."""
+    console.print(f"{len(written.written) + len(written.unchanged)} days of prices stored")
+    for day, reason in written.refused.items():
+        console.print(f"[red]refused[/] {day}: {reason}")
+    if written.refused:
+        console.print(
+            f"[red]{len(written.refused)} implausible days refused"
+            " (bounds: windhash_common.reference_bounds)[/]"
+        )
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -42,7 +56,7 @@ def load(
     prices = read_price_file(file) if file else packaged_synthetic_prices_2024()
     if file is None:
         console.print("[yellow]loading SYNTHETIC 2024 prices (demo only, source 'synthetic')[/]")
-    console.print(f"{event_loop.run(_store(prices))} days of prices stored")
+    _report(event_loop.run(_store(prices)))
 
 
 @app.command()
@@ -50,26 +64,23 @@ def sync(
     start: str = typer.Option(..., help="First date, YYYY-MM-DD."),
     end: str = typer.Option(..., help="Last date, YYYY-MM-DD."),
 ) -> None:
-    """Fetch daily GBP and USD prices from the configured source (CoinGecko API) and store them."""
-    from windhash_calculator.price_source import fetch_daily_prices
-    from windhash_calculator.settings import CalculatorSettings
+    """Fetch daily GBP and USD prices from the price API (CoinGecko at WINDHASH_PRICE_API_URL), store them."""
+    from windhash_common.market_sources.price_api import PriceApiClient
+    from windhash_common.market_sources.settings import MarketSourceSettings
 
-    settings = CalculatorSettings()
+    settings = MarketSourceSettings()
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    with console.status(f"fetching prices {first} to {last} from {settings.price_source_url}"):
-        prices = event_loop.run(
-            fetch_daily_prices(
-                settings.price_source_url,
-                first,
-                last,
-                settings.source_timeout_seconds,
-                settings.source_attempts,
-                settings.price_source_api_key,
-            )
-        )
-    stored = event_loop.run(_store(prices))
-    missing = sum(1 for _ in dates_between(first, last)) - stored
-    console.print(f"{stored} days of prices stored; {missing} days in the range have no price")
+
+    async def fetch() -> list[DailyPrice]:
+        limits = settings.fetch_limits()
+        async with PriceApiClient(settings.price_api_url, limits, settings.price_api_key) as prices:
+            return await prices.daily_prices(first, last)
+
+    with console.status(f"fetching prices {first} to {last} from {settings.price_api_url}"):
+        fetched = event_loop.run(fetch())
+    missing = sum(1 for _ in dates_between(first, last)) - len(fetched)
+    console.print(f"{missing} days in the range have no price at the source")
+    _report(event_loop.run(_store(fetched)))
 
 
 @app.command()

@@ -24,6 +24,8 @@ def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) 
             str(free_port()),
             "--elexon-port",
             str(free_port()),
+            "--market-port",
+            str(free_port()),
         ],
         capture_output=True,
         text=True,
@@ -40,3 +42,4 @@ def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) 
         assert heading in output
     assert "SYNTHETIC" in output
     assert "S19J_PRO" in output
+    assert "hashprice at" in output and "(SYNTHETIC)" in output  # from the market service and its simulator

@@ -86,7 +86,7 @@ async def db(pg_dsn: str) -> AsyncIterator[asyncpg.Connection]:
 async def test_prices_sync_keeps_missing_days_missing(
     service_env: dict[str, str], coingecko_url: str, db: asyncpg.Connection
 ) -> None:
-    env = {**service_env, "WINDHASH_PRICE_SOURCE_URL": coingecko_url}
+    env = {**service_env, "WINDHASH_PRICE_API_URL": coingecko_url}
     output = await windhash(env, "prices", "sync", "--start", "2024-01-02", "--end", "2024-01-03")
     assert "2 days of prices stored" in output
     rows = await db.fetch("SELECT price_date, gbp, usd, source FROM btc_prices ORDER BY 1")

@@ -119,7 +119,7 @@ async def test_sync_fills_days_and_completes_pending_periods(
     await store_pending_period(db, settings, date(2024, 6, 1), 20)  # past --until: stays pending
 
     output = await windhash(
-        {**service_env, "WINDHASH_DIFFICULTY_SOURCE_URL": mempool_url},
+        {**service_env, "WINDHASH_EXPLORER_URL": mempool_url},
         "difficulty", "sync", "--period", "1y", "--until", "2024-05-31",
     )  # fmt: skip
     assert "2 completed" in output and "1 still waiting" in output

@@ -28,6 +28,8 @@ from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_
 from windhash_common.settlement_calendar import settlement_date_of
 from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
+from windhash_market_sim.faults import FaultRule as MarketFault
+from windhash_market_sim.server import MarketSimServer
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.monitoring_queries import PromQuery, SqlQuery, all_queries
 from windhash_stack.ports import free_port
@@ -47,8 +49,12 @@ FIRING = {
     "WindhashDeadLetters",
     "WindhashPendingDifficulty",
     "WindhashCompletenessBelowTarget",
+    "WindhashMarketSlotsNotTaken",
+    "WindhashMarketSourcesFailing",
 }
 SILENT = {
+    "WindhashMarketSnapshotsStale",
+    "WindhashReferenceDataRefused",
     "WindhashServiceDown",
     "WindhashNoNewData",
     "WindhashConsumerLagGrowing",
@@ -104,6 +110,7 @@ class Ports:
     aggregator: int = field(default_factory=free_port)
     api: int = field(default_factory=free_port)
     reconciler: int = field(default_factory=free_port)
+    market: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -117,6 +124,15 @@ def sim() -> Iterator[ElexonSimServer]:
         # Period 1 of yesterday fails on every attempt; period 2 is throttled once and then served.
         server.add_fault(FaultRule(kind="status", status=500, date=yesterday, period=1, times=None))
         server.add_fault(FaultRule(kind="status", status=429, retry_after=0.1, date=yesterday, period=2))
+        yield server
+
+
+@pytest.fixture
+def market_sim() -> Iterator[MarketSimServer]:
+    with MarketSimServer() as server:
+        # The live price fails once (a missed slot, a source error), then is zero once (a refused slot).
+        server.add_fault(MarketFault(kind="status", endpoint="price", status=500))
+        server.add_fault(MarketFault(kind="value", endpoint="price", field="usd", value=0))
         yield server
 
 
@@ -258,6 +274,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
     stack: StackEndpoints,
     service_env: dict[str, str],
     sim: ElexonSimServer,
+    market_sim: MarketSimServer,
     prometheus: tuple[PrometheusServer, Ports],
     tmp_path: Path,
 ) -> None:
@@ -282,6 +299,15 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         for name in ("calculator", "aggregator", "ingestor"):
             processes.start(name, extra_env={"WINDHASH_METRICS_PORT": str(ports.metrics()[name])})
         processes.start("api")
+        market = {
+            "WINDHASH_EXPLORER_URL": market_sim.url,
+            "WINDHASH_PRICE_API_URL": market_sim.url,
+            "WINDHASH_SOURCE_ATTEMPTS": "1",
+            "WINDHASH_MARKET_POLL_SECONDS": "1",
+            "WINDHASH_MARKET_BACKFILL_HOURS": "1",
+            "WINDHASH_METRICS_PORT": str(ports.market),
+        }
+        processes.start("market", extra_env=market)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
         await _publish_malformed(
             stack.kafka_bootstrap, Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"]).settlement_periods

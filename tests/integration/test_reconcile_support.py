@@ -18,7 +18,7 @@ from windhash_calculator.runner import run_calculator
 from windhash_calculator.settings import CalculatorSettings
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.reconciler_wiring import IngestorRefetcher
-from windhash_common.btc_prices import packaged_synthetic_prices_2024, upsert_prices
+from windhash_common.btc_prices import packaged_synthetic_prices_2024, store_prices
 from windhash_common.db import migrate_database
 from windhash_common.difficulty_store import open_difficulty_store, packaged_difficulty_2024
 from windhash_elexon_sim import ElexonSimServer
@@ -82,7 +82,7 @@ async def load_reference_data(settings: PipelineSettings) -> None:
         await store.add_difficulties(packaged_difficulty_2024(), source="test")
     connection = await asyncpg.connect(settings.database_url)
     try:
-        await upsert_prices(connection, packaged_synthetic_prices_2024())
+        await store_prices(connection, packaged_synthetic_prices_2024(), overwrite=True)
     finally:
         await connection.close()
 

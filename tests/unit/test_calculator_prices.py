@@ -37,7 +37,7 @@ def test_a_price_file_may_leave_a_currency_out() -> None:
         "manual",
     )
     with pytest.raises(ValueError):
-        parse_price_file('{"prices": {"2024-01-02": {"gbp": "-1"}}}', default_source="file")
+        parse_price_file('{"prices": {"2024-01-02": {"gbp": "Infinity"}}}', default_source="file")
 
 
 def test_market_chart_gives_the_first_price_of_each_utc_day() -> None:

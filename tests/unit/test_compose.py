@@ -11,6 +11,7 @@ from windhash_aggregator.settings import AggregatorSettings
 from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
 from windhash_ingestor.settings import IngestorSettings
+from windhash_market.settings import MarketSettings
 from windhash_reconciler.settings import ReconcilerSettings
 
 COMPOSE = Path(__file__).parents[2] / "docker-compose.yml"
@@ -21,6 +22,7 @@ SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "aggregator": (AggregatorSettings,),
     "reconciler": (ReconcilerSettings, IngestorSettings),
     "api": (ApiSettings,),
+    "market": (MarketSettings,),
 }
 
 
@@ -57,7 +59,7 @@ def test_every_service_is_pointed_at_the_compose_servers(compose: dict[str, Any]
 
 
 def test_the_servers_and_monitoring_are_all_there(compose: dict[str, Any]) -> None:
-    assert {"kafka", "postgres", "dynamodb", "prometheus", "grafana", "elexon-sim"} <= set(
+    assert {"kafka", "postgres", "dynamodb", "prometheus", "grafana", "elexon-sim", "market-sim"} <= set(
         compose["services"]
     )
     kafka = compose["services"]["kafka"]["environment"]

@@ -3,8 +3,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from windhash_calculator.difficulty_source import parse_adjustments
-from windhash_calculator.source_fetch import SourceError
 from windhash_common.difficulty_store import (
     DifficultyAdjustment,
     DifficultyStore,
@@ -12,6 +10,8 @@ from windhash_common.difficulty_store import (
     packaged_difficulty_2024,
     parse_difficulty_file,
 )
+from windhash_common.market_sources.explorer import parse_adjustments
+from windhash_common.market_sources.http_fetch import SourceError
 
 
 class FakeDynamoDB:
@@ -58,22 +58,28 @@ async def test_reads_by_key_cache_what_they_find_and_never_invent_the_rest() -> 
     assert fake.keys_read == ["2024-01-03"]  # unknown dates are asked again: they may arrive
 
 
-async def test_writes_add_missing_days_and_report_conflicts() -> None:
-    fake = FakeDynamoDB({"2024-01-01": "72006146478567", "2024-01-02": "1"})
+async def test_writes_add_missing_days_report_conflicts_and_refuse_implausible_values() -> None:
+    fake = FakeDynamoDB({"2024-01-01": "72006146478567", "2024-01-02": "72006146478000"})
     store = DifficultyStore(fake, "difficulty")
     outcome = await store.add_difficulties(
         {
             date(2024, 1, 1): Decimal(72006146478567),
-            date(2024, 1, 2): Decimal(2),
-            date(2024, 1, 3): Decimal("5.00005"),
+            date(2024, 1, 2): Decimal(72006146478567),
+            date(2024, 1, 3): Decimal("72006146478567.00005"),
+            date(2024, 1, 4): Decimal("0.5"),  # the value that overflowed the calculator's columns
+            date(2024, 1, 5): Decimal(720061464785670),  # one zero too many
         },
         source="test",
     )
     assert outcome.written == [date(2024, 1, 3)]
     assert outcome.unchanged == [date(2024, 1, 1)]
-    assert outcome.conflicts == {date(2024, 1, 2): (Decimal(1), Decimal(2))}
-    assert fake.items["2024-01-02"] == "1"  # left alone
-    assert fake.items["2024-01-03"] == "5.0000"  # 4 dp, half-even
+    assert outcome.conflicts == {date(2024, 1, 2): (Decimal(72006146478000), Decimal(72006146478567))}
+    assert list(outcome.refused) == [date(2024, 1, 4), date(2024, 1, 5)]
+    assert "outside the plausible" in outcome.refused[date(2024, 1, 4)]
+    assert "neighbouring days" in outcome.refused[date(2024, 1, 5)]
+    assert fake.items["2024-01-02"] == "72006146478000"  # left alone
+    assert fake.items["2024-01-03"] == "72006146478567.0000"  # 4 dp, half-even
+    assert "2024-01-04" not in fake.items and "2024-01-05" not in fake.items
 
 
 def test_the_packaged_2024_file_has_every_day_exactly() -> None:
@@ -83,11 +89,11 @@ def test_the_packaged_2024_file_has_every_day_exactly() -> None:
     assert values[date(2024, 3, 29)] == Decimal("83126997340024.6")  # fractions are kept
 
 
-def test_a_difficulty_file_must_be_an_object_of_positive_values() -> None:
+def test_a_difficulty_file_must_be_an_object_of_finite_values() -> None:
     with pytest.raises(ValueError):
         parse_difficulty_file("[1, 2]")
     with pytest.raises(ValueError):
-        parse_difficulty_file('{"2024-01-01": "0"}')
+        parse_difficulty_file('{"2024-01-01": "NaN"}')
 
 
 def test_each_day_takes_the_difficulty_in_effect_at_its_midnight_utc() -> None:

@@ -55,6 +55,8 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.consumer_runtime.metrics",
     "windhash_common.readiness",
     "windhash_common.outbox_relay",
+    "windhash_market.metrics",
+    "windhash_common.market_sources.http_fetch",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -112,11 +114,25 @@ def test_checked_in_configs_are_the_renderings() -> None:
     [
         (
             "prometheus.yml",
-            ["127.0.0.1:9101", "127.0.0.1:9102", "127.0.0.1:9103", "127.0.0.1:9104", "127.0.0.1:8080"],
+            [
+                "127.0.0.1:9101",
+                "127.0.0.1:9102",
+                "127.0.0.1:9103",
+                "127.0.0.1:9104",
+                "127.0.0.1:8080",
+                "127.0.0.1:9105",
+            ],
         ),
         (
             "docker/prometheus.yml",
-            ["ingestor:9101", "calculator:9102", "aggregator:9103", "reconciler:9104", "api:8080"],
+            [
+                "ingestor:9101",
+                "calculator:9102",
+                "aggregator:9103",
+                "reconciler:9104",
+                "api:8080",
+                "market:9105",
+            ],
         ),
     ],
 )
@@ -190,7 +206,7 @@ def test_every_service_metric_is_read_from_its_own_job() -> None:
     # A process started through the windhash CLI exports, at zero, the metrics of every module it imports: a
     # selector without its job would mix those zeros in (and clash in rate() over several metric names).
     promql, _ = all_queries(PROMETHEUS_DIR, DASHBOARDS)
-    selector = re.compile(r"\b(windhash_(ingestor|calculator|aggregator|api)_[a-z0-9_]+)(\{[^}]*\})?")
+    selector = re.compile(r"\b(windhash_(ingestor|calculator|aggregator|api|market)_[a-z0-9_]+)(\{[^}]*\})?")
     unscoped = {
         (query.name, match.group(1))
         for query in promql
@@ -214,7 +230,7 @@ def _dashboard(name: str) -> dict[str, Any]:
     return board
 
 
-@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json"])
+@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json"])
 def test_dashboards_are_well_formed_and_use_provisioned_datasources(name: str) -> None:
     datasources = _yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
     provisioned = {source["uid"]: source["type"] for source in datasources}

@@ -28,6 +28,7 @@ JOULES_PER_MWH = Decimal("3.6e9")
 HASHES_PER_TERAHASH = Decimal("1e12")
 HASHES_PER_DIFFICULTY = Decimal(2**32)
 _CONTEXT = Context(prec=40)
+PRECISE = _CONTEXT  # the context of every figure derived from these formulas (hashprice.py too)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ no fiat value: `fiat_value` returns None and callers show it as missing, never a
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,10 @@ from typing import Any
 import asyncpg
 
 from windhash_common.money import PENNY, to_penny
+from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_price_refusals
 
 __all__ = ["PENNY", "DailyPrice", "fiat_value"]
+_WIDE = Context(prec=80)  # an absurd price is kept whole, for reference_bounds to refuse
 SYNTHETIC_2024_FILE = "btc_prices_2024_synthetic.json"
 
 
@@ -37,12 +39,13 @@ def fiat_value(btc: Decimal, price: Decimal | None) -> Decimal | None:
 
 
 def _money(value: Any) -> Decimal | None:
+    """To the penny; whether the amount is a plausible price is for `reference_bounds` to say."""
     if value is None:
         return None
-    amount = to_penny(Decimal(str(value)))
-    if amount <= 0:
-        raise ValueError(f"a BTC price must be positive, got {value}")
-    return amount
+    amount = Decimal(str(value))
+    if not amount.is_finite():
+        raise ValueError(f"a BTC price must be a finite number, got {value}")
+    return amount.quantize(PENNY, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def parse_price_file(text: str, default_source: str) -> list[DailyPrice]:
@@ -88,7 +91,50 @@ def combine_currencies(
     return [DailyPrice(day, _money(gbp.get(day)), _money(usd.get(day)), source) for day in days]
 
 
-async def upsert_prices(connection: asyncpg.Connection, prices: Iterable[DailyPrice]) -> int:
+@dataclass
+class PriceWrite:
+    written: list[date] = field(default_factory=list)
+    unchanged: list[date] = field(default_factory=list)
+    conflicts: dict[date, tuple[DailyPrice, DailyPrice]] = field(default_factory=dict)  # (stored, offered)
+    refused: dict[date, str] = field(default_factory=dict)  # why the price is implausible
+
+
+async def store_prices(
+    connection: asyncpg.Connection, prices: Iterable[DailyPrice], overwrite: bool
+) -> PriceWrite:
+    """Write the plausible prices (`reference_bounds`, judged with the stored days around them) and refuse the
+    rest with their reasons. A day that already holds another price is replaced when `overwrite` (the CLI's
+    explicit load or sync) and otherwise reported as a conflict and left alone (the market service)."""
+    offered = {price.price_date: price for price in prices}
+    if not offered:
+        return PriceWrite()
+    first, last = min(offered), max(offered)
+    stored = await prices_between(
+        connection, first - timedelta(days=NEIGHBOUR_DAYS), last + timedelta(days=NEIGHBOUR_DAYS)
+    )
+    outcome = PriceWrite(
+        refused=daily_price_refusals(
+            {day: (price.gbp, price.usd) for day, price in offered.items()},
+            {day: (price.gbp, price.usd) for day, price in stored.items() if day not in offered},
+        )
+    )
+    to_write = []
+    for day, price in sorted(offered.items()):
+        if day in outcome.refused:
+            continue
+        known = stored.get(day)
+        if known is not None and (known.gbp, known.usd) == (price.gbp, price.usd):
+            outcome.unchanged.append(day)
+        elif known is not None and not overwrite:
+            outcome.conflicts[day] = (known, price)
+        else:
+            to_write.append(price)
+    await _upsert_prices(connection, to_write)
+    outcome.written = [price.price_date for price in to_write]
+    return outcome
+
+
+async def _upsert_prices(connection: asyncpg.Connection, prices: Iterable[DailyPrice]) -> None:
     rows = [(price.price_date, price.gbp, price.usd, price.source) for price in prices]
     await connection.execute(
         "INSERT INTO btc_prices (price_date, gbp, usd, source)"
@@ -100,7 +146,6 @@ async def upsert_prices(connection: asyncpg.Connection, prices: Iterable[DailyPr
         [row[2] for row in rows],
         [row[3] for row in rows],
     )
-    return len(rows)
 
 
 async def prices_between(connection: asyncpg.Connection, first: date, last: date) -> dict[date, DailyPrice]:

@@ -4,7 +4,8 @@ Reads go by key only (BatchGetItem), never Scan, and found values are cached in 
 difficulty is a fact that does not change. A date with no item is *unknown*: callers hold the work that needs
 it (`pending_difficulty`) and never substitute a default. Writes only add dates that are missing; an item that
 already holds a different value is reported as a conflict and left alone, so the difficulty a stored
-calculation used is always the one in the table.
+calculation used is always the one in the table. A value outside `reference_bounds` (absolute, or against the
+neighbouring days offered or stored) is refused with its reason and not written, whoever offers it.
 
 A day's difficulty is the one in effect at 00:00 UTC of that day (see `daily_difficulties`), stored with at
 most 4 decimal places (rounded half-even), the precision of the PostgreSQL columns that record it.
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,9 +25,11 @@ from typing import Any, Protocol
 import aioboto3
 from botocore.exceptions import ClientError
 
+from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_difficulty_refusals
 from windhash_common.settings import CommonSettings
 
 DIFFICULTY_PRECISION = Decimal("0.0001")
+_WIDE = Context(prec=80)  # an absurd difficulty is kept whole, for reference_bounds to refuse
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
 _UNPROCESSED_RETRIES = 8
@@ -50,12 +53,14 @@ class DifficultyWrite:
     written: list[date] = field(default_factory=list)
     unchanged: list[date] = field(default_factory=list)
     conflicts: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (stored, offered)
+    refused: dict[date, str] = field(default_factory=dict)  # date → why the value is implausible
 
 
 def stored_difficulty(value: Decimal) -> Decimal:
-    if value <= 0:
-        raise ValueError(f"difficulty must be positive, got {value}")
-    return value.quantize(DIFFICULTY_PRECISION, rounding=ROUND_HALF_EVEN)
+    """Rounded as stored; whether it is a plausible difficulty is for `reference_bounds` to say."""
+    if not value.is_finite():
+        raise ValueError(f"difficulty must be a finite number, got {value}")
+    return value.quantize(DIFFICULTY_PRECISION, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def parse_difficulty_file(text: str) -> dict[date, Decimal]:
@@ -150,15 +155,25 @@ class DifficultyStore:
         )
 
     async def add_difficulties(self, values: Mapping[date, Decimal], source: str) -> DifficultyWrite:
-        """Write the dates that have no item yet; report the ones that already hold this or another value."""
+        """Write the dates that have no item yet; report the ones that already hold this or another value,
+        and refuse (unwritten, with the reason) the ones outside `reference_bounds`."""
         offered = {day: stored_difficulty(value) for day, value in values.items()}
-        stored = {}
         days = sorted(offered)
-        for start in range(0, len(days), _BATCH_GET_LIMIT):
-            stored.update(await self._fetch(days[start : start + _BATCH_GET_LIMIT]))
-        outcome = DifficultyWrite()
+        around = sorted(
+            {
+                day + timedelta(days=offset)
+                for day in days
+                for offset in range(-NEIGHBOUR_DAYS, NEIGHBOUR_DAYS + 1)
+            }
+        )
+        stored = {}
+        for start in range(0, len(around), _BATCH_GET_LIMIT):
+            stored.update(await self._fetch(around[start : start + _BATCH_GET_LIMIT]))
+        outcome = DifficultyWrite(refused=daily_difficulty_refusals(offered, stored))
         to_write = []
         for day in days:
+            if day in outcome.refused:
+                continue
             if day not in stored:
                 to_write.append(day)
             elif stored[day] == offered[day]:

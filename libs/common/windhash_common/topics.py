@@ -27,8 +27,13 @@ class Topics:
         """`DeadLetter` records: anything a service could not accept, with the reason and the raw payload."""
         return f"{self.prefix}.dead-letter.v1"
 
+    @property
+    def market_snapshots(self) -> str:
+        """One `MarketSnapshotEvent` (events_market.py) per 15-minute slot, keyed by the slot's time."""
+        return f"{self.prefix}.market-snapshots.v1"
+
     def all(self) -> tuple[str, ...]:
-        return (self.settlement_periods, self.period_calculated, self.dead_letter)
+        return (self.settlement_periods, self.period_calculated, self.dead_letter, self.market_snapshots)
 
 
 async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> None:

@@ -56,6 +56,7 @@ class MonitoringSettings(BaseSettings):
     aggregator_metrics_port: int = DEFAULT_METRICS_PORTS["aggregator"]
     reconciler_metrics_port: int = DEFAULT_METRICS_PORTS["reconciler"]
     api_port: int = DEFAULT_METRICS_PORTS["api"]
+    market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -64,6 +65,7 @@ class MonitoringSettings(BaseSettings):
             "aggregator": self.aggregator_metrics_port,
             "reconciler": self.reconciler_metrics_port,
             "api": self.api_port,
+            "market": self.market_metrics_port,
         }
 
 

@@ -25,11 +25,6 @@ class CalculatorSettings(CommonSettings):
     calculator_crash_at: str | None = None
     # The 2028 halving, once its block is mined (or to model it ahead of time); None = four halvings so far.
     next_halving_at: AwareDatetime | None = None
-    difficulty_source_url: str = "https://mempool.space"
-    price_source_url: str = "https://api.coingecko.com"
-    price_source_api_key: str | None = None
-    source_timeout_seconds: float = 30.0
-    source_attempts: int = 5
 
     def halvings(self) -> tuple[Halving, ...]:
         when: datetime | None = self.next_halving_at

@@ -1,0 +1,1 @@
+"""Named SQL of the market service, one module per subject."""

@@ -1,0 +1,108 @@
+"""Wiring the market service: database, topics, DynamoDB, the two source clients, the job lease, the cycles.
+
+One runner at a time: cycles run only while this process holds the `market/snapshots` lease
+(`windhash_common.job_leases`, visible in `windhash jobs`); another instance waits and takes over when the
+holder stops renewing. A cycle that fails (PostgreSQL or DynamoDB away) is logged and counted and the next
+one runs at the next slot: nothing a source or a dependency does ends the service.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from windhash_common.db import create_pool, migrate_database
+from windhash_common.difficulty_store import open_difficulty_store
+from windhash_common.job_leases import JobLease, LeaseLost, run_while_holding
+from windhash_common.market_sources.explorer import ExplorerClient
+from windhash_common.market_sources.price_api import PriceApiClient
+from windhash_common.topics import ensure_topics
+
+from windhash_market import metrics
+from windhash_market.collector import MarketCollector
+from windhash_market.settings import JOB_KEY, MarketSettings
+from windhash_market.snapshot import slot_start
+from windhash_market.sources import MarketSources
+
+log = structlog.get_logger(__name__)
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def market_collector(
+    settings: MarketSettings, pool: asyncpg.Pool, clock: Clock = _now
+) -> AsyncIterator[MarketCollector]:
+    """A collector with its DynamoDB table and source clients open (the service and the CLI share it)."""
+    limits = settings.fetch_limits()
+    async with (
+        open_difficulty_store(settings) as store,
+        ExplorerClient(settings.explorer_url, limits) as explorer,
+        PriceApiClient(settings.price_api_url, limits, settings.price_api_key) as prices,
+    ):
+        await store.ensure_table()
+        yield MarketCollector(pool, MarketSources(explorer, prices), store, settings, clock)
+
+
+async def run_market(settings: MarketSettings, stop: asyncio.Event, clock: Clock = _now) -> None:
+    await migrate_database(settings.database_url)
+    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    try:
+        async with market_collector(settings, pool, clock) as collector:
+            lease = JobLease(pool, JOB_KEY, settings.market_lease_ttl_s)
+            log.info("market service running", job=JOB_KEY, interval=str(settings.interval))
+            while not stop.is_set():
+                try:
+                    held = await run_while_holding(lease, lambda: _cycles(collector, settings, stop, clock))
+                    if not held:
+                        log.info("market job held by another process; waiting", job=JOB_KEY)
+                except LeaseLost as error:
+                    log.warning("market job lease lost; cycles stopped", error=str(error))
+                except (OSError, asyncpg.PostgresError) as error:
+                    log.warning("market job lease unavailable", error=str(error))
+                await _sleep_or_stop(stop, settings.market_lease_ttl_s / 3)
+    finally:
+        await pool.close()
+    log.info("market service stopped")
+
+
+async def _cycles(
+    collector: MarketCollector, settings: MarketSettings, stop: asyncio.Event, clock: Clock
+) -> None:
+    metrics.LEASE_HELD.set(1)
+    try:
+        while not stop.is_set():
+            await run_one_cycle(collector.run_cycle)
+            await _sleep_or_stop(stop, seconds_to_next_cycle(settings, clock()))
+    finally:
+        metrics.LEASE_HELD.set(0)
+
+
+async def run_one_cycle(cycle: Callable[[], Awaitable[None]]) -> bool:
+    try:
+        await cycle()
+        return True
+    except Exception:
+        metrics.CYCLE_FAILURES.inc()
+        log.exception("market cycle failed; the next one runs at the next slot")
+        return False
+
+
+def seconds_to_next_cycle(settings: MarketSettings, now: datetime) -> float:
+    """Until the next slot starts (a few seconds after, so the sources have it), or the configured poll."""
+    if settings.market_poll_seconds is not None:
+        return settings.market_poll_seconds
+    next_slot = slot_start(now, settings.interval) + settings.interval
+    return (next_slot - now).total_seconds() + settings.market_cycle_delay_seconds
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.0))
