@@ -22,5 +22,21 @@ class Topics:
         """`DeadLetter` records: anything a service could not accept, with the reason and the raw payload."""
         return f"{self.prefix}.dead-letter.v1"
 
+    @property
+    def miner_telemetry(self) -> str:
+        """One `MinerTelemetryEvent` per poll of a miner (events_fleet.py), keyed by the miner's serial."""
+        return f"{self.prefix}.miner-telemetry.v1"
+
+    @property
+    def miner_status(self) -> str:
+        """`MinerStatusChangedEvent` (miner.offline / miner.online) through the outbox, keyed by serial."""
+        return f"{self.prefix}.miner-status.v1"
+
     def all(self) -> tuple[str, ...]:
-        return (self.settlement_periods, self.period_calculated, self.dead_letter)
+        return (
+            self.settlement_periods,
+            self.period_calculated,
+            self.dead_letter,
+            self.miner_telemetry,
+            self.miner_status,
+        )
