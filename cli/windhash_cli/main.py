@@ -25,12 +25,14 @@ GROUPS = {
     "summaries": "summaries_commands",
     "reconcile": "reconcile_commands",
     "market": "market_commands",
+    "fleet": "fleet_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {
     "demo": ("demo_commands", "demo"),
     "elexon-sim": ("elexon_commands", "elexon_sim"),
     "market-sim": ("market_sim_commands", "market_sim"),
+    "fleet-sim": ("fleet_sim_commands", "fleet_sim"),
     "ingestor": ("services_commands", "ingestor"),
     "calculator": ("services_commands", "calculator"),
     "aggregator": ("services_commands", "aggregator"),

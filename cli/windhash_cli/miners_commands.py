@@ -37,8 +37,8 @@ def list_models() -> None:
             await pool.close()
 
     table = Table(title="miner models")
-    for column in ("name", "manufacturer", "TH/s", "W", "J/TH", "released", "active"):
-        table.add_column(column, justify="right" if column in ("TH/s", "W", "J/TH") else "left")
+    for column in ("name", "manufacturer", "TH/s", "W", "J/TH", "released", "MSRP $", "active"):
+        table.add_column(column, justify="right" if column in ("TH/s", "W", "J/TH", "MSRP $") else "left")
     for model in event_loop.run(read()):
         table.add_row(
             model.name,
@@ -47,6 +47,7 @@ def list_models() -> None:
             f"{model.power_w:f}",
             f"{model.efficiency_j_per_th:.2f}",
             model.release_date.isoformat() if model.release_date else "-",
+            f"{model.msrp_usd:f}" if model.msrp_usd is not None else "-",
             "yes" if model.active else "no",
         )
     console.print(table)
@@ -60,6 +61,7 @@ def add(
     power_w: str = typer.Option(..., "--power-w", help="Wall power at that hashrate, W."),
     release_date: str | None = typer.Option(None, help="YYYY-MM-DD the model was launched."),
     inactive: bool = typer.Option(False, help="Record the model without calculating it."),
+    msrp_usd: str | None = typer.Option(None, "--msrp-usd", help="Launch price, USD (unknown if omitted)."),
 ) -> None:
     """Add a model and compute its history: every calculated period gets its rows; the summaries follow."""
     from windhash_calculator.miner_backfill import MinerModelConflict, add_miner_model
@@ -72,6 +74,7 @@ def add(
         power_w=_decimal(power_w, "--power-w"),
         release_date=date.fromisoformat(release_date) if release_date else None,
         active=not inactive,
+        msrp_usd=_decimal(msrp_usd, "--msrp-usd") if msrp_usd is not None else None,
     )
     settings = CalculatorSettings()
 

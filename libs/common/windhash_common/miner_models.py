@@ -19,12 +19,15 @@ class MinerModel:
     power_w: Decimal
     release_date: date | None = None
     active: bool = True
+    msrp_usd: Decimal | None = None  # launch price; None when unknown, never a guess
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("a miner model needs a name")
         if self.hashrate_ths <= 0 or self.power_w <= 0:
             raise ValueError(f"{self.name}: hashrate and power must be positive")
+        if self.msrp_usd is not None and self.msrp_usd < 0:
+            raise ValueError(f"{self.name}: a price cannot be negative")
 
     @property
     def efficiency_j_per_th(self) -> Decimal:
@@ -39,7 +42,7 @@ class MinerModel:
         )
 
 
-_COLUMNS = "name, manufacturer, hashrate_ths, power_w, release_date, active"
+_COLUMNS = "name, manufacturer, hashrate_ths, power_w, release_date, active, msrp_usd"
 
 
 def _model(row: asyncpg.Record) -> MinerModel:
@@ -51,6 +54,7 @@ def _model(row: asyncpg.Record) -> MinerModel:
         power_w=row["power_w"].normalize(),
         release_date=row["release_date"],
         active=row["active"],
+        msrp_usd=row["msrp_usd"],
     )
 
 
@@ -71,11 +75,12 @@ async def find_miner_model(connection: asyncpg.Connection, name: str) -> MinerMo
 
 async def insert_miner_model(connection: asyncpg.Connection, model: MinerModel) -> None:
     await connection.execute(
-        f"INSERT INTO miner_models ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+        f"INSERT INTO miner_models ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         model.name,
         model.manufacturer,
         model.hashrate_ths,
         model.power_w,
         model.release_date,
         model.active,
+        model.msrp_usd,
     )

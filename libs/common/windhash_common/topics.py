@@ -32,8 +32,25 @@ class Topics:
         """One `MarketSnapshotEvent` (events_market.py) per 15-minute slot, keyed by the slot's time."""
         return f"{self.prefix}.market-snapshots.v1"
 
+    @property
+    def miner_telemetry(self) -> str:
+        """One `MinerTelemetryEvent` per poll of a miner (events_fleet.py), keyed by the miner's serial."""
+        return f"{self.prefix}.miner-telemetry.v1"
+
+    @property
+    def miner_status(self) -> str:
+        """`MinerStatusChangedEvent` (miner.offline / miner.online) through the outbox, keyed by serial."""
+        return f"{self.prefix}.miner-status.v1"
+
     def all(self) -> tuple[str, ...]:
-        return (self.settlement_periods, self.period_calculated, self.dead_letter, self.market_snapshots)
+        return (
+            self.settlement_periods,
+            self.period_calculated,
+            self.dead_letter,
+            self.market_snapshots,
+            self.miner_telemetry,
+            self.miner_status,
+        )
 
 
 async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> None:

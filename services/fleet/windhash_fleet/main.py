@@ -1,0 +1,26 @@
+"""The fleet collector service (`windhash fleet collector`): Prometheus metrics, signals, the collector."""
+
+import asyncio
+import signal
+
+from prometheus_client import start_http_server
+from windhash_common import event_loop
+from windhash_common.logging_setup import configure_logging
+
+from windhash_fleet.collector import run_collector
+from windhash_fleet.settings import FleetSettings
+
+
+async def serve(settings: FleetSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_collector(settings, stop)
+
+
+def run() -> None:
+    settings = FleetSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    event_loop.run(serve(settings))

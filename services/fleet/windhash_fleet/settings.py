@@ -1,0 +1,37 @@
+"""The fleet service's configuration (variables `WINDHASH_*`, e.g. `WINDHASH_FLEET_POLL_INTERVAL_S`)."""
+
+from typing import Self
+
+from pydantic import Field, model_validator
+from windhash_common.miner_rpc import DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_S
+from windhash_common.settings import CommonSettings
+
+
+class FleetSettings(CommonSettings):
+    metrics_port: int = 9105
+    # Every telemetry-enabled miner is polled once per interval; polls are spread over the interval.
+    fleet_poll_interval_s: float = Field(default=60.0, gt=0)
+    fleet_concurrency: int = Field(default=256, ge=1, description="Polls in flight per shard.")
+    fleet_rpc_timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, description="Deadline of one call.")
+    fleet_rpc_max_reply_bytes: int = Field(default=DEFAULT_MAX_REPLY_BYTES, ge=1024)
+    fleet_rpc_attempts: int = Field(default=2, ge=1, description="Tries of a poll that got no answer.")
+    fleet_rpc_backoff_s: float = Field(default=0.5, ge=0, description="First wait before a retry; doubles.")
+    # Consecutive polls without an answer before a miner is marked offline.
+    fleet_offline_after_failures: int = Field(default=2, ge=1)
+    fleet_shard_count: int = Field(
+        default=1, ge=1, le=1024, description="Miners are split by miner_id mod this."
+    )
+    fleet_max_shards: int | None = Field(
+        default=None, ge=1, description="Most shards one collector holds at once (default: all)."
+    )
+    fleet_lease_ttl_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _max_shards_fits(self) -> Self:
+        if self.fleet_max_shards is not None and self.fleet_max_shards > self.fleet_shard_count:
+            raise ValueError("fleet_max_shards cannot exceed fleet_shard_count")
+        return self
+
+    @property
+    def shards_per_collector(self) -> int:
+        return self.fleet_max_shards or self.fleet_shard_count
