@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+import stamina
 from windhash_common.market_sources.explorer import ExplorerClient
 from windhash_common.market_sources.http_fetch import (
     SOURCE_REQUESTS,
@@ -35,9 +36,11 @@ async def test_5xx_and_429_are_retried_then_the_answer_is_read() -> None:
     state.faults.add(FaultRule(kind="status", endpoint="price", status=503))
     state.faults.add(FaultRule(kind="status", endpoint="price", status=429, retry_after=0.2))
     before = requests("price_api", "503")
-    async with PriceApiClient("http://sim", FAST, transport=transport) as prices:
-        started = time.monotonic()
-        quote = await prices.quote()
+    # Real waits for this one (the unit tests' stamina testing mode skips them): Retry-After is the point.
+    with stamina.set_testing(False):
+        async with PriceApiClient("http://sim", FAST, transport=transport) as prices:
+            started = time.monotonic()
+            quote = await prices.quote()
     assert time.monotonic() - started >= 0.2  # Retry-After honoured
     assert quote.quoted_at == NOW and quote.usd > 0
     assert state.served()["price"] == 3
