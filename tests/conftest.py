@@ -26,6 +26,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from windhash_common.db import migrate_database, migrations
+from windhash_common.db_privileges import privileges_fingerprint
 from windhash_common.kafka_topics import ensure_topics
 from windhash_common.topics import Topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
@@ -73,6 +74,7 @@ def _schema_digest() -> str:
     digest = hashlib.sha256()
     for migration in migrations():
         digest.update(f"{migration.version}:{migration.name}:{migration.sql}\0".encode())
+    digest.update(privileges_fingerprint().encode())
     return digest.hexdigest()[:16]
 
 

@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from windhash_common import event_loop
+from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
-from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
+from windhash_cli.service_processes import WINDHASH, ServiceProcesses, as_service_role, wait_for_http
 
 # Spans the spring clock change (2024-03-31, 46 periods) and the halving (2024-04-20).
 DEMO_FIRST = date(2024, 3, 15)
@@ -58,9 +59,10 @@ def demo(
 
 
 def _environment(endpoints: StackEndpoints, api_port: int, elexon_port: int) -> dict[str, str]:
+    # The operator's role for the CLI steps; each service runs as its own (service_processes).
     return {
         "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "WINDHASH_DATABASE_URL": endpoints.postgres_dsn,
+        "WINDHASH_DATABASE_URL": dsn_as(endpoints.postgres_dsn, DatabaseRole.OPERATOR),
         "WINDHASH_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
         "WINDHASH_ELEXON_BASE_URL": f"http://127.0.0.1:{elexon_port}/bmrs/api/v1",
         "WINDHASH_API_PORT": str(api_port),
@@ -80,7 +82,9 @@ def _run(
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
-    for step in (["db", "migrate"], ["difficulty", "load"], ["prices", "load"]):
+    owner = {"WINDHASH_DATABASE_URL": dsn_as(env["WINDHASH_DATABASE_URL"], DatabaseRole.OWNER)}
+    subprocess.run([*WINDHASH, "db", "migrate"], env={**_os_env(), **env, **owner}, check=True)
+    for step in (["difficulty", "load"], ["prices", "load"]):
         subprocess.run([*WINDHASH, *step], env={**_os_env(), **env}, check=True)
     processes.start("calculator")
     processes.start("aggregator")
@@ -88,7 +92,8 @@ def _run(
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(
-        [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()], env={**_os_env(), **env}
+        [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()],
+        env=as_service_role("ingest", {**_os_env(), **env}),
     )
     if ingest.returncode != 0:
         raise typer.Exit(ingest.returncode)
