@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import typer
+from windhash_common.local_stack_location import use_local_stack_passwords
 
 HELP = "windhash: the Bitcoin that Great Britain's curtailed wind energy could have mined."
 
@@ -62,15 +63,8 @@ def build_app(only: str | None = None) -> typer.Typer:
 
 
 def main() -> None:
-    _local_stack_passwords()
+    use_local_stack_passwords()
     build_app(sys.argv[1] if len(sys.argv) > 1 else None)(prog_name="windhash")
-
-
-def _local_stack_passwords() -> None:
-    from windhash_stack.postgres_credentials import PASSFILE_NAME, default_passfile_for_clients
-    from windhash_stack.settings import StackSettings
-
-    default_passfile_for_clients(StackSettings().state_dir / "postgres" / PASSFILE_NAME)
 
 
 def __getattr__(name: str) -> typer.Typer:

@@ -22,5 +22,10 @@ class Topics:
         """`DeadLetter` records: anything a service could not accept, with the reason and the raw payload."""
         return f"{self.prefix}.dead-letter.v1"
 
+    @property
+    def audit(self) -> str:
+        """`AuditEvent` (events_audit.py): every recorded state change, keyed `<target_type>/<target_id>`."""
+        return f"{self.prefix}.audit.v1"
+
     def all(self) -> tuple[str, ...]:
-        return (self.settlement_periods, self.period_calculated, self.dead_letter)
+        return (self.settlement_periods, self.period_calculated, self.dead_letter, self.audit)

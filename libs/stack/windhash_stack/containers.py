@@ -10,9 +10,10 @@ from typing import Any
 
 import asyncpg
 from windhash_common.db_roles import DatabaseRole, provision_roles
+from windhash_common.local_stack_location import PASSFILE_NAME
 
 from windhash_stack.endpoints import StackEndpoints
-from windhash_stack.postgres_credentials import PASSFILE_NAME, PostgresCredentials, ensure_credentials
+from windhash_stack.postgres_credentials import PostgresCredentials, ensure_credentials
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"
 POSTGRES_IMAGE = "postgres:16"

@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
-PASSFILE_NAME = "pgpass"
 _PASSWORD_BYTES = 32
 
 
@@ -52,13 +51,6 @@ def ensure_credentials(passfile: Path, roles: Iterable[str]) -> PostgresCredenti
             passfile, "".join(f"*:*:*:{role}:{pw.get_secret_value()}\n" for role, pw in passwords.items())
         )
     return PostgresCredentials(passfile, passwords)
-
-
-def default_passfile_for_clients(passfile: Path) -> None:
-    """Point libpq's PGPASSFILE at the local stack's file when nothing else was chosen, so `windhash ...` by
-    hand connects with the defaults like before passwords were required (a DSN's own `passfile` wins)."""
-    if "PGPASSFILE" not in os.environ and passfile.is_file():
-        os.environ["PGPASSFILE"] = str(passfile)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ from windhash_common.db_roles import DatabaseRole, provision_roles, set_superuse
 
 from windhash_stack.endpoints import Server
 from windhash_stack.errors import StackError
-from windhash_stack.postgres_credentials import PASSFILE_NAME, PostgresCredentials, ensure_credentials
+from windhash_stack.postgres_credentials import PostgresCredentials, ensure_credentials
 from windhash_stack.prerequisites import find_postgres_bin
 from windhash_stack.processes import RunAs
 from windhash_stack.server_base import ManagedServer
@@ -125,7 +125,7 @@ class PostgresServer(ManagedServer):
     @property
     def credentials(self) -> PostgresCredentials:
         roles = [self.settings.postgres_user, *(role.value for role in DatabaseRole)]
-        return ensure_credentials(self.home / PASSFILE_NAME, roles)
+        return ensure_credentials(self.settings.postgres_passfile, roles)
 
     @property
     def hba_file(self) -> Path:
