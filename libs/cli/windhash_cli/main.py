@@ -25,6 +25,8 @@ GROUPS = {
     "prices": "prices_commands",
     "summaries": "summaries_commands",
     "reconcile": "reconcile_commands",
+    "users": "users_commands",
+    "audit": "audit_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {

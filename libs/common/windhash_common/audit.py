@@ -2,8 +2,8 @@
 
 `record_audit` writes an `audit_log` row and its `AuditEvent` into the outbox, both in the caller's open
 transaction, so the record exists exactly when the change committed and the event follows it to the audit
-topic (the outbox relay publishes every topic's rows). Values under secret-looking keys (password, hash,
-token, key, secret) are replaced before anything is written: the trail never holds a secret.
+topic (the outbox relay publishes every topic's rows). Text under secret-looking keys (password, hash,
+token, key, secret) is replaced before anything is written: the trail never holds a secret.
 """
 
 import getpass
@@ -48,7 +48,8 @@ def redacted(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     clean: dict[str, Any] = {}
     for name, value in state.items():
-        if name.lower() in _SECRET_NAMES or any(word in name.lower() for word in _SECRET_WORDS):
+        secret_name = name.lower() in _SECRET_NAMES or any(word in name.lower() for word in _SECRET_WORDS)
+        if secret_name and isinstance(value, str | bytes):  # flags like must_change_password stay
             clean[name] = REDACTED
         elif isinstance(value, Mapping):
             clean[name] = redacted(value)
