@@ -51,14 +51,14 @@ def redacted(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
         secret_name = name.lower() in _SECRET_NAMES or any(word in name.lower() for word in _SECRET_WORDS)
         if secret_name and isinstance(value, str | bytes):  # flags like must_change_password stay
             clean[name] = REDACTED
-        elif isinstance(value, Mapping):
-            clean[name] = redacted(value)
         else:
             clean[name] = _plain(value)
     return clean
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return redacted(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID | Decimal):

@@ -37,6 +37,8 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     401: ERROR_RESPONSES[404] | {"description": "Not signed in, or the credentials are not valid"},
     403: ERROR_RESPONSES[404] | {"description": "The account may not do this"},
+    409: ERROR_RESPONSES[404]
+    | {"description": "Not for this kind of credential (an API key is not logged out)"},
 }
 
 
