@@ -90,13 +90,13 @@ async def accounts_fixture(pg_dsn: str) -> AsyncIterator[Accounts]:
 
 
 def api_settings(pg_dsn: str, **overrides: Any) -> ApiSettings:
-    return ApiSettings(
-        database_url=dsn_as(pg_dsn, DatabaseRole.API),
-        migrate_on_start=False,
-        api_cache=False,
-        topic_prefix=TOPICS.prefix,
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "database_url": dsn_as(pg_dsn, DatabaseRole.API),
+        "migrate_on_start": False,
+        "api_cache": False,
+        "topic_prefix": TOPICS.prefix,
+    }
+    return ApiSettings(**(defaults | overrides))
 
 
 @dataclass
