@@ -63,7 +63,8 @@ def client_info(
     address = client_address(peer, headers.get("x-forwarded-for"), proxies)
     peer_address = _parsed(peer) if peer else None
     from_proxy = peer_address is not None and _trusted(peer_address, proxies)
-    user_agent = (headers.get("user-agent") or "")[:512] or None
+    agent = "".join(character for character in headers.get("user-agent") or "" if character.isprintable())
+    user_agent = agent[:512] or None
     if not from_proxy:
         return ClientInfo(address, user_agent=user_agent)
     return ClientInfo(

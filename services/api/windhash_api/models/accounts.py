@@ -2,22 +2,30 @@
 a password is never returned; a session token or an API key is returned once, to whoever it was issued to."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from windhash_common.access.roles import Role, UserStatus
 
-Email = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+# Text that reaches the database: no control characters (PostgreSQL refuses NUL; the rest are never meant).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Email = Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
 PasswordField = Field(
     min_length=1, max_length=1024, description="sent only in a request body, never returned"
 )
-Name = Field(default="", max_length=200)
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    """Printable text, surrounding whitespace removed before the length is checked."""
+    return StringConstraints(
+        strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=PRINTABLE
+    )
 
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=1, max_length=320)
+    email: str = Field(min_length=1, max_length=320, pattern=PRINTABLE)
     password: str = PasswordField
 
 
@@ -64,7 +72,7 @@ class Me(BaseModel):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Email
-    name: str = Name
+    name: Annotated[str, text(200, min_length=0)] = ""
     role: Role
     client_id: UUID | None = Field(default=None, description="the organisation of a client account")
     password: str = Field(
@@ -77,7 +85,7 @@ class UserCreate(BaseModel):
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str, text(200, min_length=0)] | None = None
     role: Role | None = None
     status: UserStatus | None = None
     client_id: UUID | None = None
@@ -116,7 +124,7 @@ class SessionOut(BaseModel):
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, text(100)]
     role: Role
     user_id: UUID | None = Field(default=None, description="whose key (default: the caller's)")
     expires_at: AwareDatetime | None = None
@@ -142,7 +150,7 @@ class ApiKeyCreated(BaseModel):
 
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, text(200)]
 
 
 class ClientOut(BaseModel):

@@ -35,6 +35,7 @@ from windhash_api.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
+    400: ERROR_RESPONSES[404] | {"description": "The body is not JSON"},
     401: ERROR_RESPONSES[404] | {"description": "Not signed in, or the credentials are not valid"},
     403: ERROR_RESPONSES[404] | {"description": "The account may not do this"},
     409: ERROR_RESPONSES[404]

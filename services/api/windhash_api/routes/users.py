@@ -36,6 +36,7 @@ from windhash_api.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
+    400: ERROR_RESPONSES[404] | {"description": "The body is not JSON"},
     401: ERROR_RESPONSES[404] | {"description": "Not signed in"},
     403: ERROR_RESPONSES[404] | {"description": "The role may not manage this account"},
     409: ERROR_RESPONSES[404] | {"description": "The change conflicts with the accounts as they are"},
