@@ -18,6 +18,7 @@ from windhash_common import event_loop
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
+from windhash_cli.demo_owner import ensure_demo_owner
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, as_service_role, wait_for_http
@@ -49,7 +50,9 @@ def demo(
     try:
         _run(processes, env, first.date(), last.date(), api_port, elexon_port, timeout)
         if not once:
-            console.print(f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (Ctrl-C to stop)")
+            console.print(
+                f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (log in: Account; Ctrl-C to stop)"
+            )
             _wait_for_interrupt(processes)
     finally:
         console.print("Stopping the services…")
@@ -82,10 +85,11 @@ def _run(
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
-    owner = {"WINDHASH_DATABASE_URL": dsn_as(env["WINDHASH_DATABASE_URL"], DatabaseRole.OWNER)}
-    subprocess.run([*WINDHASH, "db", "migrate"], env={**_os_env(), **env, **owner}, check=True)
+    as_owner = {"WINDHASH_DATABASE_URL": dsn_as(env["WINDHASH_DATABASE_URL"], DatabaseRole.OWNER)}
+    subprocess.run([*WINDHASH, "db", "migrate"], env={**_os_env(), **env, **as_owner}, check=True)
     for step in (["difficulty", "load"], ["prices", "load"]):
         subprocess.run([*WINDHASH, *step], env={**_os_env(), **env}, check=True)
+    owner = event_loop.run(ensure_demo_owner(env["WINDHASH_DATABASE_URL"]))
     processes.start("calculator")
     processes.start("aggregator")
     processes.start("api")
@@ -107,6 +111,10 @@ def _run(
     )
     for table in event_loop.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
         console.print(table)
+    console.print(
+        f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
+        "(shown once; choose your own at the first login)."
+    )
 
 
 async def _wait_until_complete(
