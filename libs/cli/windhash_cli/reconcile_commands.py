@@ -21,6 +21,8 @@ from windhash_reconcile.self_check import locked_self_check, run_self_check_loop
 from windhash_reconcile.settings import ReconcileSettings
 from windhash_reconcile.status_queries import reconciliation_status
 
+from windhash_cli.cli_audit import audit_command
+
 app = typer.Typer(no_args_is_help=True, help="Reconciliation: status, analysis, repair by replay.")
 console = Console()
 
@@ -198,6 +200,19 @@ def _run_repair(scope: RepairScope) -> None:
         )
     console.print("before: " + _rate_line(result.before))
     console.print("after:  " + _rate_line(result.after))
+    target = f"{result.first}..{result.last}"
+    audit_command(
+        "reconcile.repair",
+        "settlement-dates",
+        target,
+        {"completeness_ratio": result.before.completeness_ratio},
+        {
+            "completeness_ratio": result.after.completeness_ratio,
+            "refetched": len(result.refetched),
+            "replayed": len(result.replayed),
+            "summary_days": len(result.summaries.days) if result.summaries else 0,
+        },
+    )
     if result.after.completeness_ratio < 1.0:
         raise typer.Exit(1)
 
