@@ -58,6 +58,8 @@ async def test_the_first_owner_and_the_account_lifecycle_from_the_shell(pg_dsn: 
         assert all(row["actor"].startswith("cli:") for row in trail)
         assert one_time not in str(trail)
         assert windhash(pg_dsn, "audit", "logins", "--csv").returncode == 0
+        pruned = windhash(pg_dsn, "audit", "prune-logins", "--older-than-days", "30")
+        assert pruned.returncode == 0 and "deleted 0 login records" in pruned.stdout
     finally:
         await superuser.close()
 

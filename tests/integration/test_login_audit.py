@@ -238,3 +238,28 @@ async def test_passwords_never_appear_in_a_response_a_log_or_a_table(
         for name, secret in secrets_sent.items():
             assert secret not in text, f"the {name} password appears in the {where}"
     assert "$argon2id$" not in places["responses"], "not even a hash leaves the server"
+
+
+async def test_a_suspended_account_or_one_without_access_is_told_so_only_after_the_right_password(
+    strict_api: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    await accounts.add("sue@example.com", Role.USER)
+    await accounts.add("nat@example.com", Role.USER)
+    await accounts.superuser.execute("UPDATE users SET status = 'suspended' WHERE email = 'sue@example.com'")
+    await accounts.superuser.execute(
+        "UPDATE user_access SET ends_at = now()"
+        " WHERE user_id = (SELECT id FROM users WHERE email = 'nat@example.com')"
+    )
+    wrong = await attempt(strict_api, "sue@example.com", "not her password either")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "invalid_credentials")
+    suspended = await attempt(strict_api, "sue@example.com", PASSWORD)
+    assert (suspended.status_code, suspended.json()["error"]["code"]) == (403, "account_suspended")
+    no_access = await attempt(strict_api, "nat@example.com", PASSWORD)
+    assert (no_access.status_code, no_access.json()["error"]["code"]) == (403, "no_access")
+    outcomes = await accounts.superuser.fetch("SELECT email, success, outcome FROM login_records ORDER BY id")
+    assert [tuple(row) for row in outcomes] == [
+        ("sue@example.com", False, "bad_credentials"),
+        ("sue@example.com", False, "suspended"),
+        ("nat@example.com", False, "no_access"),
+    ]
+    assert await accounts.superuser.fetchval("SELECT count(*) FROM sessions") == 0

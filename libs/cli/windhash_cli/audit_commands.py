@@ -4,8 +4,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import typer
 from windhash_common.accounts.records import AuditFilter, LoginRecordFilter, audit_trail, login_records
+from windhash_common.audit import cli_actor, record_audit
+from windhash_common.settings import CommonSettings
 
 from windhash_cli.users_commands import DATE_FORMATS, in_transaction, print_rows
 
@@ -84,3 +87,31 @@ def logins(
         ],
         csv_output,
     )  # fmt: skip
+
+
+@app.command("prune-logins")
+def prune_logins(
+    older_than_days: int = typer.Option(365, min=30, help="Keep this many days of login records (a year)."),
+) -> None:
+    """Delete login records past the retention (the pruning itself is audited)."""
+
+    async def prune(connection: asyncpg.Connection, settings: CommonSettings) -> int:
+        deleted = await connection.fetchval(
+            "WITH gone AS (DELETE FROM login_records WHERE attempted_at < now() - make_interval(days => $1)"
+            " RETURNING 1) SELECT count(*) FROM gone",
+            older_than_days,
+        )
+        after = {"deleted": deleted, "older_than_days": older_than_days}
+        await record_audit(
+            connection,
+            settings.topics,
+            cli_actor(),
+            "login-records.prune",
+            "login-records",
+            None,
+            None,
+            after,
+        )
+        return int(deleted)
+
+    typer.echo(f"deleted {in_transaction(prune)} login records older than {older_than_days} days")
