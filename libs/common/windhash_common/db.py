@@ -74,17 +74,26 @@ async def _stored_privileges(connection: asyncpg.Connection) -> str | None:
     return fingerprint
 
 
-async def _bring_forward(connection: asyncpg.Connection, pending: list[Migration]) -> list[Migration]:
+async def _ensure_roles_exist(connection: asyncpg.Connection) -> None:
+    """The grants name every windhash role. Roles a deployment has not provisioned yet are created by a
+    superuser without login (nobody can connect as them until `windhash db roles` gives them passwords);
+    anyone else is told to provision them."""
     roles = [role.value for role in DatabaseRole]
-    found = {
-        row[0]
-        for row in await connection.fetch("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", roles)
-    }
-    if missing := sorted(set(roles) - found):
+    found = await connection.fetch("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", roles)
+    missing = sorted(set(roles) - {row[0] for row in found})
+    if not missing:
+        return
+    if not await connection.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
         raise MigrationsPending(
             f"the database roles {', '.join(missing)} do not exist: the local stack creates them "
             "(`windhash stack up`); elsewhere run `windhash db roles` as a superuser first"
         )
+    for role in missing:
+        await connection.execute(f'CREATE ROLE "{role}" NOLOGIN')
+
+
+async def _bring_forward(connection: asyncpg.Connection, pending: list[Migration]) -> list[Migration]:
+    await _ensure_roles_exist(connection)
     await connection.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
