@@ -26,6 +26,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from windhash_common.db import migrate_database, migrations
+from windhash_common.db_privileges import privileges_fingerprint
 from windhash_common.topics import Topics, ensure_topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.containers import container_stack, docker_reachable
@@ -72,6 +73,7 @@ def _schema_digest() -> str:
     digest = hashlib.sha256()
     for migration in migrations():
         digest.update(f"{migration.version}:{migration.name}:{migration.sql}\0".encode())
+    digest.update(privileges_fingerprint().encode())
     return digest.hexdigest()[:16]
 
 

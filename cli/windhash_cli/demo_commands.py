@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from windhash_common import event_loop
+from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
+from windhash_cli.demo_owner import ensure_demo_owner
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
-from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
+from windhash_cli.service_processes import WINDHASH, ServiceProcesses, as_service_role, wait_for_http
 
 # Spans the spring clock change (2024-03-31, 46 periods) and the halving (2024-04-20).
 DEMO_FIRST = date(2024, 3, 15)
@@ -49,7 +51,9 @@ def demo(
     try:
         _run(processes, env, first.date(), last.date(), api_port, (elexon_port, market_port), timeout)
         if not once:
-            console.print(f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (Ctrl-C to stop)")
+            console.print(
+                f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (log in: Account; Ctrl-C to stop)"
+            )
             _wait_for_interrupt(processes)
     finally:
         console.print("Stopping the services…")
@@ -61,12 +65,13 @@ def demo(
 def _environment(
     endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int
 ) -> dict[str, str]:
+    # The operator's role for the CLI steps; each service runs as its own (service_processes).
     return {
         "WINDHASH_EXPLORER_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_PRICE_API_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_MARKET_BACKFILL_HOURS": "24",
         "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "WINDHASH_DATABASE_URL": endpoints.postgres_dsn,
+        "WINDHASH_DATABASE_URL": dsn_as(endpoints.postgres_dsn, DatabaseRole.OPERATOR),
         "WINDHASH_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
         "WINDHASH_ELEXON_BASE_URL": f"http://127.0.0.1:{elexon_port}/bmrs/api/v1",
         "WINDHASH_API_PORT": str(api_port),
@@ -90,8 +95,11 @@ def _run(
     processes.start("market-sim", "market-sim", "--port", str(market_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
     wait_for_http(f"http://127.0.0.1:{market_port}/_sim/health", 60, processes)
-    for step in (["db", "migrate"], ["difficulty", "load"], ["prices", "load"]):
+    as_owner = {"WINDHASH_DATABASE_URL": dsn_as(env["WINDHASH_DATABASE_URL"], DatabaseRole.OWNER)}
+    subprocess.run([*WINDHASH, "db", "migrate"], env={**_os_env(), **env, **as_owner}, check=True)
+    for step in (["difficulty", "load"], ["prices", "load"]):
         subprocess.run([*WINDHASH, *step], env={**_os_env(), **env}, check=True)
+    owner = event_loop.run(ensure_demo_owner(env["WINDHASH_DATABASE_URL"]))
     processes.start("calculator")
     processes.start("aggregator")
     processes.start("api")
@@ -99,7 +107,8 @@ def _run(
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(
-        [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()], env={**_os_env(), **env}
+        [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()],
+        env=as_service_role("ingest", {**_os_env(), **env}),
     )
     if ingest.returncode != 0:
         raise typer.Exit(ingest.returncode)
@@ -115,6 +124,10 @@ def _run(
         console.print(table)
     event_loop.run(_wait_for_market_snapshot(processes, env["WINDHASH_DATABASE_URL"], 120))
     subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
+    console.print(
+        f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
+        "(shown once; choose your own at the first login)."
+    )
 
 
 async def _wait_for_market_snapshot(processes: ServiceProcesses, dsn: str, seconds: float) -> None:

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import typer
+from windhash_common.local_stack_location import use_local_stack_passwords
 
 HELP = "windhash: the Bitcoin that Great Britain's curtailed wind energy could have mined."
 
@@ -26,6 +27,8 @@ GROUPS = {
     "reconcile": "reconcile_commands",
     "market": "market_commands",
     "fleet": "fleet_commands",
+    "users": "users_commands",
+    "audit": "audit_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {
@@ -68,6 +71,7 @@ def build_app(only: str | None = None) -> typer.Typer:
 
 
 def main() -> None:
+    use_local_stack_passwords()
     build_app(sys.argv[1] if len(sys.argv) > 1 else None)(prog_name="windhash")
 
 

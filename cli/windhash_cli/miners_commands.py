@@ -10,6 +10,8 @@ from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.miner_models import MinerModel, list_miner_models
 
+from windhash_cli.cli_audit import audit_command
+
 app = typer.Typer(no_args_is_help=True, help="Miner models.")
 console = Console()
 
@@ -78,7 +80,7 @@ def add(
     )
     settings = CalculatorSettings()
 
-    async def add_and_backfill() -> None:
+    async def add_and_backfill() -> bool:
         await migrate_database(settings.database_url)
         pool = await create_pool(settings.database_url, max_size=2)
         try:
@@ -90,9 +92,19 @@ def add(
         console.print(
             f"{name}: {verb}; {outcome.calculations} calculations written for {outcome.periods} periods"
         )
+        return outcome.created
 
     try:
-        event_loop.run(add_and_backfill())
+        created = event_loop.run(add_and_backfill())
     except MinerModelConflict as error:
         console.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None
+    if created:
+        specs = {
+            "manufacturer": model.manufacturer,
+            "hashrate_ths": model.hashrate_ths,
+            "power_w": model.power_w,
+            "release_date": model.release_date,
+            "active": model.active,
+        }
+        audit_command("miner-model.add", "miner-model", name, None, specs)

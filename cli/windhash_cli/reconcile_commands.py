@@ -19,6 +19,7 @@ from windhash_reconciler.repair import RepairReport, RepairScope, repair
 from windhash_reconciler.self_check import locked_self_check
 from windhash_reconciler.settings import ReconcilerSettings
 
+from windhash_cli.cli_audit import audit_command
 from windhash_cli.reconciler_wiring import IngestorRefetcher
 
 app = typer.Typer(no_args_is_help=True, help="Reconciliation: status, analysis, repair by replay.")
@@ -198,6 +199,19 @@ def _run_repair(scope: RepairScope) -> None:
         )
     console.print("before: " + _rate_line(result.before))
     console.print("after:  " + _rate_line(result.after))
+    target = f"{result.first}..{result.last}"
+    audit_command(
+        "reconcile.repair",
+        "settlement-dates",
+        target,
+        {"completeness_ratio": result.before.completeness_ratio},
+        {
+            "completeness_ratio": result.after.completeness_ratio,
+            "refetched": len(result.refetched),
+            "replayed": len(result.replayed),
+            "summary_days": len(result.summaries.days) if result.summaries else 0,
+        },
+    )
     if result.after.completeness_ratio < 1.0:
         raise typer.Exit(1)
 

@@ -1,7 +1,8 @@
 """The windhash services as child processes: started with an environment, logged to files, stopped cleanly.
 
 The demo, the end-to-end tests and the chaos tests all run the real system this way, one OS process per
-service, exactly as an operator would.
+service, exactly as an operator would: each service connects to PostgreSQL as its own role
+(windhash_common.db_roles.COMMAND_ROLES), whatever role the DSN it was given names.
 """
 
 import os
@@ -14,8 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from windhash_common.db_roles import dsn_as, role_of_command
 
 WINDHASH = [sys.executable, "-m", "windhash_cli"]
+
+
+def as_service_role(command: str, env: dict[str, str]) -> dict[str, str]:
+    """`env` with WINDHASH_DATABASE_URL naming the database role of `windhash <command>` (least privilege)."""
+    role = role_of_command(command)
+    dsn = env.get("WINDHASH_DATABASE_URL")
+    if role is None or dsn is None:
+        return env
+    return {**env, "WINDHASH_DATABASE_URL": dsn_as(dsn, role)}
 
 
 @dataclass
@@ -31,7 +42,7 @@ class ServiceProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [*WINDHASH, *self.args],
-                env={**os.environ, **self.env},
+                env=as_service_role(self.args[0], {**os.environ, **self.env}),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

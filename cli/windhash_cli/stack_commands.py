@@ -53,7 +53,11 @@ def _print_up(report: UpReport) -> None:
     kind = "cold" if report.cold else "warm"
     console.print(f"Stack up in {report.seconds:.1f} s ({kind}).")
     console.print(f"  Kafka bootstrap    {report.endpoints.kafka_bootstrap}")
-    console.print(f"  PostgreSQL DSN     {report.endpoints.postgres_dsn}")
+    console.print(f"  PostgreSQL DSN     {report.endpoints.postgres_dsn}  (the superuser: stack and tests)")
+    console.print(
+        "  Services connect as their own roles (windhash_api, windhash_operator, ...): the same DSN with "
+        "that user name; the password file holds every role's password."
+    )
     console.print(f"  DynamoDB endpoint  {report.endpoints.dynamodb_endpoint}")
 
 

@@ -175,9 +175,11 @@ async def test_adding_a_model_computes_its_history(
             * reward
         )
         assert abs(Fraction(row["btc"]) - exact) <= Fraction(1, 2 * 10**8)
-    events_after = await db.fetch(
-        "SELECT payload->>'settlement_date', payload->>'settlement_period' FROM outbox WHERE id > $1",
+    events_after = await db.fetch(  # (the command's audit event goes to the outbox too, on its own topic)
+        "SELECT payload->>'settlement_date', payload->>'settlement_period' FROM outbox"
+        " WHERE id > $1 AND topic = $2",
         outbox_before,
+        settings.topics.period_calculated,
     )
     assert sorted(tuple(row) for row in events_after) == [("2024-04-20", "3"), ("2024-04-20", "4")]
 

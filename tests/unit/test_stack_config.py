@@ -12,7 +12,7 @@ from windhash_stack.errors import StackError
 from windhash_stack.jars import jars_current
 from windhash_stack.kafka_server import new_cluster_id, render_server_properties
 from windhash_stack.leases import Leases
-from windhash_stack.postgres_server import PostgresServer, check_reachable, postgres_options
+from windhash_stack.postgres_server import PG_HBA, PostgresServer, check_reachable, postgres_options
 from windhash_stack.processes import RunAs, tail
 from windhash_stack.settings import find_repo_root
 
@@ -45,14 +45,29 @@ def test_postgres_listens_on_loopback_port_and_keeps_fsync(tmp_path: Path) -> No
     assert options["fsync"] == "on"
 
 
-def test_postgres_dsn_names_user_port_and_database(tmp_path: Path) -> None:
+def test_postgres_dsn_names_user_port_database_and_password_file_never_the_password(tmp_path: Path) -> None:
     server = PostgresServer(StackSettings(state_dir=tmp_path, postgres_port=25432))
-    assert server.endpoint == "postgresql://windhash@127.0.0.1:25432/windhash"
-    assert server.dsn("postgres").endswith(":25432/postgres")
+    passfile = tmp_path / "postgres" / "pgpass"
+    assert server.endpoint == f"postgresql://windhash@127.0.0.1:25432/windhash?passfile={passfile}"
+    assert server.dsn("postgres").startswith("postgresql://windhash@127.0.0.1:25432/postgres?")
+    assert server.role_dsn("windhash_api").startswith("postgresql://windhash_api@127.0.0.1:25432/windhash?")
+    passwords = server.credentials.passwords
+    assert set(passwords) >= {"windhash", "windhash_owner", "windhash_api", "windhash_operator"}
+    assert len({secret.get_secret_value() for secret in passwords.values()}) == len(passwords)
+    assert not any(secret.get_secret_value() in server.endpoint for secret in passwords.values())
+    assert passfile.stat().st_mode & 0o077 == 0, "libpq ignores a password file others can read"
+    assert PostgresServer(StackSettings(state_dir=tmp_path)).credentials.passwords == passwords
+
+
+def test_postgres_requires_scram_passwords_for_every_connection(tmp_path: Path) -> None:
+    assert postgres_options(StackSettings(state_dir=tmp_path))["password_encryption"] == "scram-sha-256"
+    rules = [line.split() for line in PG_HBA.splitlines() if line and not line.startswith("#")]
+    assert rules == [["host", "all", "all", "all", "scram-sha-256"]]
 
 
 def test_dynamodb_command_is_persistent_on_its_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("windhash_stack.dynamodb_server.find_java", lambda: Path("/usr/bin/java"))
+    monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)  # a developer's own stack may share jars
     server = DynamoDbServer(StackSettings(state_dir=tmp_path, dynamodb_port=28000))
     command = server.command()
     assert command[command.index("-port") + 1] == "28000"
@@ -69,6 +84,7 @@ def test_sqlite_native_library_per_cpu() -> None:
 
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("WINDHASH_STACK_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)
     monkeypatch.setenv("WINDHASH_STACK_KAFKA_PORT", "29092")
     settings = StackSettings()
     assert settings.state_dir == tmp_path

@@ -18,7 +18,10 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WINDHASH_", extra="ignore")
 
     kafka_bootstrap: str = f"127.0.0.1:{LOCAL_KAFKA_PORT}"
-    database_url: str = f"postgresql://windhash@127.0.0.1:{LOCAL_POSTGRES_PORT}/windhash"
+    # A role and never a password: the local stack's password file supplies it (`?passfile=` in the DSN, or
+    # PGPASSFILE, which `windhash` sets to the local stack's file). Each service runs as its own role
+    # (windhash_common.db_roles); by hand, the operator's.
+    database_url: str = f"postgresql://windhash_operator@127.0.0.1:{LOCAL_POSTGRES_PORT}/windhash"
     dynamodb_endpoint: str = f"http://127.0.0.1:{LOCAL_DYNAMODB_PORT}"
     aws_region: str = "eu-west-2"
     # DynamoDB Local accepts any credentials; real AWS takes the standard AWS_* variables instead.

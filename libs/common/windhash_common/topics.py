@@ -42,6 +42,11 @@ class Topics:
         """`MinerStatusChangedEvent` (miner.offline / miner.online) through the outbox, keyed by serial."""
         return f"{self.prefix}.miner-status.v1"
 
+    @property
+    def audit(self) -> str:
+        """`AuditEvent` (events_audit.py): every recorded state change, keyed `<target_type>/<target_id>`."""
+        return f"{self.prefix}.audit.v1"
+
     def all(self) -> tuple[str, ...]:
         return (
             self.settlement_periods,
@@ -50,6 +55,7 @@ class Topics:
             self.market_snapshots,
             self.miner_telemetry,
             self.miner_status,
+            self.audit,
         )
 
 

@@ -199,7 +199,8 @@ class LocalStack:
         began = time.monotonic()
         if self._running_pid(managed) is not None:
             await self._wait_healthy(managed)
-            return _StartOutcome(started=False, steps=[], seconds=0.0)
+            steps = await managed.configure(self.settings.startup_timeout_s)
+            return _StartOutcome(started=False, steps=steps, seconds=0.0)
         if port_open(self.settings.host, managed.port):
             name = managed.server.value.upper()
             raise StackError(
@@ -217,6 +218,7 @@ class LocalStack:
         )
         try:
             await self._wait_healthy(managed)
+            steps += await managed.configure(self.settings.startup_timeout_s)
         except BaseException:
             await self._stop_one(managed)  # one that never answered must not hold its port for the next try
             raise

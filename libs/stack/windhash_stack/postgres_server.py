@@ -1,4 +1,11 @@
-"""PostgreSQL 15+ from the machine's server binaries, run as an unprivileged account when we are root."""
+"""PostgreSQL 15+ from the machine's server binaries, run as an unprivileged account when we are root.
+
+Every connection authenticates with a password (SCRAM-SHA-256, never `trust`, loopback or not): the cluster
+is initialised with the superuser's password, `pg_hba.conf` is ours, and after every start `configure`
+creates the windhash roles (windhash_common.db_roles) with the passwords of the state dir's password file
+(postgres_credentials) and the `windhash` database owned by `windhash_owner`. A cluster made before passwords
+were required (pg_hba `trust`) is brought to the same state in place on its next `up`.
+"""
 
 import asyncio
 import os
@@ -9,9 +16,11 @@ import subprocess
 from pathlib import Path
 
 import asyncpg
+from windhash_common.db_roles import DatabaseRole, provision_roles, set_superuser_password
 
 from windhash_stack.endpoints import Server
 from windhash_stack.errors import StackError
+from windhash_stack.postgres_credentials import PostgresCredentials, ensure_credentials
 from windhash_stack.prerequisites import find_postgres_bin
 from windhash_stack.processes import RunAs
 from windhash_stack.server_base import ManagedServer
@@ -42,7 +51,15 @@ def postgres_options(settings: StackSettings) -> dict[str, str]:
         "log_min_messages": "warning",
         "log_timezone": "UTC",
         "timezone": "UTC",
+        "password_encryption": "scram-sha-256",
     }
+
+
+# Written on every start: a password for every connection, from wherever it comes (listen_addresses decides
+# where the server can be reached at all).
+PG_HBA = """# Written by `windhash stack`: every connection authenticates with a password (SCRAM-SHA-256).
+host all all all scram-sha-256
+"""
 
 
 def ensure_os_user(name: str) -> RunAs:
@@ -97,7 +114,22 @@ class PostgresServer(ManagedServer):
         return self.dsn(self.settings.postgres_database)
 
     def dsn(self, database: str) -> str:
-        return f"postgresql://{self.settings.postgres_user}@{self.settings.host}:{self.settings.postgres_port}/{database}"
+        """The superuser's DSN (for the stack and the tests' set-up); services get `role_dsn`."""
+        return self.role_dsn(self.settings.postgres_user, database)
+
+    def role_dsn(self, role: str, database: str | None = None) -> str:
+        return self.credentials.dsn(
+            role, self.settings.host, self.settings.postgres_port, database or self.settings.postgres_database
+        )
+
+    @property
+    def credentials(self) -> PostgresCredentials:
+        roles = [self.settings.postgres_user, *(role.value for role in DatabaseRole)]
+        return ensure_credentials(self.settings.postgres_passfile, roles)
+
+    @property
+    def hba_file(self) -> Path:
+        return self.data_dir / "pg_hba.conf"
 
     @property
     def cwd(self) -> Path:
@@ -126,6 +158,18 @@ class PostgresServer(ManagedServer):
         self.data_dir.mkdir(mode=0o700)
         if run_as:
             os.chown(self.data_dir, run_as.uid, run_as.gid)
+        password_file = self.home / ".initdb-password"
+        password_file.write_text(self.credentials.passwords[self.settings.postgres_user].get_secret_value())
+        password_file.chmod(0o600)
+        if run_as:
+            os.chown(password_file, run_as.uid, run_as.gid)
+        try:
+            self._run_initdb(password_file, run_as)
+        finally:
+            password_file.unlink(missing_ok=True)
+        self._write_hba()
+
+    def _run_initdb(self, password_file: Path, run_as: RunAs | None) -> None:
         command = [
             str(find_postgres_bin() / "initdb"),
             "--pgdata",
@@ -133,7 +177,9 @@ class PostgresServer(ManagedServer):
             "--username",
             self.settings.postgres_user,  # the bootstrap superuser, so no separate CREATE ROLE is needed
             "--auth",
-            "trust",  # only ever listens on loopback
+            "scram-sha-256",
+            "--pwfile",
+            str(password_file),
             "--encoding",
             "UTF8",
             "--locale",
@@ -161,22 +207,47 @@ class PostgresServer(ManagedServer):
         return [str(find_postgres_bin() / "postgres"), "-D", str(self.data_dir), *options]
 
     async def probe(self, timeout_s: float) -> None:
-        try:
-            connection = await asyncpg.connect(self.endpoint, timeout=timeout_s)
-        except asyncpg.InvalidCatalogNameError:
-            await self._create_database(timeout_s)
-            connection = await asyncpg.connect(self.endpoint, timeout=timeout_s)
+        connection = await asyncpg.connect(self.dsn("postgres"), timeout=timeout_s)
         try:
             await asyncio.wait_for(connection.fetchval("SELECT 1"), timeout_s)
         finally:
             await connection.close()
 
-    async def _create_database(self, timeout_s: float) -> None:
+    async def configure(self, timeout_s: float) -> list[str]:
+        """Roles, passwords, the windhash database and password-only authentication (idempotent)."""
+        credentials = self.credentials
+        superuser = self.settings.postgres_user
         connection = await asyncpg.connect(self.dsn("postgres"), timeout=timeout_s)
         try:
-            name = self.settings.postgres_database
-            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-            if not exists:
-                await connection.execute(f'CREATE DATABASE "{name}"')
+            await set_superuser_password(connection, superuser, credentials.passwords[superuser])
+            roles = {role.value: credentials.passwords[role.value] for role in DatabaseRole}
+            steps = [f"created the database role {role}" for role in await provision_roles(connection, roles)]
+            steps += await self._ensure_database(connection)
+            if self._write_hba():
+                await connection.execute("SELECT pg_reload_conf()")
+                steps.append("required passwords (SCRAM) for every connection")
         finally:
             await connection.close()
+        return steps
+
+    async def _ensure_database(self, connection: asyncpg.Connection) -> list[str]:
+        name, owner = self.settings.postgres_database, DatabaseRole.OWNER.value
+        current = await connection.fetchval(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", name
+        )
+        if current is None:
+            await connection.execute(f'CREATE DATABASE "{name}" OWNER {owner}')
+            return [f"created the database {name}"]
+        if current != owner:
+            await connection.execute(f'ALTER DATABASE "{name}" OWNER TO {owner}')
+        return []
+
+    def _write_hba(self) -> bool:
+        """Our pg_hba.conf in place of whatever is there; True when it changed."""
+        if self.hba_file.is_file() and self.hba_file.read_text() == PG_HBA:
+            return False
+        self.hba_file.write_text(PG_HBA)
+        run_as = self.run_as()
+        if run_as:
+            os.chown(self.hba_file, run_as.uid, run_as.gid)
+        return True

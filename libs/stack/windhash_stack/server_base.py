@@ -60,6 +60,11 @@ class ManagedServer(ABC):
     async def probe(self, timeout_s: float) -> None:
         """Raise unless a real client can use the server right now."""
 
+    async def configure(self, timeout_s: float) -> list[str]:
+        """After every start (and on `up` of one already running): bring the running server to the state
+        the stack promises (PostgreSQL's roles and password authentication); returns first-time steps."""
+        return []
+
     def run_as(self) -> RunAs | None:
         return None
 

@@ -3,40 +3,29 @@
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+from windhash_common.local_stack_location import (
+    STATE_DIR_NAME,
+    LocalStackLocation,
+    checkout_root,
+    default_state_dir,
+    find_repo_root,
+)
 from windhash_common.settings import LOCAL_DYNAMODB_PORT, LOCAL_KAFKA_PORT, LOCAL_POSTGRES_PORT
 
+__all__ = ["STATE_DIR_NAME", "StackSettings", "default_state_dir", "find_repo_root"]
+
 LOCAL_KAFKA_CONTROLLER_PORT = LOCAL_KAFKA_PORT + 1
-STATE_DIR_NAME = ".windhash"
-
-
-def find_repo_root(start: Path) -> Path | None:
-    """The checkout this package was loaded from (nearest ancestor holding pyproject.toml and libs/)."""
-    for candidate in (start, *start.parents):
-        if (candidate / "pyproject.toml").is_file() and (candidate / "libs").is_dir():
-            return candidate
-    return None
-
-
-def _checkout_root() -> Path:
-    # Anchored to the checkout rather than the CWD, so `windhash stack` finds the same stack from any
-    # directory; an installed (non-editable) copy has no checkout around it and falls back to the CWD.
-    return find_repo_root(Path(__file__).resolve().parent) or Path.cwd()
-
-
-def default_state_dir() -> Path:
-    return _checkout_root() / STATE_DIR_NAME
 
 
 def default_deploy_dir() -> Path:
     """The checked-in Maven projects (deploy/local/{kafka,dynamodb}/pom.xml) and the Kafka log4j2 config."""
-    return _checkout_root() / "deploy" / "local"
+    return checkout_root() / "deploy" / "local"
 
 
-class StackSettings(BaseSettings):
+class StackSettings(LocalStackLocation):
     model_config = SettingsConfigDict(env_prefix="WINDHASH_STACK_", extra="ignore")
 
-    state_dir: Path = Field(default_factory=default_state_dir)
     deploy_dir: Path = Field(default_factory=default_deploy_dir)
     # Where fetched jars are cached; defaults to <state_dir>/jars. A second stack can share the first one's.
     jars_dir: Path | None = None

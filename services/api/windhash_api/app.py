@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import Lifespan
+from windhash_common.access.enforcement import install_access
 from windhash_common.db import migrate_database
 
 from windhash_api.data_version import DataVersion
@@ -21,6 +22,10 @@ from windhash_api.errors import install_error_handlers
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
 from windhash_api.response_cache import ResponseCache, ResponseCacheMiddleware
 from windhash_api.routes import (
+    api_keys,
+    audit,
+    auth,
+    clients,
     curtailment,
     mining,
     rankings,
@@ -29,6 +34,7 @@ from windhash_api.routes import (
     series,
     status,
     summaries,
+    users,
 )
 from windhash_api.settings import ApiSettings
 
@@ -118,11 +124,15 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     app.state.response_cache = cache
     if pool is not None:
         app.state.pool = pool
+    # The one authorization dependency (docs/ACCESS.md) on every route added below.
+    install_access(app, settings)
     install_error_handlers(app)
     # The last added runs first: metrics time and count every request, cache hits included.
     app.add_middleware(ResponseCacheMiddleware, cache=cache)
     app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
+        app.include_router(module.router)
+    for module in (auth, users, api_keys, clients, audit):
         app.include_router(module.router)
     app.include_router(status.probes)
 

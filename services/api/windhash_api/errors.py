@@ -63,6 +63,7 @@ _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
+    429: "too_many_requests",
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
@@ -102,12 +103,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "http_error")
-    hint = None
+    # Refusals from the shared access layer (windhash_common.access) carry their own code and hint.
+    code = getattr(exc, "code", None) or _STATUS_CODES.get(exc.status_code, "http_error")
+    hint: str | None = getattr(exc, "hint", None)
     if exc.status_code == 404:
         hint = "the API lives under /api/v1; its routes are listed at /docs"
     elif exc.status_code == 405:
-        hint = "the API only answers GET (and HEAD) requests"
+        hint = "this route does not take that method; /docs lists each route's methods"
     response = error_response(exc.status_code, code, str(exc.detail), hint)
     if exc.headers:
         response.headers.update(exc.headers)

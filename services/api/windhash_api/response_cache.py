@@ -1,7 +1,8 @@
 """Response cache: each GET under /api/v1 is computed once per data version and served from memory after.
 
 What is cached: the complete 200 response (body and headers, JSON or CSV) of every GET under `/api/v1/`
-except `/api/v1/reconciliation` (an operator's live view), keyed by path, query string and Accept header. A
+asked without credentials (so only what anonymous visitors may read) except `/api/v1/reconciliation` (an
+operator's live view), keyed by path, query string and Accept header. A
 hit never reaches FastAPI: no routing, validation, query or serialization, only a dict lookup and two ASGI
 messages. Errors and other statuses are never cached.
 
@@ -36,6 +37,7 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from windhash_common.access.credentials import carries_credentials
 
 from windhash_api.data_version import DataVersion
 
@@ -181,8 +183,15 @@ class ResponseCache:
 
 
 def cacheable(scope: Scope) -> bool:
+    """Only anonymous requests: a request with credentials goes through the authorization dependency every
+    time (a revoked session is refused at once), so the cache only ever holds what anonymous may read."""
     path: str = scope["path"]
-    return scope["method"] == "GET" and path.startswith(CACHED_PREFIX) and path not in UNCACHED_PATHS
+    return (
+        scope["method"] == "GET"
+        and path.startswith(CACHED_PREFIX)
+        and path not in UNCACHED_PATHS
+        and not carries_credentials(scope["headers"])
+    )
 
 
 def etag_matches(if_none_match: bytes, etag: bytes) -> bool:

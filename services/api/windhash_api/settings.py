@@ -1,11 +1,13 @@
 """Configuration of the query API (env prefix WINDHASH_, like every service)."""
 
-from windhash_common.settings import CommonSettings
+from windhash_common.access.settings import AccessSettings
 
 DEFAULT_API_PORT = 8080
 
 
-class ApiSettings(CommonSettings):
+class ApiSettings(AccessSettings):
+    """The API's settings; who may do what and how logins and sessions behave come from AccessSettings."""
+
     api_host: str = "127.0.0.1"
     api_port: int = DEFAULT_API_PORT
     # uvicorn worker processes sharing the port. Each has its own pool, response cache and /metrics (so with

@@ -1,4 +1,5 @@
 // windhash dashboard: reads /api/v1 and draws cards, two charts and the top-farms table.
+import { initAccount, needLogin } from "./account.js";
 import { barChart } from "./charts.js";
 import * as fmt from "./format.js";
 
@@ -20,6 +21,7 @@ async function getJson(path, params = {}) {
   const url = `${API}${path}${query.size ? `?${query}` : ""}`;
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => null);
+  if (response.status === 401) needLogin();
   if (!response.ok) {
     const error = body?.error;
     throw new ApiError(error ? `${error.message}${error.hint ? ` — ${error.hint}` : ""}` : `${url}: ${response.status}`);
@@ -211,6 +213,10 @@ function fillSelect(select, options, selected) {
 }
 
 async function init() {
+  // Signing in or out can change what the page may show (private analytics, roles): start afresh.
+  document.addEventListener("windhash:signed-in", () => location.reload());
+  document.addEventListener("windhash:signed-out", () => location.reload());
+  await initAccount();
   const asked = new URLSearchParams(location.search);
   try {
     const [status, models, parties] = await Promise.all([

@@ -1,0 +1,226 @@
+"""THE permission table: every resource and action × anonymous and every role, and the routes that perform
+each action. The enforcement dependency (enforcement.py) reads only this; docs/ACCESS.md is generated from it
+(`python -m windhash_common.access.access_doc --write`) and a test fails when the two differ. A route missing
+here is refused (403) and fails the authorization-matrix test.
+
+Rules without routes yet are the defaults the coming bounded contexts (fleet, plans, CRM) map their routes to:
+the table is the contract, written before the code.
+"""
+
+from windhash_common.access.permissions import (
+    ADMINS,
+    EVERYONE,
+    OWN,
+    PUBLIC_READ,
+    SIGNED_IN,
+    STAFF,
+    STAFF_AND_OWN_CLIENT,
+    YES,
+    PermissionTable,
+    Rule,
+    grants,
+)
+
+V1 = "/api/v1"
+
+_SERVICE = (
+    Rule(
+        "probes",
+        "read",
+        "Liveness and readiness probes",
+        EVERYONE,
+        False,
+        routes=("GET /health", "GET /ready"),
+    ),
+    Rule(
+        "dashboard",
+        "read",
+        "The dashboard's page (its data comes from the API)",
+        EVERYONE,
+        False,
+        routes=("GET /",),
+    ),
+    Rule(
+        "metrics", "read", "Prometheus metrics of the API process", EVERYONE, False, routes=("GET /metrics",)
+    ),
+)
+
+_ANALYTICS = (
+    Rule(
+        "analytics",
+        "read",
+        "Curtailment, mining and comparison figures, series, rankings, the BM unit registry and miner models",
+        PUBLIC_READ,
+        routes=tuple(
+            f"GET {V1}{path}"
+            for path in (
+                "/summaries/{timeframe}/{value}",
+                "/curtailment/{settlement_date}/periods",
+                "/curtailment/{settlement_date}/hours",
+                "/mining/{timeframe}/{value}",
+                "/comparison/{timeframe}/{value}",
+                "/series/{timeframe}/{value}",
+                "/top/bm-units/{timeframe}/{value}",
+                "/top/lead-parties/{timeframe}/{value}",
+                "/bm-units",
+                "/bm-units/{elexon_bm_unit}",
+                "/lead-parties",
+                "/miner-models",
+            )
+        ),
+    ),
+    Rule(
+        "pipeline-status",
+        "read",
+        "What data is held, what failed, and the reconciliation of the data with Elexon",
+        PUBLIC_READ,
+        routes=(f"GET {V1}/status", f"GET {V1}/reconciliation"),
+    ),
+)
+
+_OWN_ACCOUNT = (
+    Rule(
+        "session", "create", "Log in (email and password)", EVERYONE, False, routes=(f"POST {V1}/auth/login",)
+    ),
+    Rule(
+        "own-account",
+        "read",
+        "Who am I; my sessions",
+        SIGNED_IN,
+        during_password_change=True,
+        routes=(f"GET {V1}/auth/me", f"GET {V1}/auth/sessions"),
+    ),
+    Rule(
+        "own-account",
+        "change-password",
+        "Choose a new password (the current one is asked again)",
+        SIGNED_IN,
+        during_password_change=True,
+        routes=(f"POST {V1}/auth/password",),
+    ),
+    Rule(
+        "own-sessions",
+        "revoke",
+        "Log out; log out everywhere (revoke all my sessions)",
+        SIGNED_IN,
+        during_password_change=True,
+        routes=(f"POST {V1}/auth/logout", f"POST {V1}/auth/sessions/revoke-all"),
+    ),
+)
+
+_ACCOUNTS_ADMIN = (
+    Rule(
+        "users",
+        "read",
+        "List and read accounts",
+        ADMINS,
+        routes=(f"GET {V1}/users", f"GET {V1}/users/{{user_id}}"),
+    ),
+    Rule(
+        "users",
+        "create",
+        "Create an account (of a role the actor may manage)",
+        ADMINS,
+        routes=(f"POST {V1}/users",),
+    ),
+    Rule(
+        "users",
+        "update",
+        "Change an account's name, role, organisation or status (suspend, reactivate)",
+        ADMINS,
+        routes=(f"PATCH {V1}/users/{{user_id}}",),
+    ),
+    Rule(
+        "users",
+        "reset-password",
+        "Set a one-time password the account must change at its next login",
+        ADMINS,
+        routes=(f"POST {V1}/users/{{user_id}}/password",),
+    ),
+    Rule(
+        "access",
+        "read",
+        "An account's access windows",
+        ADMINS,
+        routes=(f"GET {V1}/users/{{user_id}}/access",),
+    ),
+    Rule(
+        "access",
+        "grant",
+        "Open an access window (start, end)",
+        ADMINS,
+        routes=(f"POST {V1}/users/{{user_id}}/access",),
+    ),
+    Rule(
+        "access",
+        "revoke",
+        "End every open access window now (its sessions stop working at once)",
+        ADMINS,
+        routes=(f"DELETE {V1}/users/{{user_id}}/access",),
+    ),
+    Rule("sessions", "read", "Anyone's sessions", ADMINS, routes=(f"GET {V1}/users/{{user_id}}/sessions",)),
+    Rule(
+        "sessions",
+        "revoke",
+        "Revoke all of an account's sessions",
+        ADMINS,
+        routes=(f"DELETE {V1}/users/{{user_id}}/sessions",),
+    ),
+    Rule(
+        "api-keys",
+        "read",
+        "List API keys (never the keys themselves)",
+        ADMINS,
+        routes=(f"GET {V1}/api-keys",),
+    ),
+    Rule(
+        "api-keys",
+        "create",
+        "Create an API key for an account, with that account's role or a lesser one",
+        ADMINS,
+        routes=(f"POST {V1}/api-keys",),
+    ),
+    Rule("api-keys", "revoke", "Revoke an API key", ADMINS, routes=(f"DELETE {V1}/api-keys/{{key_id}}",)),
+    Rule(
+        "clients",
+        "read",
+        "Client organisations (a client: its own)",
+        STAFF_AND_OWN_CLIENT,
+        routes=(f"GET {V1}/clients",),
+    ),
+    Rule("clients", "create", "Create a client organisation", ADMINS, routes=(f"POST {V1}/clients",)),
+    Rule(
+        "audit",
+        "read",
+        "The audit trail: who changed what, when, before and after",
+        ADMINS,
+        routes=(f"GET {V1}/audit",),
+    ),
+    Rule(
+        "login-records",
+        "read",
+        "Every login attempt, with IP and location",
+        ADMINS,
+        routes=(f"GET {V1}/login-records",),
+    ),
+)
+
+# Defaults for the bounded contexts to come (issue #17, item 1): their services map their routes here.
+_HOSTING = (
+    Rule("miners", "read", "Miners and their telemetry", STAFF_AND_OWN_CLIENT),
+    Rule("miners", "operate", "Start, stop, curtail a miner; edit its record", STAFF),
+    Rule("sites", "manage", "Create and change hosting sites", ADMINS),
+    Rule("miner-models", "manage", "Add and change miner models", ADMINS),
+    Rule("difficulty", "correct", "Correct a stored difficulty or price (recalculates by replay)", ADMINS),
+    Rule("plans", "read", "Curtailment plans (a client: those affecting its miners)", STAFF_AND_OWN_CLIENT),
+    Rule("plans", "propose", "Create and edit curtailment plans", STAFF),
+    Rule("plans", "approve", "Approve, execute or cancel a curtailment plan", ADMINS),
+    Rule("crm", "read", "Leads, deals and activities", STAFF),
+    Rule("crm", "write", "Create and change leads, deals and activities", STAFF),
+    Rule(
+        "invoices", "read", "Invoices (a client: its own)", grants(client=OWN, user=YES, admin=YES, owner=YES)
+    ),
+    Rule("invoices", "write", "Issue and change invoices", STAFF),
+)
+
+PERMISSIONS = PermissionTable((*_SERVICE, *_ANALYTICS, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_HOSTING))

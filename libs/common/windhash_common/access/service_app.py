@@ -1,0 +1,100 @@
+"""The HTTP app of a bounded-context service (fleet, plans, CRM…): the same access control as the API.
+
+    app = create_service_app("windhash fleet", FleetSettings(), [miners.router])
+
+gives an app whose every route runs the one authorization dependency (permission table, identity from
+PostgreSQL per request; refusals in the API's error shape), with `/health`, `/ready` (the database answers)
+and `/metrics`, and a pool opened by its lifespan (or the one given, for tests). The `api` service stays the
+dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately minimal: the API's security
+headers, limits and response cache live in the `api` service (the harden work); a context service behind it
+adds what it needs the same way.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from windhash_common.access.enforcement import AccessRefused, install_access
+from windhash_common.access.permission_table import PERMISSIONS
+from windhash_common.access.permissions import PermissionTable
+from windhash_common.access.settings import AccessSettings
+from windhash_common.db import create_pool, migrate_database
+
+READY_TIMEOUT_S = 2.0
+
+
+def refusal_response(refused: AccessRefused) -> JSONResponse:
+    """A refusal in the API's error shape (`{"error": {"code", "message", "hint", "fields"}}`)."""
+    body: dict[str, object] = {
+        "error": {"code": refused.code, "message": refused.detail, "hint": refused.hint, "fields": []}
+    }
+    return JSONResponse(body, status_code=refused.status_code, headers=refused.headers)
+
+
+async def _refused(_: Request, error: Exception) -> Response:
+    assert isinstance(error, AccessRefused)
+    return refusal_response(error)
+
+
+def _probes() -> APIRouter:
+    router = APIRouter(tags=["probes"])
+
+    @router.get("/health", summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", summary="Readiness: the database answers a query")
+    async def ready(request: Request) -> JSONResponse:
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                async with request.app.state.pool.acquire() as connection:
+                    await connection.fetchval("SELECT 1")
+        except (OSError, TimeoutError, asyncpg.PostgresError):
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(
+    title: str,
+    settings: AccessSettings,
+    routers: Sequence[APIRouter],
+    pool: asyncpg.Pool | None = None,
+    table: PermissionTable = PERMISSIONS,
+) -> FastAPI:
+    """A context service's app; with `pool` given (tests) it neither checks the schema nor closes the pool."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if pool is not None:
+            yield
+            return
+        await migrate_database(
+            settings.database_url
+        )  # checks the schema is current (a service cannot migrate)
+        app.state.pool = await create_pool(settings.database_url)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.settings = settings
+    if pool is not None:
+        app.state.pool = pool
+    install_access(app, settings, table)
+    app.add_exception_handler(AccessRefused, _refused)
+    app.include_router(_probes())
+    for router in routers:
+        app.include_router(router)
+    return app
