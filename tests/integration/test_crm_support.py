@@ -4,9 +4,10 @@ as in production), a clock the test moves, staff and client accounts, and short 
 Holds fixtures and helpers only; pytest collects no test from it.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from test_accounts_support import Accounts, bearer  # type: ignore[import-not-found]
+from windhash_common.access.identity import CredentialKind, Identity
 from windhash_common.access.roles import Role
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.topics import Topics
@@ -50,6 +52,10 @@ class CrmClient:
     clock: MovableClock
     accounts: Accounts
     app: FastAPI
+
+    def identity(self, email: str) -> Identity:
+        """The identity a request of the account (a staff one of STAFF) resolves to."""
+        return Identity(CredentialKind.SESSION, self.accounts.ids[email], email, STAFF[email])
 
     async def as_(self, email: str) -> dict[str, str]:
         """Headers of a fresh session of the account."""
@@ -114,5 +120,8 @@ async def crm_fixture(pg_dsn: str, accounts: Accounts) -> AsyncIterator[CrmClien
         await client.pool.close()
 
 
-def on(day: str) -> date:
-    return date.fromisoformat(day)
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
