@@ -30,7 +30,9 @@ async def counts(pool: asyncpg.Pool, identity: Identity | None) -> dict[str, int
 
 
 async def a_sale(crm: CrmClient, owner: str, company: str) -> dict[str, Any]:
-    deal: dict[str, Any] = await crm.won_deal(owner, company=company, email=f"buyer@{company.lower()}.example")
+    deal: dict[str, Any] = await crm.won_deal(
+        owner, company=company, email=f"buyer@{company.lower()}.example"
+    )
     await crm.ok(
         owner, "POST", "/activities", json={"deal_id": deal["deal_id"], "kind": "note", "subject": "Won"}
     )
