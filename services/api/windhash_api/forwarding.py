@@ -92,7 +92,12 @@ def _no_cookie_jar() -> CookieJar:
 class Forwarder:
     """One httpx client for every upstream (keep-alive connections), a concurrency cap per context."""
 
-    def __init__(self, settings: ApiSettings, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        settings: ApiSettings,
+        registry: CollectorRegistry,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings
         cap = settings.api_upstream_max_concurrent
         self.upstreams = {
@@ -108,6 +113,7 @@ class Forwarder:
             follow_redirects=False,
             trust_env=False,  # no HTTP(S)_PROXY from the environment between the API and its services
             cookies=_no_cookie_jar(),
+            transport=transport,
         )
         self.metrics = ForwardingMetrics(registry)
 
