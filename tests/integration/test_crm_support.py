@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -126,77 +125,3 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: f
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
-
-
-# The authorization matrix (test_authorization_matrix.py) walks the CRM's routes too: a fresh record of the
-# `user@example.com` account for each path parameter, made as the superuser (as if through the app), and a
-# body for each write.
-MATRIX_OWNER = "user@example.com"
-MATRIX_PATH_PARAMETERS = frozenset({"lead_id", "deal_id", "activity_id", "invoice_id"})
-
-
-async def matrix_record(superuser: asyncpg.Connection, owner: UUID, name: str) -> str:
-    unique = uuid4().hex[:10]
-    lead_id = await superuser.fetchval(
-        "INSERT INTO crm_leads (name, email, source, score, owner_id) VALUES ('M', $1, 'website', 20, $2)"
-        " RETURNING lead_id",
-        f"m-{unique}@matrix.example",
-        owner,
-    )
-    if name == "lead_id":
-        return str(lead_id)
-    won = name == "invoice_id"  # an invoice needs a won deal; the other records an open one
-    deal_id = await superuser.fetchval(
-        "INSERT INTO crm_deals (lead_id, title, value_usd, stage, probability, expected_close_date, owner_id,"
-        " closed_at) VALUES ($1, 'M', 100, $2, $3, '2026-06-30', $4, $5) RETURNING deal_id",
-        lead_id,
-        "closed_won" if won else "discovery",
-        100 if won else 10,
-        owner,
-        datetime.now(UTC) if won else None,
-    )
-    if name == "deal_id":
-        return str(deal_id)
-    if name == "activity_id":
-        return str(
-            await superuser.fetchval(
-                "INSERT INTO crm_activities (deal_id, kind, subject, owner_id) VALUES ($1, 'note', 'M', $2)"
-                " RETURNING activity_id",
-                deal_id,
-                owner,
-            )
-        )
-    sequence = await superuser.fetchval(
-        "INSERT INTO crm_invoice_counters AS c VALUES (2026, 1) ON CONFLICT (invoice_year)"
-        " DO UPDATE SET last_number = c.last_number + 1 RETURNING last_number"
-    )
-    return str(
-        await superuser.fetchval(
-            "INSERT INTO crm_invoices (invoice_year, invoice_seq, invoice_number, deal_id, owner_id, bill_to,"
-            " description, amount_usd, issue_date, due_date) VALUES (2026, $1, $2, $3, $4, 'M', 'M', 10,"
-            " '2026-03-02', '2026-04-01') RETURNING invoice_id",
-            sequence,
-            f"WH-2026-{sequence:05d}",
-            deal_id,
-            owner,
-        )
-    )
-
-
-def matrix_bodies(unique: str) -> dict[str, Any]:
-    return {
-        f"POST {CRM}/leads": {"name": "M", "email": f"m-{unique}@matrix.example", "source": "website"},
-        f"PATCH {CRM}/leads/{{lead_id}}": {"notes": f"matrix {unique}"},
-        f"POST {CRM}/leads/{{lead_id}}/convert": {"value_usd": "100", "expected_close_date": "2026-06-30"},
-        f"PATCH {CRM}/deals/{{deal_id}}": {"title": f"M {unique}"},
-        f"POST {CRM}/deals/{{deal_id}}/stage": {"stage": "proposal"},
-        f"POST {CRM}/deals/{{deal_id}}/client-account": {
-            "client_name": f"M {unique}",
-            "user_email": f"{unique}@m.example",
-        },
-        f"POST {CRM}/activities": {"lead_id": 1, "kind": "note", "subject": "M"},
-        f"PATCH {CRM}/activities/{{activity_id}}": {"completed": True},
-        f"POST {CRM}/invoices": {"deal_id": 1, "amount_usd": "5", "description": "M"},
-        f"PATCH {CRM}/invoices/{{invoice_id}}": {"amount_usd": "6"},
-        f"POST {CRM}/invoices/{{invoice_id}}/pay": {},
-    }
