@@ -15,19 +15,27 @@ CHANGES = Counter(
 )
 JOB_RUNS = Counter(
     "windhash_crm_job_runs_total",
-    "Runs of a scheduled CRM job, by job and outcome (ok, failed)",
-    ["job", "outcome"],
+    "Runs of a scheduled CRM job, by job key (crm/overdue-invoices, crm/activity-reminders) and outcome (ok,"
+    " failed)",
+    ["job_key", "outcome"],
 )
 JOB_LAST_SUCCESS = Gauge(
-    "windhash_crm_job_last_success_timestamp_seconds", "When a scheduled CRM job last ran to the end", ["job"]
+    "windhash_crm_job_last_success_timestamp_seconds",
+    "When a scheduled CRM job last ran to the end",
+    ["job_key"],
 )
-JOB_LEASE_HELD = Gauge("windhash_crm_job_lease_held", "1 while this process holds the job's lease", ["job"])
+JOB_LEASE_HELD = Gauge(
+    "windhash_crm_job_lease_held", "1 while this process holds the job's lease", ["job_key"]
+)
 INVOICES_MARKED_OVERDUE = Counter(
     "windhash_crm_invoices_marked_overdue_total", "Sent invoices the overdue job found past their due date"
 )
 REMINDERS_FIRED = Counter("windhash_crm_reminders_fired_total", "Activity reminders sent to their owners")
 
-for _job in (OVERDUE_JOB, REMINDER_JOB):  # exported at 0 from the start, so rates and alerts see every job
+# Exported at 0 from the start, so rates and alerts see every job (a standby instance's last success stays 0;
+# the alert takes the latest over every instance).
+for _job in (OVERDUE_JOB, REMINDER_JOB):
     JOB_RUNS.labels(_job, "ok")
     JOB_RUNS.labels(_job, "failed")
     JOB_LEASE_HELD.labels(_job)
+    JOB_LAST_SUCCESS.labels(_job)
