@@ -64,6 +64,11 @@ async def test_a_duplicate_email_or_company_is_refused_across_owners_unless_aske
     assert duplicates == [
         {"lead_id": first["lead_id"], "owner_email": SALES, "status": "new", "matched_on": "company"}
     ]
+    as_csv = await crm.call(SALES2, "GET", f"/leads/{allowed['lead_id']}/duplicates?format=csv")
+    assert as_csv.text.splitlines() == [
+        "lead_id,owner_email,status,matched_on",
+        f"{first['lead_id']},{SALES},new,company",
+    ]
     # The other salesperson learns whose lead it is, never its contents.
     assert (await crm.call(SALES2, "GET", f"/leads/{first['lead_id']}")).status_code == 404
 

@@ -68,16 +68,19 @@ async def update_lead(lead_id: int, body: LeadUpdate, request: Request, identity
 @router.get(
     "/{lead_id}/duplicates",
     response_model=list[DuplicateOut],
-    responses=RESPONSES,
+    responses=LIST_RESPONSES,
     summary="Leads of any owner with the same email or company (whose, and their status only)",
 )
-async def lead_duplicates(lead_id: int, request: Request, identity: CurrentIdentity) -> list[DuplicateOut]:
+async def lead_duplicates(
+    lead_id: int, request: Request, identity: CurrentIdentity, output_format: FormatParam = None
+) -> list[DuplicateOut] | Response:
     async with reading(request, identity) as connection:
         lead = await queries.find_lead(connection, lead_id)
         if lead is None:
             raise NotFound(f"no lead {lead_id} that you may see")
         rows = await queries.duplicates(connection, lead["email_key"], lead["company_key"], lead_id)
-    return [DuplicateOut.model_validate(dict(row)) for row in rows]
+    items = [DuplicateOut.model_validate(dict(row)) for row in rows]
+    return await listed(request, output_format, items, f"crm-lead-{lead_id}-duplicates")
 
 
 @router.post(
