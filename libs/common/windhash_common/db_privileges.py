@@ -24,6 +24,7 @@ INGESTOR = DatabaseRole.INGESTOR
 CALCULATOR = DatabaseRole.CALCULATOR
 AGGREGATOR = DatabaseRole.AGGREGATOR
 OPERATOR = DatabaseRole.OPERATOR
+MARKET = DatabaseRole.MARKET
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -44,6 +45,10 @@ _FACT = _pipeline(reconciler="rawd", calculator="rawd", operator="rawd")
 _SUMMARY = _pipeline(reconciler="rawd", aggregator="rawd", operator="rawd")
 _FLEET = _pipeline(fleet="raw", operator="rawd")
 _ACCOUNT: dict[DatabaseRole, str] = {API: "raw", OPERATOR: "raw"}
+# A context service's HTTP app resolves identities as the API does (windhash_common.access.identity_queries):
+# it reads accounts and access windows and records a session's or key's last use.
+_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r"}
+_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw"}
 
 TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Schema bookkeeping: every role checks that the schema is current when it starts.
@@ -100,10 +105,10 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
     # Accounts (migration 1000): the API and the operator's CLI only.
     "clients": dict(_ACCOUNT),
-    "users": dict(_ACCOUNT),
-    "user_access": dict(_ACCOUNT),
-    "sessions": dict(_ACCOUNT),
-    "api_keys": dict(_ACCOUNT),
+    "users": _ACCOUNT | _IDENTITY_READ,
+    "user_access": _ACCOUNT | _IDENTITY_READ,
+    "sessions": _ACCOUNT | _IDENTITY_TOUCH,
+    "api_keys": _ACCOUNT | _IDENTITY_TOUCH,
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
     "audit_log": {API: "ra", OPERATOR: "ra"},
 }

@@ -12,6 +12,9 @@ from typing import Any
 from fastapi import FastAPI
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
+from windhash_common.db_roles import DatabaseRole, dsn_as
+from windhash_market.http_app import create_market_app
+from windhash_market.settings import MarketSettings
 
 from windhash_testing import specimen_service
 
@@ -31,6 +34,17 @@ class ContextServiceApp:
     """JSON body for each write route, by `METHOD /path/template`."""
 
 
+def create_market_service_app(pg_dsn: str, overrides: Mapping[str, Any]) -> FastAPI:
+    """The market service's app as it runs: its own database role, the API on this machine as its proxy."""
+    settings = MarketSettings(
+        **(
+            {"database_url": dsn_as(pg_dsn, DatabaseRole.MARKET), "api_trusted_proxies": ["127.0.0.1"]}
+            | dict(overrides)
+        )
+    )
+    return create_market_app(settings)
+
+
 CONTEXT_SERVICES: list[ContextServiceApp] = [
     ContextServiceApp(
         specimen_service.CONTEXT,
@@ -38,4 +52,5 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         table=specimen_service.specimen_table(),
         bodies={f"POST {specimen_service.PREFIX}/notes": {"text": "from the matrix"}},
     ),
+    ContextServiceApp("market", create_market_service_app),
 ]
