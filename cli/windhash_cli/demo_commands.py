@@ -66,7 +66,7 @@ def demo(
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
 # 127.0.0.1. A service joining adds itself here and starts in `_run`, trusting the API as its proxy
 # (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
-DEMO_UPSTREAMS: dict[str, int] = {}
+DEMO_UPSTREAMS: dict[str, int] = {"market": 9105}  # the market service's port (WINDHASH_METRICS_PORT)
 
 
 def _environment(
@@ -87,6 +87,14 @@ def _environment(
     }
 
 
+def _upstream_env(context: str) -> dict[str, str]:
+    """A context service's own port, and the API on this machine as the proxy it believes."""
+    return {
+        "WINDHASH_METRICS_PORT": str(DEMO_UPSTREAMS[context]),
+        "WINDHASH_API_TRUSTED_PROXIES": "127.0.0.1",
+    }
+
+
 def _run(
     processes: ServiceProcesses,
     env: dict[str, str],
@@ -100,6 +108,10 @@ def _run(
     _require_free_port(api_port, "the API", "--api-port")
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     _require_free_port(market_port, "the synthetic market server", "--market-port")
+    for context, port in DEMO_UPSTREAMS.items():
+        _require_free_port(
+            port, f"the {context} service", "DEMO_UPSTREAMS (cli/windhash_cli/demo_commands.py)"
+        )
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
     processes.start("market-sim", "market-sim", "--port", str(market_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
@@ -112,7 +124,8 @@ def _run(
     processes.start("calculator")
     processes.start("aggregator")
     processes.start("api")
-    processes.start("market")  # snapshots, hashprice and indicators from the synthetic market server
+    # Snapshots, hashprice and indicators from the synthetic market server; its routes behind the API.
+    processes.start("market", extra_env=_upstream_env("market"))
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(
@@ -132,6 +145,8 @@ def _run(
     for table in event_loop.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
         console.print(table)
     event_loop.run(_wait_for_market_snapshot(processes, env["WINDHASH_DATABASE_URL"], 120))
+    # The market's routes through the single origin, as the dashboard's market panel reads them.
+    wait_for_http(f"http://127.0.0.1:{api_port}/api/v1/market/snapshots/latest", 60, processes)
     subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
     console.print(
         f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
