@@ -26,13 +26,19 @@ def _sums(bucket: datetime) -> list[PriceSums]:
     for at, difficulty, reward, usd, gbp, synthetic in SNAPSHOTS:
         if at == bucket:
             groups.setdefault((difficulty, reward), []).append((usd, gbp, synthetic))
+    zero = Decimal(0)
     return [
         PriceSums(
-            bucket, difficulty, reward, len(rows), sum((r[0] for r in rows), Decimal(0)), sum((r[1] for r in rows), Decimal(0)),
-            any(r[2] for r in rows),
+            bucket,
+            difficulty,
+            reward,
+            len(rows),
+            sum((row[0] for row in rows), zero),
+            sum((row[1] for row in rows), zero),
+            any(row[2] for row in rows),
         )
         for (difficulty, reward), rows in groups.items()
-    ]  # fmt: skip
+    ]
 
 
 def _mean_of_each_snapshot(bucket: datetime) -> tuple[Decimal, Decimal]:
