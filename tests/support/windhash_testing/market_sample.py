@@ -1,7 +1,7 @@
-"""Synthetic market snapshots for the tests of the market's HTTP routes and dashboard panel: for each slot,
-the synthetic market server's own values (windhash_market_sim.generator), judged by the market service's own rule
-(`snapshot.judge_reading`) and stored through its own write path (`queries.snapshots.store_snapshot`), with
-its indicators recomputed from the series; so every route reads exactly what the service would have written.
+"""Synthetic market snapshots for the tests of the market's HTTP routes and dashboard panel. For each slot,
+the synthetic market server's own values (windhash_market_sim.generator), judged by the market service's
+own rule (`snapshot.judge_reading`) and stored through its own write path (`store_snapshot`), with its
+indicators recomputed from the series: every route reads exactly what the service would have written.
 """
 
 from collections.abc import Collection
