@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,14 @@ def test_cluster_id_is_22_url_safe_characters() -> None:
     cluster_id = new_cluster_id()
     assert len(cluster_id) == 22
     assert set(cluster_id) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_cluster_id_never_starts_with_a_dash_the_storage_tool_would_read_as_an_option(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=bytes(16))])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
+    assert new_cluster_id() == "AAAAAAAAAAAAAAAAAAAAAA"
 
 
 def test_postgres_listens_on_loopback_port_and_keeps_fsync(tmp_path: Path) -> None:

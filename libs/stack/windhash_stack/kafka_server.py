@@ -47,8 +47,15 @@ def render_server_properties(settings: StackSettings, log_dir: Path) -> str:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64, unpadded (like `kafka-storage random-uuid`)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64, unpadded (like `kafka-storage random-uuid`).
+
+    Like Kafka's own `Uuid.randomUuid`, an id starting with "-" is drawn again: the storage tool's argument
+    parser would read it as an option (1 id in 64 did, and failed the stack's start).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 class KafkaServer(ManagedServer):
