@@ -2,7 +2,7 @@
 
 import asyncio
 import signal
-from datetime import date, datetime
+from datetime import date
 from types import TracebackType
 from typing import Annotated, Self
 
@@ -21,23 +21,25 @@ from windhash_reconcile.self_check import locked_self_check, run_self_check_loop
 from windhash_reconcile.settings import ReconcileSettings
 from windhash_reconcile.status_queries import reconciliation_status
 
+from windhash_cli.input_checks import settlement_date, settlement_period, settlement_span
+
 app = typer.Typer(no_args_is_help=True, help="Reconciliation: status, analysis, repair by replay.")
 console = Console()
 
-DateArgument = Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="Settlement date, YYYY-MM-DD.")]
+DateArgument = Annotated[
+    date, typer.Argument(parser=settlement_date, metavar="YYYY-MM-DD", help="Settlement date, YYYY-MM-DD.")
+]
 FromOption = Annotated[
-    datetime | None,
-    typer.Option("--from", formats=["%Y-%m-%d"], help="First settlement date (default: earliest with data)."),
+    date | None,
+    typer.Option(
+        "--from", parser=settlement_date, help="First settlement date (default: earliest with data)."
+    ),
 ]
 ToOption = Annotated[
-    datetime | None,
-    typer.Option("--to", formats=["%Y-%m-%d"], help="Last settlement date (default: latest with data)."),
+    date | None,
+    typer.Option("--to", parser=settlement_date, help="Last settlement date (default: latest with data)."),
 ]
 _CLASS_STYLE = {"complete": "green", "partial": "yellow", "critical": "bold red"}
-
-
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 class RichProgress:
@@ -124,7 +126,8 @@ def status(
     all_days: Annotated[bool, typer.Option("--all-days", help="List complete days too.")] = False,
 ) -> None:
     """Per date, expected vs actual at each stage, the day's class and the overall completeness rate."""
-    report = event_loop.run(_status(_day(from_date), _day(to_date)))
+    settlement_span(from_date, to_date)
+    report = event_loop.run(_status(from_date, to_date))
     if not report.days:
         console.print("nothing to reconcile: no settlement days with data in that range")
         return
@@ -157,7 +160,8 @@ def analyze_command(
 ) -> None:
     """The worst days and the reason for each gap: failed fetch, pending difficulty, missing calculation,
     summary drift, dead-lettered event."""
-    analysis = event_loop.run(analyze(ReconcileSettings(), _day(from_date), _day(to_date), worst))
+    settlement_span(from_date, to_date)
+    analysis = event_loop.run(analyze(ReconcileSettings(), from_date, to_date, worst))
     _print_analysis(analysis)
 
 
@@ -205,23 +209,22 @@ def _run_repair(scope: RepairScope) -> None:
 @app.command("date")
 def date_command(day: DateArgument) -> None:
     """Repair one settlement date by replaying the topic (re-fetching only what it does not hold)."""
-    _run_repair(RepairScope(day.date(), day.date()))
+    _run_repair(RepairScope(day, day))
 
 
 @app.command("range")
 def range_command(first: DateArgument, last: DateArgument) -> None:
     """Repair every settlement date from FIRST to LAST (both included)."""
-    if first > last:
-        raise typer.BadParameter(f"the range starts ({first.date()}) after it ends ({last.date()})")
-    _run_repair(RepairScope(first.date(), last.date()))
+    settlement_span(first, last)
+    _run_repair(RepairScope(first, last))
 
 
 @app.command("period")
 def period_command(
-    day: DateArgument, period: Annotated[int, typer.Argument(min=1, max=50, help="Settlement period.")]
+    day: DateArgument, period: Annotated[int, typer.Argument(min=1, help="Settlement period.")]
 ) -> None:
-    """Repair one settlement period of a date."""
-    _run_repair(RepairScope(day.date(), day.date(), period))
+    """Repair one settlement period of a date (1 to its 46, 48 or 50)."""
+    _run_repair(RepairScope(day, day, settlement_period(day, period)))
 
 
 @app.command("all")

@@ -4,7 +4,6 @@ A day's price is the one at 00:00 UTC (the daily point of the usual public sourc
 no fiat value: `fiat_value` returns None and callers show it as missing, never a price from another day.
 """
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -15,7 +14,13 @@ from typing import Any
 
 import asyncpg
 
+from windhash_common.input_values import InputRefused, bounded_decimal, checked_name
+from windhash_common.json_input import parse_json_text, read_json_file
+from windhash_common.settlement_range import parse_iso_date
+
 PENNY = Decimal("0.01")
+# What the price columns (numeric(14, 2)) can hold; plausibility is a narrower question.
+PRICE_MAX = Decimal("999999999999.99")
 SYNTHETIC_2024_FILE = "btc_prices_2024_synthetic.json"
 
 
@@ -34,29 +39,44 @@ def fiat_value(btc: Decimal, price: Decimal | None) -> Decimal | None:
     return (btc * price).quantize(PENNY, rounding=ROUND_HALF_EVEN)
 
 
-def _money(value: Any) -> Decimal | None:
+def _money(value: Any, what: str = "a BTC price") -> Decimal | None:
     if value is None:
         return None
-    amount = Decimal(str(value)).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+    amount = bounded_decimal(value, what, above=Decimal(-PRICE_MAX), at_most=PRICE_MAX)
+    amount = amount.quantize(PENNY, rounding=ROUND_HALF_EVEN)
     if amount <= 0:
-        raise ValueError(f"a BTC price must be positive, got {value}")
+        raise ValueError(f"{what} must be positive, got {value}")
     return amount
 
 
 def parse_price_file(text: str, default_source: str) -> list[DailyPrice]:
     """`{"source": "...", "prices": {"YYYY-MM-DD": {"gbp": "...", "usd": "..."}}}`; a currency may be null."""
-    raw = json.loads(text)
+    return prices_of(parse_json_text(text.encode(), default_source), default_source)
+
+
+def prices_of(raw: object, default_source: str) -> list[DailyPrice]:
+    """The prices of a parsed price file (strict JSON: windhash_common.json_input); InputRefused (one
+    sentence) for anything else."""
     if not isinstance(raw, dict) or not isinstance(raw.get("prices"), dict):
-        raise ValueError('a price file is a JSON object with a "prices" object of date → {gbp, usd}')
-    source = str(raw.get("source") or default_source)
-    return [
-        DailyPrice(date.fromisoformat(day), _money(value.get("gbp")), _money(value.get("usd")), source)
-        for day, value in sorted(raw["prices"].items())
-    ]
+        raise InputRefused(
+            f'{default_source} is not a price file: a JSON object whose "prices" maps dates to {{gbp, usd}}'
+        )
+    source = checked_name(raw.get("source") or default_source, "the price source", max_length=200)
+    prices = []
+    for day, value in sorted(raw["prices"].items()):
+        try:
+            if not isinstance(value, dict):
+                raise InputRefused(f'the prices of {day} must be an object {{"gbp": ..., "usd": ...}}')
+            gbp = _money(value.get("gbp"), f"the GBP price of {day}")
+            usd = _money(value.get("usd"), f"the USD price of {day}")
+            prices.append(DailyPrice(parse_iso_date(day), gbp, usd, source))
+        except ValueError as error:
+            raise InputRefused(f"{default_source}: {error}") from None
+    return prices
 
 
 def read_price_file(path: Path) -> list[DailyPrice]:
-    return parse_price_file(path.read_text(), default_source=f"file:{path.name}")
+    return prices_of(read_json_file(path), default_source=f"file:{path.name}")
 
 
 def packaged_synthetic_prices_2024() -> list[DailyPrice]:
