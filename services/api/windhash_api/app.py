@@ -9,16 +9,20 @@ import asyncpg
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import Lifespan
 from windhash_common.db import migrate_database
+from windhash_common.http_headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
 
 from windhash_api.data_version import DataVersion
-from windhash_api.database import SERVER_SETTINGS, open_pool
+from windhash_api.database import open_pool, open_ready_pool, query_settings
+from windhash_api.docs_pages import install_docs
 from windhash_api.errors import install_error_handlers
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
+from windhash_api.request_limits import HeavyLimits, HeavyRequestLimiter, HeavyRequestMiddleware
 from windhash_api.response_cache import ResponseCache, ResponseCacheMiddleware
 from windhash_api.routes import (
     curtailment,
@@ -59,11 +63,13 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = given_pool
+        ready_pool = None
         if pool is None:
             if settings.migrate_on_start:
                 await migrate_database(settings.database_url)
             pool = await open_pool(settings)
             app.state.pool = pool
+            ready_pool = app.state.ready_pool = await open_ready_pool(settings)
             log.info("api ready", database=settings.database_url.rsplit("@", 1)[-1])
         version = None
         if cache is not None:
@@ -78,13 +84,15 @@ def _lifespan(
                 await version.stop()
             if given_pool is None:
                 await pool.close()
+            if ready_pool is not None:
+                await ready_pool.close()
 
     return lifespan
 
 
 def _data_version(settings: ApiSettings, cache: ResponseCache) -> DataVersion:
     async def connect() -> asyncpg.Connection:
-        return await asyncpg.connect(settings.database_url, server_settings=SERVER_SETTINGS)
+        return await asyncpg.connect(settings.database_url, server_settings=query_settings(settings))
 
     return DataVersion(connect, settings.api_cache_check_ms / 1000, cache.invalidate)
 
@@ -113,18 +121,32 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
         # windhash observes through Prometheus (/metrics) and logs, never OpenTelemetry; left on, FastAPI asks
         # OpenTelemetry for its (unconfigured) providers on every request, ~6% of a cached answer's CPU.
         telemetry=NO_OPENTELEMETRY,
+        docs_url=None,  # offline pages instead (docs_pages.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.response_cache = cache
     if pool is not None:
         app.state.pool = pool
     install_error_handlers(app)
-    # The last added runs first: metrics time and count every request, cache hits included.
-    app.add_middleware(ResponseCacheMiddleware, cache=cache)
-    app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
     app.include_router(status.probes)
+    install_docs(app)
+    limits = HeavyLimits(
+        settings.heavy_concurrency,
+        settings.api_heavy_per_client,
+        settings.api_heavy_per_client_queue,
+        settings.api_heavy_wait_s,
+    )
+    # The last added runs first: HEAD becomes GET before anything else; metrics time and count every request,
+    # cache hits included; every response gets the security headers; only cache misses meet the heavy
+    # request limits.
+    app.add_middleware(HeavyRequestMiddleware, limiter=HeavyRequestLimiter(limits, registry_))
+    app.add_middleware(ResponseCacheMiddleware, cache=cache, parameters=query_parameters(app))
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
+    app.add_middleware(HeadAsGetMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -137,3 +159,12 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
         return FileResponse(STATIC_DIR / "index.html")
 
     return app
+
+
+def query_parameters(app: FastAPI) -> frozenset[str]:
+    """Every query parameter name a route of `app` declares (what the response cache keys on)."""
+    names: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            names.update(str(parameter.alias) for parameter in route.dependant.query_params)
+    return frozenset(names)

@@ -2,7 +2,8 @@
 
 With WINDHASH_API_WORKERS > 1, uvicorn starts that many worker processes on the one port, each building
 its app with `worker_app` (uvicorn needs an import string to start workers). The migrations run once, here,
-before the workers start; each worker has its own pool, response cache and /metrics.
+before the workers start; each worker has its own pool, response cache and /metrics. The server guards what a
+client controls (header deadline and size, connection cap, keep-alive: windhash_common.http_server).
 """
 
 import asyncio
@@ -12,6 +13,7 @@ import os
 import uvicorn
 from fastapi import FastAPI
 from windhash_common.db import migrate_database
+from windhash_common.http_server import serve, server_config
 from windhash_common.logging_setup import configure_logging
 
 from windhash_api.app import create_app
@@ -51,14 +53,23 @@ def run(settings: ApiSettings | None = None) -> None:
         app = WORKER_APP
     else:
         app = create_app(settings)
-    uvicorn.run(
+    serve(api_server_config(app, settings, workers))
+
+
+def api_server_config(app: FastAPI | str, settings: ApiSettings, workers: int = 1) -> uvicorn.Config:
+    """The API's uvicorn Config: its limits (windhash_common.http_server), no server banner, and
+    X-Forwarded-For trusted only from the proxies named in WINDHASH_API_FORWARDED_ALLOW_IPS."""
+    return server_config(
         app,
-        host=settings.api_host,
-        port=settings.api_port,
+        settings.api_host,
+        settings.api_port,
+        settings.server_limits,
         log_level=settings.log_level.lower(),
         access_log=False,
         factory=workers > 1,
         workers=workers if workers > 1 else None,
+        proxy_headers=bool(settings.api_forwarded_allow_ips),
+        forwarded_allow_ips=settings.api_forwarded_allow_ips or None,
     )
 
 

@@ -1,9 +1,12 @@
 """Response cache: each GET under /api/v1 is computed once per data version and served from memory after.
 
 What is cached: the complete 200 response (body and headers, JSON or CSV) of every GET under `/api/v1/`
-except `/api/v1/reconciliation` (an operator's live view), keyed by path, query string and Accept header. A
-hit never reaches FastAPI: no routing, validation, query or serialization, only a dict lookup and two ASGI
-messages. Errors and other statuses are never cached.
+except `/api/v1/reconciliation` (an operator's live view), keyed by what selects the answer and nothing else:
+the path, the query parameters some route declares (unknown ones are ignored by every route, so `?x=1`
+cannot make a new entry; the rest kept in order, sorted by name), and whether the Accept header asks for
+CSV (not the header itself: unique Accept headers cannot grow the cache). Each entry counts its key, headers
+and body against the byte budget. A hit never reaches FastAPI: no routing, validation, query or
+serialization, only a dict lookup and two ASGI messages. Errors and other statuses are never cached.
 
 When it is dropped (the staleness bound):
 
@@ -32,12 +35,14 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from windhash_api.data_version import DataVersion
+from windhash_api.tabular import accept_asks_for_csv
 
 log = structlog.get_logger(__name__)
 
@@ -46,10 +51,29 @@ UNCACHED_PATHS = frozenset({"/api/v1/reconciliation"})
 CACHE_CONTROL = b"no-cache"
 # Past this share of the maximum age, a hit also recomputes the entry in the background.
 REFRESH_AT_AGE_SHARE = 0.75
-# The key (path, query and Accept) and bookkeeping, counted against the size limit with the body.
+# Bookkeeping per entry (dict slot, Entry, tuples), counted against the size limit with key, headers and body.
 ENTRY_OVERHEAD_BYTES = 512
 
-Key = tuple[str, bytes, bytes]
+# (path, the declared query parameters as a canonical query string, Accept asks for CSV)
+Key = tuple[str, bytes, bool]
+
+
+def request_key(scope: Scope, accept: bytes, parameters: frozenset[str] | None) -> Key:
+    """The cache key of a request; `parameters`: the query parameter names the app's routes declare (None:
+    the query string as it is)."""
+    query: bytes = scope["query_string"]
+    if query and parameters is not None:
+        pairs = [
+            (name, value)
+            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if name in parameters
+        ]
+        query = urlencode(sorted(pairs, key=lambda pair: pair[0])).encode()
+    return (scope["path"], query, accept_asks_for_csv(accept.decode("latin-1")))
+
+
+def key_bytes(key: Key) -> int:
+    return len(key[0]) + len(key[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +174,7 @@ class ResponseCache:
         entries.move_to_end(key)
         return entry
 
-    def entry_of(self, messages: list[Message], route: Any, computed_at: float) -> Entry | None:
+    def entry_of(self, messages: list[Message], route: Any, computed_at: float, key: Key) -> Entry | None:
         """The cache entry for an app's answer, or None when it is not to be cached."""
         if not messages or messages[0]["type"] != "http.response.start" or messages[0]["status"] != 200:
             return None
@@ -162,9 +186,9 @@ class ResponseCache:
             return None  # the route decided on its own caching
         etag = b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
         validators = [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", b"Accept")]
-        return Entry(
-            headers + validators, body, etag, validators, computed_at, route, len(body) + ENTRY_OVERHEAD_BYTES
-        )
+        headers = headers + validators
+        size = len(body) + key_bytes(key) + sum(len(name) + len(value) for name, value in headers)
+        return Entry(headers, body, etag, validators, computed_at, route, size + ENTRY_OVERHEAD_BYTES)
 
     def store(self, generation: Generation, key: Key, entry: Entry) -> None:
         if generation is not self.generation:
@@ -216,9 +240,12 @@ async def _request_without_body() -> Message:
 class ResponseCacheMiddleware:
     """Pure ASGI, inside the metrics middleware (hits are counted and timed like any request)."""
 
-    def __init__(self, app: ASGIApp, cache: ResponseCache | None) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: ResponseCache | None, parameters: frozenset[str] | None = None
+    ) -> None:
         self.app = app
         self.cache = cache
+        self.parameters = parameters
         self._background: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -237,7 +264,7 @@ class ResponseCacheMiddleware:
                 accept = value
             elif name == b"if-none-match":
                 if_none_match = value
-        key: Key = (scope["path"], scope["query_string"], accept)
+        key = request_key(scope, accept, self.parameters)
         generation = cache.generation
         entry = cache.lookup(key, now)
         if entry is not None:
@@ -261,7 +288,7 @@ class ResponseCacheMiddleware:
         messages: list[Message] = []
         try:
             await self.app(scope, receive, _appender(messages))
-            entry = cache.entry_of(messages, scope.get("route"), now)
+            entry = cache.entry_of(messages, scope.get("route"), now, key)
         finally:
             self._done(cache, generation, key, future, entry)
         if entry is None:
@@ -320,7 +347,7 @@ class ResponseCacheMiddleware:
         messages: list[Message] = []
         try:
             await self.app(scope, _request_without_body, _appender(messages))
-            entry = cache.entry_of(messages, scope.get("route"), started)
+            entry = cache.entry_of(messages, scope.get("route"), started, key)
         except Exception:
             log.exception("background refresh of a cached response failed", path=scope["path"])
         finally:
