@@ -3,10 +3,10 @@
 What is cached: the complete 200 response (body and headers, JSON or CSV) of every GET under `/api/v1/`
 except `/api/v1/reconciliation` (an operator's live view), keyed by what selects the answer and nothing else:
 the path, the query parameters some route declares (unknown ones are ignored by every route, so `?x=1`
-cannot make a new entry; the rest kept in order, sorted by name), and whether the Accept header asks for
-CSV (not the header itself: unique Accept headers cannot grow the cache). Each entry counts its key, headers
-and body against the byte budget. A hit never reaches FastAPI: no routing, validation, query or
-serialization, only a dict lookup and two ASGI messages. Errors and other statuses are never cached.
+cannot make a new entry; of a repeated one, the last value, which is the one read), and whether the Accept
+header asks for CSV (not the header itself: unique Accept headers cannot grow the cache). Each entry counts
+its key, headers and body against the byte budget. A hit never reaches FastAPI: no routing, validation,
+query or serialization, only a dict lookup and two ASGI messages. Errors and other statuses are never cached.
 
 When it is dropped (the staleness bound):
 
@@ -63,12 +63,11 @@ def request_key(scope: Scope, accept: bytes, parameters: frozenset[str] | None) 
     the query string as it is)."""
     query: bytes = scope["query_string"]
     if query and parameters is not None:
-        pairs = [
-            (name, value)
-            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-            if name in parameters
-        ]
-        query = urlencode(sorted(pairs, key=lambda pair: pair[0])).encode()
+        # Parsed as Starlette parses it; of a repeated parameter the last value is the one a route reads.
+        values = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+        query = urlencode(
+            sorted((name, value) for name, value in values.items() if name in parameters)
+        ).encode()
     return (scope["path"], query, accept_asks_for_csv(accept.decode("latin-1")))
 
 
