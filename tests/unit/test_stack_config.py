@@ -52,6 +52,7 @@ def test_postgres_dsn_names_user_port_and_database(tmp_path: Path) -> None:
 
 
 def test_dynamodb_command_is_persistent_on_its_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)  # a second stack may share another's jars
     monkeypatch.setattr("windhash_stack.dynamodb_server.find_java", lambda: Path("/usr/bin/java"))
     server = DynamoDbServer(StackSettings(state_dir=tmp_path, dynamodb_port=28000))
     command = server.command()
@@ -70,6 +71,7 @@ def test_sqlite_native_library_per_cpu() -> None:
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("WINDHASH_STACK_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("WINDHASH_STACK_KAFKA_PORT", "29092")
+    monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)
     settings = StackSettings()
     assert settings.state_dir == tmp_path
     assert settings.kafka_port == 29092

@@ -84,13 +84,14 @@ class PeriodIngestor:
         try:
             payload = parse_stack_payload(response.body)
             records = curtailment_records(payload.rows, self.wind_units, day, period)
-        except InvalidStackPayload as error:
+            synthetic = response.synthetic or payload.synthetic
+            event = SettlementPeriodEvent.build(day, period, records, self.clock(), synthetic)
+            energy = period_energy_mwh(records)
+        except (InvalidStackPayload, ValueError, ArithmeticError) as error:
+            # Whatever cannot be turned into exact, storable figures quarantines this period only: the
+            # rule's reasons, and (should a check ever miss one) a failed event or decimal operation.
             await self._dead_letter(day, period, str(error), response)
             return await self._fail(day, period, "invalid", f"invalid payload: {error}")
-        event = SettlementPeriodEvent.build(
-            day, period, records, fetched_at=self.clock(), synthetic=response.synthetic or payload.synthetic
-        )
-        energy = period_energy_mwh(records)
         if policy == "if_changed" and await self._unchanged(day, period, event.content_hash):
             PERIODS_UNCHANGED.inc()
             return PeriodOutcome(day, period, "unchanged", len(records), energy, event.content_hash)
