@@ -5,8 +5,6 @@ at the request deadline; each period is recorded failed with the reason in inges
 goes on, and progress says ok for exactly the periods published."""
 
 import asyncio
-import os
-import sys
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -14,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
-from windhash_elexon_sim import FaultRule
+from windhash_elexon_sim import ElexonSimProcess, FaultRule
 from windhash_ingestor.backfill import ingest_periods_in_range
 from windhash_ingestor.progress_store import ProgressRow
 from windhash_ingestor.runtime import open_runtime
@@ -32,35 +30,8 @@ DEADLINE_S = 3.0
 
 @pytest.fixture
 async def sim_url() -> AsyncIterator[str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "windhash_cli", "elexon-sim", "--port", str(port),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=_server_environment(),
-    )  # fmt: skip
-    root = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"{root}/_sim/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the synthetic Elexon server did not start")
-        yield root
-    finally:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-def _server_environment() -> dict[str, str]:
-    """The server runs as installed: a PYTHONPATH that points this test at other code is not its own."""
-    return {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    async with ElexonSimProcess(free_port()) as sim:
+        yield sim.root_url
 
 
 async def add_fault(root: str, rule: FaultRule) -> None:

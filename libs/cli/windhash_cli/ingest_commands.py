@@ -1,5 +1,7 @@
 """`windhash ingest`: fetch Elexon settlement data and publish settlement-period events."""
 
+import asyncio
+import signal
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -65,17 +67,23 @@ def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
         # What was recorded stays recorded; periods published without an ok row are simply fetched again.
         console.print(f"[red]error[/red] {error}; run the same command again to resume")
         raise typer.Exit(code=1) from None
+    except (KeyboardInterrupt, asyncio.CancelledError) as stop:
+        # Each publish under way finished and its progress was written (period_ingest, backfill.run_periods).
+        console.print(
+            "[yellow]stopped[/yellow]: every period Kafka acknowledged is recorded; run the same "
+            "command again to resume"
+        )
+        raise typer.Exit(code=130 if isinstance(stop, KeyboardInterrupt) else 143) from None
     Console().print(_report_table(report))
     for failure in report.failures[:MAX_FAILURES_LISTED]:
         console.print(
             f"[red]failed[/red] {failure.settlement_date} P{failure.settlement_period}: {failure.error}"
         )
-    if len(report.failures) > MAX_FAILURES_LISTED:
-        console.print(f"... and {len(report.failures) - MAX_FAILURES_LISTED} more failed periods")
+    failed = report.total.failed
+    if failed > MAX_FAILURES_LISTED:
+        console.print(f"... and {failed - MAX_FAILURES_LISTED} more failed periods")
     if not report.succeeded:
-        console.print(
-            f"[red]{len(report.failures)} period(s) failed[/red]; run the same command again to retry them"
-        )
+        console.print(f"[red]{failed} period(s) failed[/red]; run the same command again to retry them")
         raise typer.Exit(code=1)
 
 
@@ -106,7 +114,10 @@ def _run_with_progress(
             failed += outcome.status == "failed"
             progress.update(task, advance=1, failed=failed)
 
-        return event_loop.run(run_range(settings, first, last, force, on_plan=planned, on_outcome=done))
+        return event_loop.run(
+            run_range(settings, first, last, force, on_plan=planned, on_outcome=done),
+            cancel_on=(signal.SIGTERM,),
+        )
 
 
 def _report_table(report: "IngestReport") -> Table:
