@@ -9,7 +9,6 @@ import asyncpg
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -162,9 +161,12 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
 
 
 def query_parameters(app: FastAPI) -> frozenset[str]:
-    """Every query parameter name a route of `app` declares (what the response cache keys on)."""
-    names: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            names.update(str(parameter.alias) for parameter in route.dependant.query_params)
-    return frozenset(names)
+    """Every query parameter name the app's routes declare, as its OpenAPI document states them (what the
+    response cache keys on; routes under /api/v1 are all documented)."""
+    return frozenset(
+        parameter["name"]
+        for operations in app.openapi()["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    )

@@ -1,9 +1,10 @@
-"""The OpenAPI documentation pages, offline: `/docs` (Swagger UI) and `/redoc` (ReDoc) load their scripts and
-styles from the package `fastapi-offline` ships them in, served here under `/static-docs`, never a CDN.
+"""The OpenAPI documentation page, offline: `/docs` (Swagger UI) loads its script and styles from the package
+`fastapi-offline` ships them in, served here under `/static-docs`, never a CDN. (No ReDoc page: ReDoc loads
+its badge from its CDN whatever it is told.)
 
-The pages are FastAPI's own (`get_swagger_ui_html`, `get_redoc_html`). Their Content-Security-Policy is the
-API's, except that the one inline start-up script of each page is allowed by its SHA-256 hash (nothing else
-inline may run), and inline styles, which both UIs set, are allowed.
+The page is FastAPI's own (`get_swagger_ui_html`). Its Content-Security-Policy is the API's, except that the
+page's one inline start-up script is allowed by its SHA-256 hash (nothing else inline may run), and inline
+styles, which Swagger UI sets, are allowed.
 """
 
 import base64
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -41,7 +42,7 @@ def _with_policy(response: HTMLResponse) -> HTMLResponse:
 
 
 def install_docs(app: FastAPI) -> None:
-    """Mount the assets and add the two pages (the app is made with docs_url=None, redoc_url=None)."""
+    """Mount the assets and add the page (the app is made with docs_url=None, redoc_url=None)."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
 
@@ -56,17 +57,5 @@ def install_docs(app: FastAPI) -> None:
                 swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
                 # Swagger UI would otherwise fetch a validity badge from validator.swagger.io.
                 swagger_ui_parameters={"validatorUrl": None},
-            )
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return _with_policy(
-            get_redoc_html(
-                openapi_url=openapi_url,
-                title=f"{app.title} - ReDoc",
-                redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-                redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
-                with_google_fonts=False,
             )
         )
