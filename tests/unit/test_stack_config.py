@@ -57,6 +57,7 @@ def test_dynamodb_command_is_persistent_on_its_port(tmp_path: Path, monkeypatch:
     server = DynamoDbServer(StackSettings(state_dir=tmp_path, dynamodb_port=28000))
     command = server.command()
     assert command[command.index("-port") + 1] == "28000"
+    assert command[command.index("-host") + 1] == "127.0.0.1"  # the launcher binds it (not all interfaces)
     assert command[command.index("-dbPath") + 1] == str(tmp_path / "dynamodb" / "data")
     assert "-inMemory" not in command
     assert f"-Djava.library.path={tmp_path / 'jars' / 'dynamodb-native'}" in command
