@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
+from windhash_common.settlement_range import date_chunks
 from windhash_reconcile.analysis import Analysis, analyze
 from windhash_reconcile.day_status import DayStatus, ReconciliationReport
 from windhash_reconcile.repair import RepairReport, RepairScope, repair
@@ -40,6 +41,7 @@ ToOption = Annotated[
     typer.Option("--to", parser=settlement_date, help="Last settlement date (default: latest with data)."),
 ]
 _CLASS_STYLE = {"complete": "green", "partial": "yellow", "critical": "bold red"}
+REPAIR_CHUNK_DAYS = 366
 
 
 class RichProgress:
@@ -183,12 +185,18 @@ def _before_after(result: RepairReport) -> Table:
 
 
 def _run_repair(scope: RepairScope) -> None:
+    if not _repair_and_report(scope):
+        raise typer.Exit(1)
+
+
+def _repair_and_report(scope: RepairScope) -> bool:
+    """Repair `scope` and print what changed; whether every day of it is complete afterwards."""
     configure_logging("WARNING", False)
     with RichProgress() as progress:
         result = event_loop.run(repair(ReconcileSettings(), scope, progress))
     if result is None:
         console.print("nothing to reconcile: no data and no events")
-        return
+        return True
     console.print(_before_after(result))
     failed = [outcome for outcome in result.refetched if outcome.status == "failed"]
     console.print(
@@ -202,8 +210,7 @@ def _run_repair(scope: RepairScope) -> None:
         )
     console.print("before: " + _rate_line(result.before))
     console.print("after:  " + _rate_line(result.after))
-    if result.after.completeness_ratio < 1.0:
-        raise typer.Exit(1)
+    return result.after.completeness_ratio >= 1.0
 
 
 @app.command("date")
@@ -216,7 +223,15 @@ def date_command(day: DateArgument) -> None:
 def range_command(first: DateArgument, last: DateArgument) -> None:
     """Repair every settlement date from FIRST to LAST (both included)."""
     settlement_span(first, last)
-    _run_repair(RepairScope(first, last))
+    # A year at a time: what a repair holds in memory (the latest event of every period in scope, the
+    # expected rows) is one year's, however long the range.
+    complete = True
+    for chunk in date_chunks(first, last, REPAIR_CHUNK_DAYS):
+        if chunk.days < (last - first).days + 1:
+            console.print(f"[bold]{chunk.first} .. {chunk.last}[/]")
+        complete = _repair_and_report(RepairScope(chunk.first, chunk.last)) and complete
+    if not complete:
+        raise typer.Exit(1)
 
 
 @app.command("period")
