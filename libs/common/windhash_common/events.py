@@ -227,7 +227,7 @@ class PeriodCalculatedEvent(BaseModel):
     schema_version: Literal[1] = 1
     settlement_date: date
     settlement_period: int = Field(ge=1, le=MAX_PERIODS_IN_DAY)
-    content_hash: str = Field(pattern=CONTENT_HASH_PATTERN)
+    content_hash: str
     record_count: int = Field(ge=0)
     status: PeriodStatus
     calculated_at: AwareDatetime
