@@ -20,10 +20,8 @@ by Starlette: a year's backfill is 17,568 stack requests, and the router, the mi
 """
 
 import asyncio
-import functools
 import json
 import threading
-import zlib
 from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -39,16 +37,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from windhash_common.settlement_calendar import dates_between, settlement_periods
 
+from windhash_elexon_sim.answers import (
+    JSON_HEADER,
+    SYNTHETIC_LABEL,
+    Answer,
+    send_in_pieces,
+    streaming_fault,
+)
 from windhash_elexon_sim.faults import FaultBook, FaultRule
 from windhash_elexon_sim.generator import DEFAULT_SEED, Side, settlement_stack, shared_stack
 from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
 
 API_PREFIX = "/bmrs/api/v1"
-SYNTHETIC_HEADER = "X-Windhash-Synthetic"
 STACK_PATH = API_PREFIX + "/balancing/settlement/stack/all/"
 BM_UNITS_PATH = API_PREFIX + "/reference/bmunits/all"
-_LABEL = (SYNTHETIC_HEADER.lower().encode(), b"true")
-_JSON = (b"content-type", b"application/json")
+_LABEL = SYNTHETIC_LABEL
+_JSON = JSON_HEADER
 _STACK_METADATA = {"datasets": ["ISPSTACK"], "synthetic": True}
 
 
@@ -120,46 +124,6 @@ class _RevisionRequest(BaseModel):
 
 
 _RULES = TypeAdapter(FaultRule | list[FaultRule])
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A JSON response of the Elexon endpoints, before it is sent either way. `chunk` and `pause_s`: sent in
-    pieces of that many bytes with that pause between them, without a Content-Length (faults only)."""
-
-    status: int
-    body: bytes
-    headers: tuple[tuple[bytes, bytes], ...] = ()
-    chunk: int = 0
-    pause_s: float = 0.0
-
-
-_OVERSIZED_CHUNK = 64 * 1024
-
-
-@functools.lru_cache(maxsize=4)
-def _gzip_of_zeros(size: int) -> bytes:
-    """A gzip member that inflates to `size` zero bytes (about a thousandth of that compressed)."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    block = bytes(1024 * 1024)
-    parts = []
-    left = size
-    while left > 0:
-        parts.append(compressor.compress(block[: min(left, len(block))]))
-        left -= len(block)
-    parts.append(compressor.flush())
-    return b"".join(parts)
-
-
-def _streaming_fault(rule: FaultRule, body: bytes) -> Answer | None:
-    """The answer of a fault that shapes how the bytes travel (gzip_bomb, oversized, trickle), or None."""
-    if rule.kind == "gzip_bomb":
-        return Answer(200, _gzip_of_zeros(rule.size), ((b"content-encoding", b"gzip"),))
-    if rule.kind == "oversized":
-        return Answer(200, b" " * rule.size, chunk=_OVERSIZED_CHUNK)
-    if rule.kind == "trickle":
-        return Answer(200, body, chunk=1, pause_s=rule.delay_s)
-    return None
 
 
 def _json(value: Any) -> bytes:
@@ -252,7 +216,7 @@ async def stack_answer(state: SimState, side_text: str, date_text: str, period_t
     if rule is not None and rule.kind == "malformed":
         body = body[: len(body) // 2]
     if rule is not None:
-        return _streaming_fault(rule, body) or Answer(200, body)
+        return streaming_fault(rule, body) or Answer(200, body)
     return Answer(200, body)
 
 
@@ -268,7 +232,7 @@ async def bm_units_answer(state: SimState) -> Answer:
     if rule is not None and rule.kind == "payload":
         body = rule.body
     if rule is not None:
-        return _streaming_fault(rule, body) or Answer(200, body)
+        return streaming_fault(rule, body) or Answer(200, body)
     return Answer(200, body)
 
 
@@ -299,7 +263,7 @@ class SimApp:
             )
             raise
         if answer.chunk:
-            await _send_in_pieces(send, receive, answer)
+            await send_in_pieces(send, receive, answer)
             return
         await _send(send, answer.status, answer.body, (_JSON, *answer.headers))
 
@@ -326,32 +290,6 @@ async def _send(send: Send, status: int, body: bytes, headers: tuple[tuple[bytes
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def _send_in_pieces(send: Send, receive: Receive, answer: Answer) -> None:
-    """Send the answer in pieces until it is all sent or the client has gone (a client that gave up on a
-    trickling reply must not keep the server, or its shutdown, busy for hours)."""
-    headers = [_JSON, *answer.headers, _LABEL]
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-
-    async def pieces() -> None:
-        body = answer.body
-        for start in range(0, len(body), answer.chunk):
-            piece = body[start : start + answer.chunk]
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-            if answer.pause_s:
-                await asyncio.sleep(answer.pause_s)
-        await send({"type": "http.response.body", "body": b""})
-
-    async def client_gone() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    sending, watching = asyncio.create_task(pieces()), asyncio.create_task(client_gone())
-    await asyncio.wait((sending, watching), return_when=asyncio.FIRST_COMPLETED)
-    for task in (sending, watching):
-        task.cancel()
-    await asyncio.gather(sending, watching, return_exceptions=True)
 
 
 def build_app(state: SimState) -> SimApp:
