@@ -36,23 +36,40 @@ FormatParam = Annotated[
 ]
 
 
+def accept_asks_for_csv(accept: str) -> bool:
+    """Whether an Accept header selects CSV: the only thing in it that changes an answer (the response
+    cache keys on this, not on the header)."""
+    return CSV_MEDIA_TYPE in accept and "application/json" not in accept
+
+
 def wants_csv(request: Request, output_format: OutputFormat | None) -> bool:
     if output_format is not None:
         return output_format is OutputFormat.csv
-    accept = request.headers.get("accept", "")
-    return CSV_MEDIA_TYPE in accept and "application/json" not in accept
+    return accept_asks_for_csv(request.headers.get("accept", ""))
+
+
+# A text cell starting with one of these is run as a formula by spreadsheets (CSV injection): OWASP's list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text_cell(text: str) -> str:
+    """Text as a spreadsheet shows it, never runs it: a cell that would start a formula gets a leading `'`,
+    as OWASP recommends (the csv writer quotes whatever needs it). Names from Elexon are data, not trusted."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal):  # numbers are written as numbers: a negative figure is data
         return format(value, "f")
+    if isinstance(value, bool | int | float):
+        return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return " ".join(_cell(item) for item in value)
-    return str(value)
+        return safe_text_cell(" ".join(_cell(item) for item in value))
+    return safe_text_cell(str(value))
 
 
 def _flatten(prefix: str, value: Any, into: dict[str, str]) -> None:
@@ -74,7 +91,9 @@ def flat_row(*parts: BaseModel | dict[str, Any]) -> dict[str, str]:
 def csv_response(rows: Sequence[dict[str, str]], filename: str, columns: Sequence[str] = ()) -> Response:
     header = list(columns) or (list(rows[0]) if rows else [])
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+    # CRLF line ends (RFC 4180) also make the writer quote any cell holding a bare CR, which a spreadsheet
+    # would otherwise read as a new line whose first cell could start a formula.
+    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return Response(

@@ -52,6 +52,14 @@ _SERVICE = (
     Rule(
         "metrics", "read", "Prometheus metrics of the API process", EVERYONE, False, routes=("GET /metrics",)
     ),
+    Rule(
+        "api-docs",
+        "read",
+        "The OpenAPI documentation page (Swagger UI, served offline; the document is /openapi.json)",
+        EVERYONE,
+        False,
+        routes=("GET /docs",),
+    ),
 )
 
 _ANALYTICS = (
