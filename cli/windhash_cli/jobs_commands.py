@@ -1,12 +1,12 @@
 """`windhash jobs`: who holds each background job (scheduler_locks): holder, host, since, last heartbeat."""
 
-import csv
 import sys
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from windhash_common import event_loop
+from windhash_common.csv_cells import write_csv
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.job_leases import JobHolder, job_holders
 from windhash_common.settings import CommonSettings
@@ -45,9 +45,7 @@ def jobs(
         for row in holders
     ]
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        write_csv(sys.stdout, columns, rows)
         return
     table = Table(title=f"background jobs ({len(rows)} held)")
     for column in columns:

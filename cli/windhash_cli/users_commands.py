@@ -2,7 +2,6 @@
 owner`). Every change is audited with the operator as actor (`cli:<account>@<host>`); a password the command
 makes is printed once, to the terminal only, and must be changed at the first login."""
 
-import csv
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from windhash_common.accounts import passwords
 from windhash_common.accounts import users as accounts
 from windhash_common.accounts.sessions import user_sessions
 from windhash_common.audit import cli_actor
+from windhash_common.csv_cells import write_csv
 from windhash_common.db import migrate_database
 from windhash_common.settings import CommonSettings
 
@@ -68,9 +68,7 @@ async def _user_id(connection: asyncpg.Connection, email: str) -> UUID:
 
 def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], as_csv: bool) -> None:
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([["" if cell is None else str(cell) for cell in row] for row in rows])
+        write_csv(sys.stdout, columns, rows)
         return
     table = Table(title=title)
     for column in columns:

@@ -1,10 +1,9 @@
-"""CSV export: any list endpoint answers `?format=csv` or `Accept: text/csv` with one row per item."""
+"""CSV export: any list endpoint answers `?format=csv` or `Accept: text/csv` with one row per item. Cells are
+written by `windhash_common.csv_cells` (numbers as numbers, text that no spreadsheet runs as a formula)."""
 
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from windhash_common.csv_cells import LINE_END, csv_cell
 
 CSV_MEDIA_TYPE = "text/csv"
 # Past this many rows a table is built in a worker thread: a year of day points takes ~30 ms of CPU, which on
@@ -48,36 +48,12 @@ def wants_csv(request: Request, output_format: OutputFormat | None) -> bool:
     return accept_asks_for_csv(request.headers.get("accept", ""))
 
 
-# A text cell starting with one of these is run as a formula by spreadsheets (CSV injection): OWASP's list.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text_cell(text: str) -> str:
-    """Text as a spreadsheet shows it, never runs it: a cell that would start a formula gets a leading `'`,
-    as OWASP recommends (the csv writer quotes whatever needs it). Names from Elexon are data, not trusted."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):  # numbers are written as numbers: a negative figure is data
-        return format(value, "f")
-    if isinstance(value, bool | int | float):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return safe_text_cell(" ".join(_cell(item) for item in value))
-    return safe_text_cell(str(value))
-
-
 def _flatten(prefix: str, value: Any, into: dict[str, str]) -> None:
     if isinstance(value, dict):
         for key, inner in value.items():
             _flatten(f"{prefix}_{key}" if prefix else key, inner, into)
     else:
-        into[prefix] = _cell(value)
+        into[prefix] = csv_cell(value)
 
 
 def flat_row(*parts: BaseModel | dict[str, Any]) -> dict[str, str]:
@@ -91,9 +67,8 @@ def flat_row(*parts: BaseModel | dict[str, Any]) -> dict[str, str]:
 def csv_response(rows: Sequence[dict[str, str]], filename: str, columns: Sequence[str] = ()) -> Response:
     header = list(columns) or (list(rows[0]) if rows else [])
     buffer = io.StringIO()
-    # CRLF line ends (RFC 4180) also make the writer quote any cell holding a bare CR, which a spreadsheet
-    # would otherwise read as a new line whose first cell could start a formula.
-    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\r\n")
+    # Cells are made safe by csv_cell (flat_row); CRLF line ends, as windhash_common.csv_cells says why.
+    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator=LINE_END)
     writer.writeheader()
     writer.writerows(rows)
     return Response(
