@@ -6,10 +6,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from windhash_common import event_loop
-from windhash_common.csv_cells import write_csv
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.job_leases import JobHolder, job_holders
 from windhash_common.settings import CommonSettings
+from windhash_common.tabular import plain_csv_text
 
 
 async def _holders(prefix: str | None) -> list[JobHolder]:
@@ -45,7 +45,7 @@ def jobs(
         for row in holders
     ]
     if as_csv:
-        write_csv(sys.stdout, columns, rows)
+        sys.stdout.write(plain_csv_text(columns, rows))
         return
     table = Table(title=f"background jobs ({len(rows)} held)")
     for column in columns:

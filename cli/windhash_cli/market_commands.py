@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from windhash_common import event_loop
-from windhash_common.csv_cells import write_csv
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.tabular import csv_text, flat_row
 
 app = typer.Typer(
     help="The market service: 15-minute snapshots, reference data kept current, hashprice, indicators. "
@@ -71,7 +71,7 @@ def status(as_csv: bool = typer.Option(False, "--csv", help="The recent problems
     found: MarketStatus = event_loop.run(_with_pool(work))
     if as_csv:
         columns = ("slot_at", "status", "reason", "attempts", "updated_at")
-        write_csv(sys.stdout, columns, ([row[key] for key in columns] for row in found.problems))
+        sys.stdout.write(csv_text([flat_row(row) for row in found.problems], columns))
         return
     if found.latest is None:
         console.print("[red]no market snapshot yet[/]")
@@ -167,7 +167,7 @@ def hashprice(as_csv: bool = typer.Option(False, "--csv", help="Write CSV to sta
         for price in found.models
     ]
     if as_csv:
-        write_csv(sys.stdout, columns, rows)
+        sys.stdout.write(csv_text([dict(zip(columns, row, strict=True)) for row in rows], columns))
         return
     label = " (SYNTHETIC)" if found.synthetic else ""
     table = Table(title=f"hashprice at {found.slot_at.isoformat()}{label}")

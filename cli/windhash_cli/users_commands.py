@@ -18,9 +18,9 @@ from windhash_common.accounts import passwords
 from windhash_common.accounts import users as accounts
 from windhash_common.accounts.sessions import user_sessions
 from windhash_common.audit import cli_actor
-from windhash_common.csv_cells import write_csv
 from windhash_common.db import migrate_database
 from windhash_common.settings import CommonSettings
+from windhash_common.tabular import plain_csv_text
 
 app = typer.Typer(no_args_is_help=True, help="User accounts, access windows and sessions.")
 console = Console()
@@ -68,7 +68,7 @@ async def _user_id(connection: asyncpg.Connection, email: str) -> UUID:
 
 def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], as_csv: bool) -> None:
     if as_csv:
-        write_csv(sys.stdout, columns, rows)
+        sys.stdout.write(plain_csv_text(columns, rows))
         return
     table = Table(title=title)
     for column in columns:

@@ -14,7 +14,8 @@ from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import STAFF_AND_OWN_CLIENT, PermissionTable, Rule
 from windhash_common.access.request_identity import identity_transaction
 from windhash_common.access.roles import Role
-from windhash_common.access.service_app import create_service_app, service_server_config
+from windhash_common.access.service_app import create_service_app
+from windhash_common.access.service_server import service_server_config
 from windhash_common.access.settings import AccessSettings
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack.ports import free_port

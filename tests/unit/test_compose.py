@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings
 from windhash_aggregator.settings import AggregatorSettings
 from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
+from windhash_crm.settings import CrmSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
 from windhash_reconciler.settings import ReconcilerSettings
@@ -23,6 +24,7 @@ SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "reconciler": (ReconcilerSettings, IngestorSettings),
     "api": (ApiSettings,),
     "market": (MarketSettings,),
+    "crm": (CrmSettings,),
 }
 
 

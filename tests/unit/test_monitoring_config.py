@@ -56,6 +56,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.readiness",
     "windhash_common.outbox_relay",
     "windhash_market.metrics",
+    "windhash_crm.metrics",
     "windhash_common.market_sources.http_fetch",
 )
 REQUIRED_ALERTS = {
@@ -123,6 +124,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9104",
                 "127.0.0.1:8080",
                 "127.0.0.1:9105",
+                "127.0.0.1:8084",
             ],
         ),
         (
@@ -134,6 +136,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "reconciler:9104",
                 "api:8080",
                 "market:9105",
+                "crm:8084",
             ],
         ),
     ],

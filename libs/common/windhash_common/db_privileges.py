@@ -24,6 +24,8 @@ INGESTOR = DatabaseRole.INGESTOR
 CALCULATOR = DatabaseRole.CALCULATOR
 AGGREGATOR = DatabaseRole.AGGREGATOR
 OPERATOR = DatabaseRole.OPERATOR
+CRM = DatabaseRole.CRM
+MARKET = DatabaseRole.MARKET
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -44,6 +46,10 @@ _FACT = _pipeline(reconciler="rawd", calculator="rawd", operator="rawd")
 _SUMMARY = _pipeline(reconciler="rawd", aggregator="rawd", operator="rawd")
 _FLEET = _pipeline(fleet="raw", operator="rawd")
 _ACCOUNT: dict[DatabaseRole, str] = {API: "raw", OPERATOR: "raw"}
+# A context service's HTTP app resolves identities as the API does (windhash_common.access.identity_queries):
+# it reads accounts and access windows and records a session's or key's last use.
+_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r"}
+_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw"}
 
 TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Schema bookkeeping: every role checks that the schema is current when it starts.
@@ -84,11 +90,12 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
         reconciler="raw",
         market="raw",
         fleet="raw",
+        crm="raw",
         operator="raw",
     ),
     "reconcile_jobs": _pipeline(reconciler="raw", operator="rawd"),
     # One runner per background job (migration 0750): every service that runs one takes and renews leases.
-    "scheduler_locks": _pipeline(reconciler="rawd", market="rawd", fleet="rawd", operator="rawd"),
+    "scheduler_locks": _pipeline(reconciler="rawd", market="rawd", fleet="rawd", crm="rawd", operator="rawd"),
     # Market data (migration 1100): written by the market service.
     "market_analytics": _pipeline(market="raw", operator="rawd"),
     "market_slots": _pipeline(market="raw", operator="rawd"),
@@ -98,14 +105,24 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "hosting_miners": _FLEET,
     "miner_operation_log": _pipeline(fleet="ra", operator="ra"),
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
-    # Accounts (migration 1000): the API and the operator's CLI only.
-    "clients": dict(_ACCOUNT),
-    "users": dict(_ACCOUNT),
-    "user_access": dict(_ACCOUNT),
-    "sessions": dict(_ACCOUNT),
-    "api_keys": dict(_ACCOUNT),
+    # Accounts (migration 1000): the API and the operator's CLI. Context services that serve HTTP resolve each
+    # request's identity (read them, touch sessions' and keys' last use); the CRM also creates a won deal's
+    # client and its account.
+    "clients": {**_ACCOUNT, CRM: "ra"},
+    "users": {**_ACCOUNT, **_IDENTITY_READ, CRM: "ra"},
+    "user_access": {**_ACCOUNT, **_IDENTITY_READ, CRM: "ra"},
+    "sessions": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
+    "api_keys": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
-    "audit_log": {API: "ra", OPERATOR: "ra"},
+    "audit_log": {API: "ra", CRM: "ra", OPERATOR: "ra"},
+    # The CRM (migration 1400): its service only, under row-level security; nothing is ever deleted (a lost
+    # lead or a cancelled invoice stays). The operator reads it all and rescores leads.
+    "crm_leads": {CRM: "raw", OPERATOR: "rw"},
+    "crm_deals": {CRM: "raw", OPERATOR: "r"},
+    "crm_deal_stage_history": {CRM: "ra", OPERATOR: "r"},
+    "crm_activities": {CRM: "raw", OPERATOR: "r"},
+    "crm_invoice_counters": {CRM: "raw", OPERATOR: "r"},
+    "crm_invoices": {CRM: "raw", OPERATOR: "r"},
 }
 
 
@@ -113,6 +130,11 @@ FUNCTION_PRIVILEGES: dict[str, tuple[DatabaseRole, ...]] = {
     # Run as their owner (SECURITY DEFINER, migration 1201): only these roles may call them.
     "ensure_miner_telemetry_partitions(date, integer)": (DatabaseRole.FLEET, OPERATOR),
     "drop_miner_telemetry_partitions_before(date)": (DatabaseRole.FLEET, OPERATOR),
+    # The CRM's acts for no single request (migration 1400), each able to do only its one thing.
+    "crm_lead_duplicates(text, text, bigint)": (CRM, OPERATOR),
+    "crm_mark_overdue_invoices(date)": (CRM, OPERATOR),
+    "crm_fire_due_reminders(timestamp with time zone)": (CRM, OPERATOR),
+    "crm_link_miners_to_client(uuid, text[], uuid, text)": (CRM, OPERATOR),
 }
 """Functions that act with their owner's rights, and the roles that may execute them (nobody else may)."""
 

@@ -47,6 +47,13 @@ class Topics:
         """`AuditEvent` (events_audit.py): every recorded state change, keyed `<target_type>/<target_id>`."""
         return f"{self.prefix}.audit.v1"
 
+    @property
+    def crm(self) -> str:
+        """CRM events (events_crm.py) through the outbox: a lead converted, a deal won or lost, an invoice
+        sent, paid or overdue, an activity's reminder; keyed `deal/<id>` (a sale's events stay in order) or
+        `activity/<id>`."""
+        return f"{self.prefix}.crm.v1"
+
     def all(self) -> tuple[str, ...]:
         return (
             self.settlement_periods,
@@ -56,6 +63,7 @@ class Topics:
             self.miner_telemetry,
             self.miner_status,
             self.audit,
+            self.crm,
         )
 
 

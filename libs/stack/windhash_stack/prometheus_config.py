@@ -19,8 +19,8 @@ from pathlib import Path
 
 from windhash_stack.settings import default_deploy_dir
 
-SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "reconciler", "api", "market")
-# The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
+SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "reconciler", "api", "market", "crm")
+# The ports each service serves /metrics on by default (the API and the CRM on their own HTTP ports).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "ingestor": 9101,
     "calculator": 9102,
@@ -28,6 +28,7 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "reconciler": 9104,
     "api": 8080,
     "market": 9105,
+    "crm": 8084,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

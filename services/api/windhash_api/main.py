@@ -12,7 +12,7 @@ import os
 
 import uvicorn
 from fastapi import FastAPI
-from windhash_common.access.service_app import service_server_config
+from windhash_common.access.service_server import service_server_config
 from windhash_common.db import migrate_database
 from windhash_common.http_server import serve
 from windhash_common.logging_setup import configure_logging

@@ -1,11 +1,11 @@
-"""`windhash market`: run the market service until SIGTERM or SIGINT; exit non-zero when it fails."""
+"""`windhash market`: run the market service until SIGTERM or SIGINT; exit non-zero when it fails. Its HTTP
+app (routes, /health, /ready, /metrics) is served on WINDHASH_METRICS_HOST:WINDHASH_METRICS_PORT (runner)."""
 
 import asyncio
 import signal
 import sys
 
 import structlog
-from prometheus_client import start_http_server
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 
@@ -18,8 +18,7 @@ log = structlog.get_logger(__name__)
 def run() -> None:
     settings = MarketSettings()
     configure_logging(settings.log_level, settings.log_json)
-    start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    log.info("metrics served", port=settings.metrics_port)
+    log.info("market service starting", http=f"{settings.metrics_host}:{settings.metrics_port}")
     try:
         event_loop.run(_run_with_signals(settings))
     except Exception:

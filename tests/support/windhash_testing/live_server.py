@@ -16,7 +16,7 @@ STARTUP_SECONDS = 60.0
 async def serving(app: ASGIApp, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve `app` (its lifespan runs) and yield its base URL; the server stops on exit."""
     port = free_port(host)
-    # As the services run (access.service_app.service_server_config): the guarded protocol, and the apps,
+    # As the services run (access.service_server.service_server_config): the guarded protocol, and the apps,
     # not uvicorn, decide whose X-Forwarded-For to believe.
     config = server_config(app, host, port, ServerLimits(), log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)

@@ -3,49 +3,35 @@
     app = create_service_app("windhash fleet", FleetSettings(), [miners.router])
 
 gives an app whose every route runs the one authorization dependency (permission table, identity from
-PostgreSQL per request; refusals in the API's error shape), with `/health`, `/ready` (the database answers)
-and `/metrics`, and a pool opened by its lifespan (or the one given, for tests). The `api` service stays the
-dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately minimal: the API's heavy
-request limits and response cache live in the `api` service; every app gets the security headers and HEAD
-wherever GET (windhash_common.http_headers). Serve it with `service_server_config` (as the API does): the
-server's limits on heads and connections (windhash_common.http_server), no banner, and uvicorn's
-`proxy_headers=False`: whose `X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, and a
-service behind the API lists the API's address there, so that audit and login records name the real client.
+PostgreSQL per request), answers every error in the API's error shape (`service_errors`), with `/health`,
+`/ready` (the database answers) and `/metrics`, and a pool opened by its lifespan (or the one given). The
+`api` service stays the dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately
+minimal: the API's heavy-request limits and response cache live in the `api` service; every app gets the
+security headers and HEAD wherever GET (windhash_common.http_headers). Serve it with `service_server`
+(access/service_server.py), inside the service's own event loop: the server's limits on heads and
+connections (windhash_common.http_server), no banner, and uvicorn's `proxy_headers=False` (as the API):
+whose `X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, and a service behind the API
+lists the API's address there, so that audit and login records name the real client.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
-import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from windhash_common.access.enforcement import AccessRefused, install_access
+from windhash_common.access.enforcement import install_access
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
+from windhash_common.access.service_errors import install_error_shape
 from windhash_common.access.settings import AccessSettings
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.http_headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
-from windhash_common.http_server import server_config
 
 READY_TIMEOUT_S = 2.0
-
-
-def refusal_response(refused: AccessRefused) -> JSONResponse:
-    """A refusal in the API's error shape (`{"error": {"code", "message", "hint", "fields"}}`)."""
-    body: dict[str, object] = {
-        "error": {"code": refused.code, "message": refused.detail, "hint": refused.hint, "fields": []}
-    }
-    return JSONResponse(body, status_code=refused.status_code, headers=refused.headers)
-
-
-async def _refused(_: Request, error: Exception) -> Response:
-    assert isinstance(error, AccessRefused)
-    return refusal_response(error)
 
 
 def _probes() -> APIRouter:
@@ -100,7 +86,7 @@ def create_service_app(
     if pool is not None:
         app.state.pool = pool
     install_access(app, settings, table)
-    app.add_exception_handler(AccessRefused, _refused)
+    install_error_shape(app)
     app.include_router(_probes())
     for router in routers:
         app.include_router(router)
@@ -108,21 +94,3 @@ def create_service_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
     return app
-
-
-def service_server_config(
-    app: Any, settings: AccessSettings, host: str, port: int, **options: Any
-) -> uvicorn.Config:
-    """How an HTTP app that authenticates requests is served (`windhash_common.http_server.serve`): its
-    settings' server limits, no server banner, and uvicorn not rewriting the peer from X-Forwarded-For (the
-    app judges it by WINDHASH_API_TRUSTED_PROXIES)."""
-    return server_config(
-        app,
-        host,
-        port,
-        settings.server_limits,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        proxy_headers=False,
-        **options,
-    )
