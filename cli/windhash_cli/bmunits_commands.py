@@ -9,6 +9,7 @@ from windhash_common import event_loop
 
 if TYPE_CHECKING:
     from asyncpg import Record
+    from windhash_ingestor.bm_unit_registry import SkippedUnit
 
 app = typer.Typer(no_args_is_help=True, help="The wind BM unit registry.")
 
@@ -19,11 +20,16 @@ def sync() -> None:
     from windhash_ingestor.bm_unit_registry import ReferenceDataError
 
     try:
-        added, units = event_loop.run(_sync())
+        added, units, skipped = event_loop.run(_sync())
     except ReferenceDataError as error:
         typer.echo(f"not loaded: {error}", err=True)
         raise typer.Exit(code=1) from error
     typer.echo(f"{units} wind BM units from Elexon, {added} new")
+    for unit in skipped:
+        typer.echo(f"skipped {unit.unit}: {unit.reason}", err=True)
+    if skipped:
+        typer.echo(f"{len(skipped)} unit(s) skipped; the others were applied", err=True)
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -53,23 +59,23 @@ def list_units(limit: int = typer.Option(30, help="How many units to show, large
     Console().print(table)
 
 
-async def _sync() -> tuple[int, int]:
+async def _sync() -> tuple[int, int, list["SkippedUnit"]]:
     from windhash_common.db import create_pool, migrate_database
-    from windhash_ingestor.bm_unit_registry import upsert_wind_units, wind_units_from_reference_body
+    from windhash_ingestor.bm_unit_registry import read_reference_body, upsert_wind_units
     from windhash_ingestor.elexon_client import ElexonClient
     from windhash_ingestor.settings import IngestorSettings
 
     settings = IngestorSettings()
     async with ElexonClient(settings) as client:
         response = await client.bm_units()
-    units = wind_units_from_reference_body(response.body)
+    reading = read_reference_body(response.body)
     await migrate_database(settings.database_url)
     pool = await create_pool(settings.database_url)
     try:
-        update = await upsert_wind_units(pool, units)
+        update = await upsert_wind_units(pool, reading.units)
     finally:
         await pool.close()
-    return update.added, update.units
+    return update.added, update.units, reading.skipped
 
 
 async def _seed() -> tuple[int, int]:

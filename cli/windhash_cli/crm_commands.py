@@ -1,6 +1,5 @@
 """`windhash crm`: run the CRM service (no subcommand), or look at it and rescore its leads from the shell."""
 
-import csv
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.tabular import plain_csv_text
 
 app = typer.Typer(
     help="The CRM service: leads, deals, activities, invoices (its HTTP app behind the API's /api/v1/crm). "
@@ -61,9 +61,8 @@ def status(as_csv: bool = typer.Option(False, "--csv", help="As CSV.")) -> None:
 
     counts, holders = event_loop.run(_with_pool(work))
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(("records", "status", "count"))
-        writer.writerows((row["records"], row["status"], row["count"]) for row in counts)
+        rows = [(row["records"], row["status"], row["count"]) for row in counts]
+        sys.stdout.write(plain_csv_text(("records", "status", "count"), rows))
         return
     table = Table("records", "status", "count", title="CRM records")
     for row in counts:

@@ -4,12 +4,15 @@ for it."""
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.difficulty_store import open_difficulty_store, read_difficulty_file
+
+from windhash_cli.input_checks import checked, settlement_date
 
 app = typer.Typer(no_args_is_help=True, help="Bitcoin network difficulty history (DynamoDB).")
 console = Console()
@@ -62,7 +65,7 @@ def load(
     ),
 ) -> None:
     """Seed difficulty from a file (default: the packaged 2024 reference), then complete pending periods."""
-    values = read_difficulty_file(file)
+    values = checked(lambda: read_difficulty_file(file))
     _exit_if_refused(
         event_loop.run(
             _store_and_complete(values, source=f"file:{file.name}" if file else "windhash:2024-reference")
@@ -73,7 +76,9 @@ def load(
 @app.command()
 def sync(
     period: str = typer.Option("1y", help="How far back: 1m, 3m, 6m, 1y, 2y, 3y or all."),
-    until: str | None = typer.Option(None, help="Last UTC date to fill (default: today)."),
+    until: Annotated[
+        date | None, typer.Option(parser=settlement_date, help="Last UTC date to fill (default: today).")
+    ] = None,
 ) -> None:
     """Fetch difficulty adjustments from the explorer (mempool.space API at WINDHASH_EXPLORER_URL), store
     one value per UTC day (the one in effect at 00:00 UTC), then complete pending periods."""
@@ -81,7 +86,7 @@ def sync(
     from windhash_common.market_sources.settings import MarketSourceSettings
 
     settings = MarketSourceSettings()
-    last = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    last = until or datetime.now(UTC).date()
 
     async def fetch() -> dict[date, Decimal]:
         async with ExplorerClient(settings.explorer_url, settings.fetch_limits()) as explorer:
@@ -93,15 +98,17 @@ def sync(
 
 
 @app.command()
-def show(days: list[str] = typer.Argument(..., help="UTC dates, YYYY-MM-DD.")) -> None:
+def show(
+    days: Annotated[list[date], typer.Argument(parser=settlement_date, help="UTC dates, YYYY-MM-DD.")],
+) -> None:
     """The stored difficulty of each date (read by key), or that it is missing."""
     from windhash_calculator.settings import CalculatorSettings
 
     async def read() -> dict[date, Decimal]:
         async with open_difficulty_store(CalculatorSettings()) as store:
             await store.ensure_table()
-            return await store.difficulties(date.fromisoformat(day) for day in days)
+            return await store.difficulties(days)
 
     found = event_loop.run(read())
-    for day in sorted(date.fromisoformat(text) for text in days):
+    for day in sorted(days):
         console.print(f"{day}: {found[day]:f}" if day in found else f"{day}: [red]missing[/]")

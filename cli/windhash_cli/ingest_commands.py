@@ -1,6 +1,8 @@
 """`windhash ingest`: fetch Elexon settlement data and publish settlement-period events."""
 
-from datetime import date, datetime
+import asyncio
+import signal
+from datetime import date
 from typing import TYPE_CHECKING
 
 import typer
@@ -11,6 +13,8 @@ from rich.table import Table
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 
+from windhash_cli.input_checks import settlement_date, settlement_span
+
 if TYPE_CHECKING:  # the service is imported when a command runs, not when the CLI starts
     from windhash_ingestor.ingest_report import IngestReport
     from windhash_ingestor.settings import IngestorSettings
@@ -19,24 +23,25 @@ app = typer.Typer(
     no_args_is_help=True, help="Fetch Elexon settlement data and publish settlement-period events."
 )
 
-_DATE = typer.Argument(..., formats=["%Y-%m-%d"], show_default=False)
+_DATE = typer.Argument(..., parser=settlement_date, show_default=False, metavar="YYYY-MM-DD")
 _FORCE = typer.Option(False, "--force", help="Fetch and publish periods already ingested ok.")
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every retry and failure as it happens.")
 MAX_FAILURES_LISTED = 20
 
 
 @app.command("date")
-def ingest_date(day: datetime = _DATE, force: bool = _FORCE, verbose: bool = _VERBOSE) -> None:
+def ingest_date(day: date = _DATE, force: bool = _FORCE, verbose: bool = _VERBOSE) -> None:
     """Ingest every settlement period of one day (46, 48 or 50 of them)."""
-    _ingest(day.date(), day.date(), force, verbose)
+    _ingest(day, day, force, verbose)
 
 
 @app.command("range")
 def ingest_range(
-    first: datetime = _DATE, last: datetime = _DATE, force: bool = _FORCE, verbose: bool = _VERBOSE
+    first: date = _DATE, last: date = _DATE, force: bool = _FORCE, verbose: bool = _VERBOSE
 ) -> None:
     """Ingest every settlement period from FIRST to LAST (both included), resuming an earlier run."""
-    _ingest(first.date(), last.date(), force, verbose)
+    settlement_span(first, last)
+    _ingest(first, last, force, verbose)
 
 
 @app.command("follow")
@@ -55,8 +60,6 @@ def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
     settings = IngestorSettings()
     configure_logging(settings.log_level if verbose else "WARNING", settings.log_json)
     quiet_http_logs()
-    if first > last:
-        raise typer.BadParameter(f"the range starts ({first}) after it ends ({last})")
     console = Console(stderr=True)
     try:
         report = _run_with_progress(console, first, last, force, settings)
@@ -64,17 +67,23 @@ def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
         # What was recorded stays recorded; periods published without an ok row are simply fetched again.
         console.print(f"[red]error[/red] {error}; run the same command again to resume")
         raise typer.Exit(code=1) from None
+    except (KeyboardInterrupt, asyncio.CancelledError) as stop:
+        # Each publish under way finished and its progress was written (period_ingest, backfill.run_periods).
+        console.print(
+            "[yellow]stopped[/yellow]: every period Kafka acknowledged is recorded; run the same "
+            "command again to resume"
+        )
+        raise typer.Exit(code=130 if isinstance(stop, KeyboardInterrupt) else 143) from None
     Console().print(_report_table(report))
     for failure in report.failures[:MAX_FAILURES_LISTED]:
         console.print(
             f"[red]failed[/red] {failure.settlement_date} P{failure.settlement_period}: {failure.error}"
         )
-    if len(report.failures) > MAX_FAILURES_LISTED:
-        console.print(f"... and {len(report.failures) - MAX_FAILURES_LISTED} more failed periods")
+    failed = report.total.failed
+    if failed > MAX_FAILURES_LISTED:
+        console.print(f"... and {failed - MAX_FAILURES_LISTED} more failed periods")
     if not report.succeeded:
-        console.print(
-            f"[red]{len(report.failures)} period(s) failed[/red]; run the same command again to retry them"
-        )
+        console.print(f"[red]{failed} period(s) failed[/red]; run the same command again to retry them")
         raise typer.Exit(code=1)
 
 
@@ -105,7 +114,10 @@ def _run_with_progress(
             failed += outcome.status == "failed"
             progress.update(task, advance=1, failed=failed)
 
-        return event_loop.run(run_range(settings, first, last, force, on_plan=planned, on_outcome=done))
+        return event_loop.run(
+            run_range(settings, first, last, force, on_plan=planned, on_outcome=done),
+            cancel_on=(signal.SIGTERM,),
+        )
 
 
 def _report_table(report: "IngestReport") -> Table:

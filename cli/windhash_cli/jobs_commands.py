@@ -1,6 +1,5 @@
 """`windhash jobs`: who holds each background job (scheduler_locks): holder, host, since, last heartbeat."""
 
-import csv
 import sys
 
 import typer
@@ -10,6 +9,7 @@ from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.job_leases import JobHolder, job_holders
 from windhash_common.settings import CommonSettings
+from windhash_common.tabular import plain_csv_text
 
 
 async def _holders(prefix: str | None) -> list[JobHolder]:
@@ -45,9 +45,7 @@ def jobs(
         for row in holders
     ]
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        sys.stdout.write(plain_csv_text(columns, rows))
         return
     table = Table(title=f"background jobs ({len(rows)} held)")
     for column in columns:

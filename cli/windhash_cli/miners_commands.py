@@ -1,26 +1,18 @@
 """`windhash miners`: the ASIC miner models every curtailment record is calculated for."""
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
-
 import typer
 from rich.console import Console
 from rich.table import Table
 from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
-from windhash_common.miner_models import MinerModel, list_miner_models
+from windhash_common.miner_models import MinerModel, list_miner_models, new_miner_model
+from windhash_common.settlement_range import parse_iso_date
 
 from windhash_cli.cli_audit import audit_command
+from windhash_cli.input_checks import checked
 
 app = typer.Typer(no_args_is_help=True, help="Miner models.")
 console = Console()
-
-
-def _decimal(value: str, what: str) -> Decimal:
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise typer.BadParameter(f"{what} must be a number, got {value!r}") from None
 
 
 @app.command("list")
@@ -69,14 +61,16 @@ def add(
     from windhash_calculator.miner_backfill import MinerModelConflict, add_miner_model
     from windhash_calculator.settings import CalculatorSettings
 
-    model = MinerModel(
-        name=name,
-        manufacturer=manufacturer,
-        hashrate_ths=_decimal(hashrate_ths, "--hashrate-ths"),
-        power_w=_decimal(power_w, "--power-w"),
-        release_date=date.fromisoformat(release_date) if release_date else None,
-        active=not inactive,
-        msrp_usd=_decimal(msrp_usd, "--msrp-usd") if msrp_usd is not None else None,
+    model = checked(
+        lambda: new_miner_model(
+            name,
+            manufacturer,
+            hashrate_ths,
+            power_w,
+            parse_iso_date(release_date, "--release-date") if release_date is not None else None,
+            active=not inactive,
+            msrp_usd=msrp_usd,
+        )
     )
     settings = CalculatorSettings()
 

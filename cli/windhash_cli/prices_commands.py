@@ -2,6 +2,7 @@
 
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +18,8 @@ from windhash_common.btc_prices import (
 )
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.settlement_calendar import dates_between
+
+from windhash_cli.input_checks import checked, settlement_date, settlement_span
 
 app = typer.Typer(no_args_is_help=True, help="Daily BTC prices.")
 console = Console()
@@ -53,7 +56,7 @@ def load(
     file: Path | None = typer.Argument(None, help="Price JSON; default: the packaged SYNTHETIC 2024 file."),
 ) -> None:
     """Load daily prices from a file ({"source": ..., "prices": {"YYYY-MM-DD": {"gbp": ..., "usd": ...}}})."""
-    prices = read_price_file(file) if file else packaged_synthetic_prices_2024()
+    prices = checked(lambda: read_price_file(file)) if file else packaged_synthetic_prices_2024()
     if file is None:
         console.print("[yellow]loading SYNTHETIC 2024 prices (demo only, source 'synthetic')[/]")
     _report(event_loop.run(_store(prices)))
@@ -61,15 +64,16 @@ def load(
 
 @app.command()
 def sync(
-    start: str = typer.Option(..., help="First date, YYYY-MM-DD."),
-    end: str = typer.Option(..., help="Last date, YYYY-MM-DD."),
+    start: Annotated[date, typer.Option(parser=settlement_date, help="First date, YYYY-MM-DD.")],
+    end: Annotated[date, typer.Option(parser=settlement_date, help="Last date, YYYY-MM-DD.")],
 ) -> None:
     """Fetch daily GBP and USD prices from the price API (CoinGecko at WINDHASH_PRICE_API_URL), store them."""
     from windhash_common.market_sources.price_api import PriceApiClient
     from windhash_common.market_sources.settings import MarketSourceSettings
 
     settings = MarketSourceSettings()
-    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    settlement_span(start, end)
+    first, last = start, end
 
     async def fetch() -> list[DailyPrice]:
         limits = settings.fetch_limits()
@@ -85,8 +89,8 @@ def sync(
 
 @app.command()
 def show(
-    start: str = typer.Option(..., help="First date, YYYY-MM-DD."),
-    end: str = typer.Option(..., help="Last date, YYYY-MM-DD."),
+    start: Annotated[date, typer.Option(parser=settlement_date, help="First date, YYYY-MM-DD.")],
+    end: Annotated[date, typer.Option(parser=settlement_date, help="Last date, YYYY-MM-DD.")],
 ) -> None:
     """Prices by day; a day without one is shown as missing (no fiat value is computed for it)."""
     from windhash_calculator.settings import CalculatorSettings
@@ -96,15 +100,16 @@ def show(
         pool = await create_pool(settings.database_url, max_size=1)
         try:
             async with pool.acquire() as connection:
-                return await prices_between(connection, date.fromisoformat(start), date.fromisoformat(end))
+                return await prices_between(connection, start, end)
         finally:
             await pool.close()
 
+    settlement_span(start, end)
     found = event_loop.run(read())
     table = Table(title="BTC prices")
     for column in ("date", "GBP", "USD", "source"):
         table.add_column(column)
-    for day in dates_between(date.fromisoformat(start), date.fromisoformat(end)):
+    for day in dates_between(start, end):
         price = found.get(day)
         if price is None:
             table.add_row(day.isoformat(), "[red]missing[/]", "[red]missing[/]", "-")

@@ -1,6 +1,6 @@
 """`windhash reconcile`: Reconciliation: status, analysis, repair by replay."""
 
-from datetime import date, datetime
+from datetime import date
 from types import TracebackType
 from typing import Annotated, Self
 
@@ -13,6 +13,7 @@ from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 from windhash_common.reconciliation.day_status import DayStatus, ReconciliationReport
 from windhash_common.reconciliation.status_queries import reconciliation_status
+from windhash_common.settlement_range import date_chunks
 from windhash_reconciler.analysis import Analysis, analyze
 from windhash_reconciler.main import serve_until_signalled
 from windhash_reconciler.repair import RepairReport, RepairScope, repair
@@ -20,25 +21,27 @@ from windhash_reconciler.self_check import locked_self_check
 from windhash_reconciler.settings import ReconcilerSettings
 
 from windhash_cli.cli_audit import audit_command
+from windhash_cli.input_checks import settlement_date, settlement_period, settlement_span
 from windhash_cli.reconciler_wiring import IngestorRefetcher
 
 app = typer.Typer(no_args_is_help=True, help="Reconciliation: status, analysis, repair by replay.")
 console = Console()
 
-DateArgument = Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="Settlement date, YYYY-MM-DD.")]
+DateArgument = Annotated[
+    date, typer.Argument(parser=settlement_date, metavar="YYYY-MM-DD", help="Settlement date, YYYY-MM-DD.")
+]
 FromOption = Annotated[
-    datetime | None,
-    typer.Option("--from", formats=["%Y-%m-%d"], help="First settlement date (default: earliest with data)."),
+    date | None,
+    typer.Option(
+        "--from", parser=settlement_date, help="First settlement date (default: earliest with data)."
+    ),
 ]
 ToOption = Annotated[
-    datetime | None,
-    typer.Option("--to", formats=["%Y-%m-%d"], help="Last settlement date (default: latest with data)."),
+    date | None,
+    typer.Option("--to", parser=settlement_date, help="Last settlement date (default: latest with data)."),
 ]
 _CLASS_STYLE = {"complete": "green", "partial": "yellow", "critical": "bold red"}
-
-
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
+REPAIR_CHUNK_DAYS = 366
 
 
 class RichProgress:
@@ -125,7 +128,8 @@ def status(
     all_days: Annotated[bool, typer.Option("--all-days", help="List complete days too.")] = False,
 ) -> None:
     """Per date, expected vs actual at each stage, the day's class and the overall completeness rate."""
-    report = event_loop.run(_status(_day(from_date), _day(to_date)))
+    settlement_span(from_date, to_date)
+    report = event_loop.run(_status(from_date, to_date))
     if not report.days:
         console.print("nothing to reconcile: no settlement days with data in that range")
         return
@@ -158,7 +162,8 @@ def analyze_command(
 ) -> None:
     """The worst days and the reason for each gap: failed fetch, pending difficulty, missing calculation,
     summary drift, dead-lettered event."""
-    analysis = event_loop.run(analyze(ReconcilerSettings(), _day(from_date), _day(to_date), worst))
+    settlement_span(from_date, to_date)
+    analysis = event_loop.run(analyze(ReconcilerSettings(), from_date, to_date, worst))
     _print_analysis(analysis)
 
 
@@ -180,12 +185,18 @@ def _before_after(result: RepairReport) -> Table:
 
 
 def _run_repair(scope: RepairScope) -> None:
+    if not _repair_and_report(scope):
+        raise typer.Exit(1)
+
+
+def _repair_and_report(scope: RepairScope) -> bool:
+    """Repair `scope` and print what changed; whether every day of it is complete afterwards."""
     configure_logging("WARNING", False)
     with RichProgress() as progress:
         result = event_loop.run(repair(ReconcilerSettings(), scope, IngestorRefetcher(), progress))
     if result is None:
         console.print("nothing to reconcile: no data and no events")
-        return
+        return True
     console.print(_before_after(result))
     failed = [outcome for outcome in result.refetched if outcome.status == "failed"]
     console.print(
@@ -212,30 +223,36 @@ def _run_repair(scope: RepairScope) -> None:
             "summary_days": len(result.summaries.days) if result.summaries else 0,
         },
     )
-    if result.after.completeness_ratio < 1.0:
-        raise typer.Exit(1)
+    return result.after.completeness_ratio >= 1.0
 
 
 @app.command("date")
 def date_command(day: DateArgument) -> None:
     """Repair one settlement date by replaying the topic (re-fetching only what it does not hold)."""
-    _run_repair(RepairScope(day.date(), day.date()))
+    _run_repair(RepairScope(day, day))
 
 
 @app.command("range")
 def range_command(first: DateArgument, last: DateArgument) -> None:
     """Repair every settlement date from FIRST to LAST (both included)."""
-    if first > last:
-        raise typer.BadParameter(f"the range starts ({first.date()}) after it ends ({last.date()})")
-    _run_repair(RepairScope(first.date(), last.date()))
+    settlement_span(first, last)
+    # A year at a time: what a repair holds in memory (the latest event of every period in scope, the
+    # expected rows) is one year's, however long the range.
+    complete = True
+    for chunk in date_chunks(first, last, REPAIR_CHUNK_DAYS):
+        if chunk.days < (last - first).days + 1:
+            console.print(f"[bold]{chunk.first} .. {chunk.last}[/]")
+        complete = _repair_and_report(RepairScope(chunk.first, chunk.last)) and complete
+    if not complete:
+        raise typer.Exit(1)
 
 
 @app.command("period")
 def period_command(
-    day: DateArgument, period: Annotated[int, typer.Argument(min=1, max=50, help="Settlement period.")]
+    day: DateArgument, period: Annotated[int, typer.Argument(min=1, help="Settlement period.")]
 ) -> None:
-    """Repair one settlement period of a date."""
-    _run_repair(RepairScope(day.date(), day.date(), period))
+    """Repair one settlement period of a date (1 to its 46, 48 or 50)."""
+    _run_repair(RepairScope(day, day, settlement_period(day, period)))
 
 
 @app.command("all")

@@ -1,7 +1,7 @@
 """`windhash summaries`: Check and repair the summary tables."""
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -14,20 +14,18 @@ from windhash_common.settings import CommonSettings
 from windhash_common.summaries.rebuild import RebuildReport, rebuild_summaries
 from windhash_common.summaries.verify import SummaryDrift, verify_settled
 
+from windhash_cli.input_checks import settlement_date, settlement_span
+
 app = typer.Typer(no_args_is_help=True, help="Check and repair the summary tables.")
 
 FromOption = Annotated[
-    datetime | None,
-    typer.Option("--from", formats=["%Y-%m-%d"], help="First settlement date (default: earliest)."),
+    date | None,
+    typer.Option("--from", parser=settlement_date, help="First settlement date (default: earliest)."),
 ]
 ToOption = Annotated[
-    datetime | None,
-    typer.Option("--to", formats=["%Y-%m-%d"], help="Last settlement date (default: latest)."),
+    date | None,
+    typer.Option("--to", parser=settlement_date, help="Last settlement date (default: latest)."),
 ]
-
-
-def _as_date(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 async def _verify(first: date | None, last: date | None, settle_seconds: float) -> list[SummaryDrift]:
@@ -63,8 +61,9 @@ def verify(
     limit: Annotated[int, typer.Option(help="List at most this many drifted rows.")] = 50,
 ) -> None:
     """Compare every summary row with a recompute from the facts; exit 1 when any differs."""
+    settlement_span(from_date, to_date)
     console = Console()
-    drift = event_loop.run(_verify(_as_date(from_date), _as_date(to_date), settle_seconds))
+    drift = event_loop.run(_verify(from_date, to_date, settle_seconds))
     if not drift:
         console.print("[green]no drift[/]: every summary row equals its recompute from the facts")
         return
@@ -89,9 +88,10 @@ async def _rebuild(first: date | None, last: date | None, progress: Progress) ->
 def rebuild(from_date: FromOption = None, to_date: ToOption = None) -> None:
     """Recompute the summaries of a date range (and its months and years) from the facts; safe while the
     services run."""
+    settlement_span(from_date, to_date)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns) as progress:
-        report = event_loop.run(_rebuild(_as_date(from_date), _as_date(to_date), progress))
+        report = event_loop.run(_rebuild(from_date, to_date, progress))
     if report.first is None:
         typer.echo("nothing to rebuild: no facts and no summaries")
         return

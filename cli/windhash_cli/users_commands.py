@@ -2,7 +2,6 @@
 owner`). Every change is audited with the operator as actor (`cli:<account>@<host>`); a password the command
 makes is printed once, to the terminal only, and must be changed at the first login."""
 
-import csv
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from windhash_common.accounts.sessions import user_sessions
 from windhash_common.audit import cli_actor
 from windhash_common.db import migrate_database
 from windhash_common.settings import CommonSettings
+from windhash_common.tabular import plain_csv_text
 
 app = typer.Typer(no_args_is_help=True, help="User accounts, access windows and sessions.")
 console = Console()
@@ -68,9 +68,7 @@ async def _user_id(connection: asyncpg.Connection, email: str) -> UUID:
 
 def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], as_csv: bool) -> None:
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([["" if cell is None else str(cell) for cell in row] for row in rows])
+        sys.stdout.write(plain_csv_text(columns, rows))
         return
     table = Table(title=title)
     for column in columns:

@@ -90,7 +90,9 @@ async def log_in(page: Page, email: str, password: str) -> None:
 
 
 async def role_shown(page: Page, role: str) -> None:
-    await page.wait_for_function(f"document.body.dataset.role === '{role}'", timeout=TIMEOUT_MS)
+    # Functions, not expressions: Playwright polls an expression with eval, which the page's
+    # Content-Security-Policy (no 'unsafe-eval') refuses.
+    await page.wait_for_function("role => document.body.dataset.role === role", arg=role, timeout=TIMEOUT_MS)
 
 
 async def test_login_password_change_role_aware_navigation_and_logout(
@@ -112,7 +114,8 @@ async def test_login_password_change_role_aware_navigation_and_logout(
             await role_shown(page, "anonymous")  # private analytics: the login dialog opens by itself
             await log_in(page, "admin@example.com", "not the password at all")
             await page.wait_for_function(
-                "document.getElementById('login-error').textContent.includes('wrong')", timeout=TIMEOUT_MS
+                "() => document.getElementById('login-error').textContent.includes('wrong')",
+                timeout=TIMEOUT_MS,
             )
             await log_in(page, "admin@example.com", ONE_TIME)
             await page.wait_for_selector("#password-dialog[open]", timeout=TIMEOUT_MS)
@@ -127,17 +130,17 @@ async def test_login_password_change_role_aware_navigation_and_logout(
             assert "whs_" not in await page.content(), "the page never holds the token"
             assert await page.is_visible(".admin-link[data-view=users]")
             await page.click(".admin-link[data-view=users]")
-            await page.wait_for_function("document.body.dataset.admin === 'users'", timeout=TIMEOUT_MS)
+            await page.wait_for_function("() => document.body.dataset.admin === 'users'", timeout=TIMEOUT_MS)
             emails = await page.locator("#users-table tbody tr td:first-child").all_text_contents()
             assert emails == ["admin@example.com", "client@acme.example"]
             await page.click(".admin-link[data-view=audit]")
-            await page.wait_for_function("document.body.dataset.admin === 'audit'", timeout=TIMEOUT_MS)
+            await page.wait_for_function("() => document.body.dataset.admin === 'audit'", timeout=TIMEOUT_MS)
             actions = await page.locator("#audit-table tbody tr td:nth-child(3)").all_text_contents()
             assert "user.password-change" in actions and "user.create" in actions
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "dashboard-admin.png"), full_page=True)
             await page.click(".admin-link[data-view=logins]")
-            await page.wait_for_function("document.body.dataset.admin === 'logins'", timeout=TIMEOUT_MS)
+            await page.wait_for_function("() => document.body.dataset.admin === 'logins'", timeout=TIMEOUT_MS)
             outcomes = await page.locator("#logins-table tbody tr td:nth-child(3)").all_text_contents()
             assert outcomes == ["ok", "bad_credentials"]
 

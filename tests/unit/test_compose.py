@@ -54,7 +54,10 @@ def test_every_variable_is_a_setting_of_its_service(compose: dict[str, Any], ser
 @pytest.mark.parametrize("service", sorted(SERVICE_SETTINGS))
 def test_every_service_is_pointed_at_the_compose_servers(compose: dict[str, Any], service: str) -> None:
     variables = compose["services"][service]["environment"]
-    assert variables["WINDHASH_DATABASE_URL"].startswith("postgresql://windhash:windhash@postgres:5432/")
+    assert variables["WINDHASH_DATABASE_URL"].startswith(
+        "postgresql://windhash:${WINDHASH_POSTGRES_PASSWORD:?"
+    )
+    assert variables["WINDHASH_DATABASE_URL"].endswith("}@postgres:5432/windhash")
     if service != "api":
         assert variables["WINDHASH_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert variables["WINDHASH_METRICS_HOST"] == "0.0.0.0"

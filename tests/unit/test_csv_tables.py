@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import pytest
 from pydantic import BaseModel
-from windhash_common.tabular import csv_cell, csv_response, csv_text, flat_row, safe_text_cell
+from windhash_common.tabular import (
+    csv_cell,
+    csv_response,
+    csv_text,
+    flat_row,
+    plain_csv_text,
+    safe_text_cell,
+)
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+44 20", "-2+3", "@SUM(A1)", "\tcmd", "\rline"])
@@ -64,3 +71,14 @@ def test_a_response_is_an_attachment_with_the_first_row_s_columns_unless_told() 
     assert bytes(response.body).decode() == "a,b\r\n1,2\r\n"
     empty = csv_response([], "empty", ["x", "y"])
     assert bytes(empty.body).decode() == "x,y\r\n"
+
+
+def test_the_cli_s_plain_rows_go_through_the_same_cells() -> None:
+    hostile = '=HYPERLINK("http://attacker.example","x")'
+    text = plain_csv_text(("who", "agent", "seen"), [("eve", hostile, date(2024, 3, 31)), ("bob", None, -1)])
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["who", "agent", "seen"],
+        ["eve", "'" + hostile, "2024-03-31"],
+        ["bob", "", "-1"],
+    ]
+    assert text.endswith("\r\n")

@@ -60,26 +60,33 @@ def test_content_hash_is_pinned() -> None:
 
 ZONES = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-3, minutes=-30, seconds=-15)),
          ZoneInfo("Europe/London")]  # fmt: skip
-decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None)
-negative_decimals = decimals.filter(lambda value: value < 0)
+# Every value the record's bounds allow (events.py), written as awkwardly as possible.
+prices = st.decimals(min_value=Decimal("-99999999.9999"), max_value=Decimal("99999999.9999"), places=None)
+cashflows = st.decimals(min_value=Decimal("-1e12") + 1, max_value=Decimal("1e12") - 1, places=None)
+negative_decimals = st.decimals(
+    min_value=Decimal("-99999999.999999"), max_value=Decimal("-0.0000006"), places=None
+)
 times = st.one_of(
     st.none(),
     st.datetimes(
-        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.sampled_from(ZONES)
+        min_value=datetime(2001, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.sampled_from(ZONES)
     ),
-    st.datetimes(timezones=st.just(UTC)).map(lambda value: value.replace(microsecond=0)),
+    st.datetimes(
+        min_value=datetime(2001, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
+    ).map(lambda value: value.replace(microsecond=0)),
 )
+int32 = st.integers(-(2**31), 2**31 - 1)
 records_strategy = st.builds(
     CurtailmentRecord,
-    bm_unit=st.text(min_size=1, max_size=12),
-    acceptance_id=st.integers(),
-    bid_offer_pair_id=st.integers(),
-    sequence_number=st.integers(),
+    bm_unit=st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=12),
+    acceptance_id=st.integers(-(2**63), 2**63 - 1),
+    bid_offer_pair_id=int32,
+    sequence_number=int32,
     created_at=times,
     volume_mwh=negative_decimals,
-    original_price_gbp_per_mwh=decimals,
-    final_price_gbp_per_mwh=st.none() | decimals,
-    cashflow_gbp=decimals,
+    original_price_gbp_per_mwh=prices,
+    final_price_gbp_per_mwh=st.none() | prices,
+    cashflow_gbp=cashflows,
     so_flag=st.booleans(),
     cadl_flag=st.none() | st.booleans(),
 )

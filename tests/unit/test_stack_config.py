@@ -75,11 +75,13 @@ def test_postgres_requires_scram_passwords_for_every_connection(tmp_path: Path) 
 
 
 def test_dynamodb_command_is_persistent_on_its_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)  # a second stack may share another's jars
     monkeypatch.setattr("windhash_stack.dynamodb_server.find_java", lambda: Path("/usr/bin/java"))
     monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)  # a developer's own stack may share jars
     server = DynamoDbServer(StackSettings(state_dir=tmp_path, dynamodb_port=28000))
     command = server.command()
     assert command[command.index("-port") + 1] == "28000"
+    assert command[command.index("-host") + 1] == "127.0.0.1"  # the launcher binds it (not all interfaces)
     assert command[command.index("-dbPath") + 1] == str(tmp_path / "dynamodb" / "data")
     assert "-inMemory" not in command
     assert f"-Djava.library.path={tmp_path / 'jars' / 'dynamodb-native'}" in command
@@ -95,6 +97,7 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("WINDHASH_STACK_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)
     monkeypatch.setenv("WINDHASH_STACK_KAFKA_PORT", "29092")
+    monkeypatch.delenv("WINDHASH_STACK_JARS_DIR", raising=False)
     settings = StackSettings()
     assert settings.state_dir == tmp_path
     assert settings.kafka_port == 29092

@@ -4,7 +4,6 @@ A day's price is the one at 00:00 UTC (the daily point of the usual public sourc
 no fiat value: `fiat_value` returns None and callers show it as missing, never a price from another day.
 """
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,11 +14,17 @@ from typing import Any
 
 import asyncpg
 
+from windhash_common.input_values import InputRefused, bounded_decimal, checked_name
+from windhash_common.json_input import parse_json_text, read_json_file
 from windhash_common.money import PENNY, to_penny
 from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_price_refusals
+from windhash_common.settlement_range import parse_iso_date
 
 __all__ = ["PENNY", "DailyPrice", "fiat_value"]
 _WIDE = Context(prec=80)  # an absurd price is kept whole, for reference_bounds to refuse
+# What the price columns (numeric(14, 2)) can hold: a file's figure beyond it is not a price at all. Whether a
+# figure within it is a plausible price is for `reference_bounds` to say when it is stored.
+PRICE_MAX = Decimal("999999999999.99")
 SYNTHETIC_2024_FILE = "btc_prices_2024_synthetic.json"
 
 
@@ -48,20 +53,45 @@ def _money(value: Any) -> Decimal | None:
     return amount.quantize(PENNY, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
+def _file_money(value: object, what: str) -> Decimal | None:
+    """A price as a file gives it: a number of at least a penny that the price columns can hold, to the
+    penny; InputRefused (one sentence) for anything else."""
+    if value is None:
+        return None
+    amount = _money(bounded_decimal(value, what, above=Decimal(0), at_most=PRICE_MAX))
+    if amount is None or amount <= 0:
+        raise InputRefused(f"{what} must be at least a penny, got {value}")
+    return amount
+
+
 def parse_price_file(text: str, default_source: str) -> list[DailyPrice]:
     """`{"source": "...", "prices": {"YYYY-MM-DD": {"gbp": "...", "usd": "..."}}}`; a currency may be null."""
-    raw = json.loads(text)
+    return prices_of(parse_json_text(text.encode(), default_source), default_source)
+
+
+def prices_of(raw: object, default_source: str) -> list[DailyPrice]:
+    """The prices of a parsed price file (strict JSON: windhash_common.json_input); InputRefused (one
+    sentence) for anything else."""
     if not isinstance(raw, dict) or not isinstance(raw.get("prices"), dict):
-        raise ValueError('a price file is a JSON object with a "prices" object of date → {gbp, usd}')
-    source = str(raw.get("source") or default_source)
-    return [
-        DailyPrice(date.fromisoformat(day), _money(value.get("gbp")), _money(value.get("usd")), source)
-        for day, value in sorted(raw["prices"].items())
-    ]
+        raise InputRefused(
+            f'{default_source} is not a price file: a JSON object whose "prices" maps dates to {{gbp, usd}}'
+        )
+    source = checked_name(raw.get("source") or default_source, "the price source", max_length=200)
+    prices = []
+    for day, value in sorted(raw["prices"].items()):
+        try:
+            if not isinstance(value, dict):
+                raise InputRefused(f'the prices of {day} must be an object {{"gbp": ..., "usd": ...}}')
+            gbp = _file_money(value.get("gbp"), f"the GBP price of {day}")
+            usd = _file_money(value.get("usd"), f"the USD price of {day}")
+            prices.append(DailyPrice(parse_iso_date(day), gbp, usd, source))
+        except ValueError as error:
+            raise InputRefused(f"{default_source}: {error}") from None
+    return prices
 
 
 def read_price_file(path: Path) -> list[DailyPrice]:
-    return parse_price_file(path.read_text(), default_source=f"file:{path.name}")
+    return prices_of(read_json_file(path), default_source=f"file:{path.name}")
 
 
 def packaged_synthetic_prices_2024() -> list[DailyPrice]:

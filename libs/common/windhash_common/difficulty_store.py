@@ -12,7 +12,6 @@ most 4 decimal places (rounded half-even), the precision of the PostgreSQL colum
 """
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,11 +24,18 @@ from typing import Any, Protocol
 import aioboto3
 from botocore.exceptions import ClientError
 
+from windhash_common.input_values import InputRefused, bounded_decimal
+from windhash_common.json_input import parse_json_text, read_json_file
 from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_difficulty_refusals
 from windhash_common.settings import CommonSettings
+from windhash_common.settlement_range import parse_iso_date
 
 DIFFICULTY_PRECISION = Decimal("0.0001")
 _WIDE = Context(prec=80)  # an absurd difficulty is kept whole, for reference_bounds to refuse
+# What a stored difficulty can hold at 4 decimal places (DynamoDB numbers keep 38 digits; the PostgreSQL
+# columns numeric(30, ...)): a file's figure beyond it is not a difficulty at all. Whether a figure within it
+# is a plausible difficulty is for `reference_bounds` to say when it is stored.
+DIFFICULTY_MAX = Decimal("1e25")
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
 _UNPROCESSED_RETRIES = 8
@@ -63,12 +69,24 @@ def stored_difficulty(value: Decimal) -> Decimal:
     return value.quantize(DIFFICULTY_PRECISION, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
-def parse_difficulty_file(text: str) -> dict[date, Decimal]:
-    """`{"YYYY-MM-DD": "difficulty"}` → {date: difficulty}."""
-    raw = json.loads(text)
+def parse_difficulty_file(text: str, source: str = "the difficulty file") -> dict[date, Decimal]:
+    """`{"YYYY-MM-DD": "difficulty"}` → {date: difficulty}; InputRefused (one sentence) for anything else."""
+    return difficulties_of(parse_json_text(text.encode(), source), source)
+
+
+def difficulties_of(raw: object, source: str) -> dict[date, Decimal]:
+    """The difficulties of a parsed difficulty file (strict JSON: windhash_common.json_input)."""
     if not isinstance(raw, dict):
-        raise ValueError("a difficulty file is a JSON object of date → difficulty")
-    return {date.fromisoformat(day): stored_difficulty(Decimal(str(value))) for day, value in raw.items()}
+        raise InputRefused(f"{source} is not a JSON object of date → difficulty")
+    values = {}
+    for day, value in raw.items():
+        try:
+            values[parse_iso_date(day)] = stored_difficulty(
+                bounded_decimal(value, f"the difficulty of {day}", above=Decimal(0), at_most=DIFFICULTY_MAX)
+            )
+        except ValueError as error:
+            raise InputRefused(f"{source}: {error}") from None
+    return values
 
 
 def packaged_difficulty_2024() -> dict[date, Decimal]:
@@ -77,7 +95,7 @@ def packaged_difficulty_2024() -> dict[date, Decimal]:
 
 
 def read_difficulty_file(path: Path | None) -> dict[date, Decimal]:
-    return packaged_difficulty_2024() if path is None else parse_difficulty_file(path.read_text())
+    return packaged_difficulty_2024() if path is None else difficulties_of(read_json_file(path), path.name)
 
 
 def daily_difficulties(adjustments: Sequence[DifficultyAdjustment], until: date) -> dict[date, Decimal]:

@@ -6,6 +6,7 @@ simulator) picks uvloop on its own when it is installed.
 """
 
 import asyncio
+import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -14,7 +15,22 @@ import uvloop
 T = TypeVar("T")
 
 
-def run(main: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run`, on a uvloop event loop."""
+def run(main: Coroutine[Any, Any, T], cancel_on: tuple[signal.Signals, ...] = ()) -> T:
+    """`asyncio.run`, on a uvloop event loop. Ctrl-C cancels `main` (asyncio's own handling, ending in
+    KeyboardInterrupt); so does each signal of `cancel_on` (e.g. SIGTERM), ending in CancelledError, so that
+    `main` can finish what must not be cut short instead of dying at once."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
+        return runner.run(_cancelled_on(main, cancel_on) if cancel_on else main)
+
+
+async def _cancelled_on(main: Coroutine[Any, Any, T], signals: tuple[signal.Signals, ...]) -> T:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for signum in signals:
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await main
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)

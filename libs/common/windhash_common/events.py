@@ -2,10 +2,10 @@
 cannot read gets a new version and a new topic suffix (`.v2`)."""
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -21,21 +21,49 @@ from windhash_common.settlement_calendar import check_period, period_start_utc
 
 MAX_PERIODS_IN_DAY = 50
 
+# What the fact columns can store (curtailment_records: volume numeric(14,6), prices numeric(12,4), cashflow
+# numeric(16,4), acceptance bigint, pair and sequence integer, created timestamptz). A record outside them
+# could never be written, so it is no event: producers check it before publishing (the ingestor quarantines
+# the period), consumers again on reading (a dead letter). The bounds live here only.
+VOLUME_MWH_LIMIT = Decimal("1e8")
+# A volume no further from zero than this rounds to 0 at 6 decimal places (half-even): not a curtailment.
+VOLUME_MWH_ROUNDS_TO_ZERO = Decimal("-0.0000005")
+PRICE_GBP_PER_MWH_LIMIT = Decimal("1e8")
+CASHFLOW_GBP_LIMIT = Decimal("1e12")
+_INT32 = 2**31
+_INT64 = 2**63
+# Instants the pipeline can hold and compute with in UTC (an offset at year 1 or 9999 overflows).
+EARLIEST_INSTANT = datetime(2001, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
+BM_UNIT_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
+CONTENT_HASH_PATTERN = r"^[0-9a-f]{64}$"
+Instant = Annotated[AwareDatetime, Field(ge=EARLIEST_INSTANT, lt=LATEST_INSTANT)]
+Price = Annotated[Decimal, Field(gt=-PRICE_GBP_PER_MWH_LIMIT, lt=PRICE_GBP_PER_MWH_LIMIT)]
+
 
 class CurtailmentRecord(BaseModel):
-    """One accepted bid of a wind BM unit from Elexon's settlement stack, with its Elexon identity."""
+    """One accepted bid of a wind BM unit from Elexon's settlement stack, with its Elexon identity. Every
+    field is bounded by what the columns that store it can hold (the limits above)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    bm_unit: str = Field(min_length=1)
-    acceptance_id: int
-    bid_offer_pair_id: int
-    sequence_number: int
-    created_at: AwareDatetime | None
-    volume_mwh: Decimal = Field(lt=0, description="Signed as Elexon gives it: negative for a bid.")
-    original_price_gbp_per_mwh: Decimal
-    final_price_gbp_per_mwh: Decimal | None
-    cashflow_gbp: Decimal = Field(description="volume × original price; positive when the farm was paid.")
+    bm_unit: str = Field(pattern=BM_UNIT_PATTERN, description="Printable, 1 to 64 characters.")
+    acceptance_id: int = Field(ge=-_INT64, lt=_INT64)
+    bid_offer_pair_id: int = Field(ge=-_INT32, lt=_INT32)
+    sequence_number: int = Field(ge=-_INT32, lt=_INT32)
+    created_at: Instant | None
+    volume_mwh: Decimal = Field(
+        gt=-VOLUME_MWH_LIMIT,
+        lt=VOLUME_MWH_ROUNDS_TO_ZERO,
+        description="Signed as Elexon gives it: negative for a bid.",
+    )
+    original_price_gbp_per_mwh: Price
+    final_price_gbp_per_mwh: Price | None
+    cashflow_gbp: Decimal = Field(
+        gt=-CASHFLOW_GBP_LIMIT,
+        lt=CASHFLOW_GBP_LIMIT,
+        description="volume × original price; positive when the farm was paid.",
+    )
     so_flag: bool
     cadl_flag: bool | None
 
@@ -139,8 +167,8 @@ class SettlementPeriodEvent(BaseModel):
     settlement_period: int = Field(ge=1, le=MAX_PERIODS_IN_DAY)
     period_start_utc: AwareDatetime
     records: tuple[CurtailmentRecord, ...]
-    content_hash: str
-    fetched_at: AwareDatetime
+    content_hash: str = Field(pattern=CONTENT_HASH_PATTERN)
+    fetched_at: Instant
     synthetic: bool = Field(description="True when the data came from windhash's synthetic Elexon server.")
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ failed, whichever service answered.
 
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,7 +58,12 @@ class NotFound(ApiError):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "The named resource does not exist"},
     422: {"model": ErrorResponse, "description": "A parameter is malformed or out of range; see `hint`"},
+    429: {"model": ErrorResponse, "description": "Too many long queries from this client; see Retry-After"},
     500: {"model": ErrorResponse, "description": "The server failed; the request may be retried"},
+    503: {
+        "model": ErrorResponse,
+        "description": "Busy: the query ran past its time limit or found no free slot; see Retry-After",
+    },
 }
 
 _STATUS_CODES = {
@@ -117,6 +123,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _query_timeout(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("query cancelled by its time limit", path=request.url.path, error=str(exc)[:200])
+    response = error_response(
+        503,
+        "query_timeout",
+        "the query ran past the server's time limit and was cancelled",
+        "ask for a shorter span, or retry later",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request failed", path=request.url.path)
     return error_response(
@@ -131,4 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # statement_timeout (PostgreSQL cancelled it) and command_timeout (asyncpg gave up on an answer)
+    app.add_exception_handler(asyncpg.QueryCanceledError, _query_timeout)
+    app.add_exception_handler(TimeoutError, _query_timeout)
     app.add_exception_handler(Exception, _unexpected_error)

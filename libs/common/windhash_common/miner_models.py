@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from windhash_common.input_values import InputRefused, bounded_decimal, checked_name
+
 
 @dataclass(frozen=True)
 class MinerModel:
@@ -40,6 +42,58 @@ class MinerModel:
             other.power_w,
             other.release_date,
         )
+
+
+# Bounds on a model a person adds (`windhash miners add`). Today's best ASICs do ~500 TH/s at ~10 J/TH and
+# draw ~5-15 kW; the bounds leave room for decades of progress and refuse what no machine can be, a figure
+# that would overflow the BTC columns above all. Stored models are read as they are.
+HASHRATE_THS_MAX = Decimal(100_000)
+POWER_W_MAX = Decimal(1_000_000)
+EFFICIENCY_J_PER_TH_MIN = Decimal("0.1")
+NAME_MAX = 64
+# A launch price beyond this is a typo, not a machine (the column holds cents up to ten digits).
+MSRP_USD_MAX = Decimal(1_000_000)
+
+
+def new_miner_model(
+    name: str,
+    manufacturer: str,
+    hashrate_ths: object,
+    power_w: object,
+    release_date: date | None = None,
+    active: bool = True,
+    msrp_usd: object | None = None,
+) -> MinerModel:
+    """A model from what a person typed; InputRefused (one sentence) for a name that is not printable text
+    or has surrounding spaces, and for figures that are not finite, not positive or beyond the bounds (the
+    launch price, optional, in whole cents)."""
+    hashrate = bounded_decimal(
+        hashrate_ths, "the hashrate", above=Decimal(0), at_most=HASHRATE_THS_MAX, unit="TH/s"
+    )
+    power = bounded_decimal(power_w, "the power", above=Decimal(0), at_most=POWER_W_MAX, unit="W")
+    if power / hashrate < EFFICIENCY_J_PER_TH_MIN:
+        raise InputRefused(
+            f"{power:f} W for {hashrate:f} TH/s is {power / hashrate:.4g} J/TH, below the "
+            f"{EFFICIENCY_J_PER_TH_MIN} J/TH no machine reaches"
+        )
+    if hashrate != hashrate.quantize(Decimal("0.001")) or power != power.quantize(Decimal("0.001")):
+        raise InputRefused("the hashrate and the power are kept to 3 decimal places: round them")
+    price = None
+    if msrp_usd is not None:
+        price = bounded_decimal(
+            msrp_usd, "the launch price", above=Decimal(0), at_most=MSRP_USD_MAX, unit="USD"
+        )
+        if price != price.quantize(Decimal("0.01")):
+            raise InputRefused("the launch price is kept in cents: round it to 2 decimal places")
+    return MinerModel(
+        name=checked_name(name, "the model name", NAME_MAX),
+        manufacturer=checked_name(manufacturer, "the manufacturer", NAME_MAX),
+        hashrate_ths=hashrate,
+        power_w=power,
+        release_date=release_date,
+        active=active,
+        msrp_usd=price,
+    )
 
 
 _COLUMNS = "name, manufacturer, hashrate_ths, power_w, release_date, active, msrp_usd"

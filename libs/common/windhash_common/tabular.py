@@ -102,6 +102,12 @@ def csv_text(rows: Iterable[Mapping[str, str]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
+def plain_csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A table of plain rows (the CLI's `--csv` tables), every cell through `csv_cell`."""
+    cells = ({column: csv_cell(value) for column, value in zip(columns, row, strict=True)} for row in rows)
+    return csv_text(cells, columns)
+
+
 def csv_response(rows: Sequence[Mapping[str, str]], filename: str, columns: Sequence[str] = ()) -> Response:
     """`rows` as a CSV attachment `<filename>.csv`; the columns are `columns`, or the first row's keys."""
     header = list(columns) or (list(rows[0]) if rows else [])

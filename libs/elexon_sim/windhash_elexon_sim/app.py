@@ -37,16 +37,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from windhash_common.settlement_calendar import dates_between, settlement_periods
 
+from windhash_elexon_sim.answers import (
+    JSON_HEADER,
+    SYNTHETIC_LABEL,
+    Answer,
+    send_in_pieces,
+    streaming_fault,
+)
 from windhash_elexon_sim.faults import FaultBook, FaultRule
 from windhash_elexon_sim.generator import DEFAULT_SEED, Side, settlement_stack, shared_stack
 from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
 
 API_PREFIX = "/bmrs/api/v1"
-SYNTHETIC_HEADER = "X-Windhash-Synthetic"
 STACK_PATH = API_PREFIX + "/balancing/settlement/stack/all/"
 BM_UNITS_PATH = API_PREFIX + "/reference/bmunits/all"
-_LABEL = (SYNTHETIC_HEADER.lower().encode(), b"true")
-_JSON = (b"content-type", b"application/json")
+_LABEL = SYNTHETIC_LABEL
+_JSON = JSON_HEADER
 _STACK_METADATA = {"datasets": ["ISPSTACK"], "synthetic": True}
 
 
@@ -118,15 +124,6 @@ class _RevisionRequest(BaseModel):
 
 
 _RULES = TypeAdapter(FaultRule | list[FaultRule])
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A JSON response of the Elexon endpoints, before it is sent either way."""
-
-    status: int
-    body: bytes
-    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 def _json(value: Any) -> bytes:
@@ -218,6 +215,8 @@ async def stack_answer(state: SimState, side_text: str, date_text: str, period_t
     body = _stack_body(rows)
     if rule is not None and rule.kind == "malformed":
         body = body[: len(body) // 2]
+    if rule is not None:
+        return streaming_fault(rule, body) or Answer(200, body)
     return Answer(200, body)
 
 
@@ -230,6 +229,10 @@ async def bm_units_answer(state: SimState) -> Answer:
     body = _json(bm_unit_reference(state.seed))
     if rule is not None and rule.kind == "malformed":
         body = body[: len(body) // 2]
+    if rule is not None and rule.kind == "payload":
+        body = rule.body
+    if rule is not None:
+        return streaming_fault(rule, body) or Answer(200, body)
     return Answer(200, body)
 
 
@@ -259,6 +262,9 @@ class SimApp:
                 send, 500, b"Internal Server Error", ((b"content-type", b"text/plain; charset=utf-8"),)
             )
             raise
+        if answer.chunk:
+            await send_in_pieces(send, receive, answer)
+            return
         await _send(send, answer.status, answer.body, (_JSON, *answer.headers))
 
     def _elexon(self, scope: Scope) -> Coroutine[Any, Any, Answer] | None:

@@ -11,7 +11,10 @@ kinds:
 - `missing_field` / `null_field`: drop `field`, or set it to null, in the rows that are wind curtailment (the
   rows the ingestor must keep), or in every row when `all_rows` is set;
 - `payload`: answer 200 with `body`, byte for byte (the bad-input fuzz tests serve generated payloads this
-  way; over HTTP the body is base64).
+  way; over HTTP the body is base64);
+- `gzip_bomb`: answer 200 with `Content-Encoding: gzip` and a small body that inflates to `size` bytes;
+- `oversized`: answer 200 with a body of `size` bytes, streamed in 64 KiB chunks without a Content-Length;
+- `trickle`: answer 200 with the normal body, one byte every `delay_s` seconds.
 """
 
 import datetime
@@ -20,7 +23,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FaultKind = Literal["status", "slow", "malformed", "missing_field", "null_field", "payload"]
+FaultKind = Literal[
+    "status",
+    "slow",
+    "malformed",
+    "missing_field",
+    "null_field",
+    "payload",
+    "gzip_bomb",
+    "oversized",
+    "trickle",
+]
 Endpoint = Literal["stack", "bmunits"]
 
 
@@ -41,6 +54,7 @@ class FaultRule(BaseModel):
     field: str = "volume"
     all_rows: bool = False
     body: bytes = b""
+    size: int = Field(default=0, ge=0, le=2**32, description="gzip_bomb: bytes inflated; oversized: sent.")
 
 
 class FaultState(BaseModel):

@@ -4,15 +4,22 @@ with ElexonSimServer() as sim:                # a free port on 127.0.0.1, served
     settings = IngestorSettings(elexon_base_url=sim.base_url)
     sim.add_fault(FaultRule(kind="status", status=429, retry_after=1, date=day, period=3))
     sim.revise(day, 3)
+
+async with ElexonSimProcess(port) as sim:     # its own process, when the test measures its own memory or
+    await sim.add_fault(rule)                 # must not share its CPU with the server; faults over HTTP
 """
 
+import asyncio
+import os
 import socket
+import sys
 import threading
 import time
 from datetime import date
 from types import TracebackType
 from typing import Self
 
+import httpx
 import uvicorn
 
 from windhash_elexon_sim.app import API_PREFIX, SimState, build_app
@@ -105,3 +112,51 @@ class ElexonSimServer:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class ElexonSimProcess:
+    """`windhash elexon-sim` in a process of its own on `port`, run as installed (a PYTHONPATH pointing the
+    calling test at other code is not passed on), stopped on exit."""
+
+    def __init__(self, port: int, latency_ms: float = 0.0) -> None:
+        self.port = port
+        self.latency_ms = latency_ms
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = self.root_url + API_PREFIX
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Self:
+        environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "windhash_cli", "elexon-sim", "--port", str(self.port),
+            "--latency-ms", str(self.latency_ms),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=environment,
+        )  # fmt: skip
+        deadline = time.monotonic() + 6 * START_TIMEOUT_S  # a Python process on a busy machine
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                try:
+                    if (await client.get(f"{self.root_url}/_sim/health")).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        await self.__aexit__(None, None, None)
+        raise RuntimeError("the synthetic Elexon server process did not start")
+
+    async def add_fault(self, rule: FaultRule) -> None:
+        async with httpx.AsyncClient() as client:
+            response = await client.post(f"{self.root_url}/_sim/faults", content=rule.model_dump_json())
+            response.raise_for_status()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()

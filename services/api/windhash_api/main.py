@@ -2,7 +2,8 @@
 
 With WINDHASH_API_WORKERS > 1, uvicorn starts that many worker processes on the one port, each building
 its app with `worker_app` (uvicorn needs an import string to start workers). The migrations run once, here,
-before the workers start; each worker has its own pool, response cache and /metrics.
+before the workers start; each worker has its own pool, response cache and /metrics. The server guards what a
+client controls (header deadline and size, connection cap, keep-alive: windhash_common.http_server).
 """
 
 import asyncio
@@ -11,7 +12,9 @@ import os
 
 import uvicorn
 from fastapi import FastAPI
+from windhash_common.access.service_server import service_server_config
 from windhash_common.db import migrate_database
+from windhash_common.http_server import serve
 from windhash_common.logging_setup import configure_logging
 
 from windhash_api.app import create_app
@@ -51,15 +54,18 @@ def run(settings: ApiSettings | None = None) -> None:
         app = WORKER_APP
     else:
         app = create_app(settings)
-    uvicorn.run(
+    serve(api_server_config(app, settings, workers))
+
+
+def api_server_config(app: FastAPI | str, settings: ApiSettings, workers: int = 1) -> uvicorn.Config:
+    """The API's uvicorn Config: its limits (windhash_common.http_server), no server banner, and uvicorn not
+    believing X-Forwarded-For on its own: whose is believed is WINDHASH_API_TRUSTED_PROXIES's call
+    (client_address.py); left on, uvicorn would rewrite the peer from any local process's header first."""
+    return service_server_config(
         app,
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        # Whose X-Forwarded-For is believed is WINDHASH_API_TRUSTED_PROXIES's call (client_address.py), not
-        # uvicorn's: left on, uvicorn would rewrite the peer from any local process's header first.
-        proxy_headers=False,
+        settings,
+        settings.api_host,
+        settings.api_port,
         factory=workers > 1,
         workers=workers if workers > 1 else None,
     )

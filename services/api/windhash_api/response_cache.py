@@ -2,9 +2,13 @@
 
 What is cached: the complete 200 response (body and headers, JSON or CSV) of every GET under `/api/v1/`
 asked without credentials (so only what anonymous visitors may read) except `/api/v1/reconciliation` (an
-operator's live view) and what the API forwards to a context service (forwarding.py), keyed by path, query
-string and Accept header. A hit never reaches FastAPI: no routing, validation, query or serialization, only
-a dict lookup and two ASGI messages. Errors and other statuses are never cached.
+operator's live view) and what the API forwards to a context service (forwarding.py), keyed by what selects
+the answer and nothing else: the path, the query parameters some route declares (unknown ones are ignored by
+every route, so `?x=1` cannot make a new entry; of a repeated one, the last value, which is the one read),
+and whether the Accept header asks for CSV (not the header itself: unique Accept headers cannot grow the
+cache). Each entry counts its key, headers and body against the byte budget. A hit never reaches FastAPI: no
+routing, validation, query or serialization, only a dict lookup and two ASGI messages. Errors and other
+statuses are never cached.
 
 When it is dropped (the staleness bound):
 
@@ -33,6 +37,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -40,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from windhash_common.access.credentials import carries_credentials
 
 from windhash_api.data_version import DataVersion
+from windhash_api.tabular import accept_asks_for_csv
 
 log = structlog.get_logger(__name__)
 
@@ -48,10 +54,28 @@ UNCACHED_PATHS = frozenset({"/api/v1/reconciliation"})
 CACHE_CONTROL = b"no-cache"
 # Past this share of the maximum age, a hit also recomputes the entry in the background.
 REFRESH_AT_AGE_SHARE = 0.75
-# The key (path, query and Accept) and bookkeeping, counted against the size limit with the body.
+# Bookkeeping per entry (dict slot, Entry, tuples), counted against the size limit with key, headers and body.
 ENTRY_OVERHEAD_BYTES = 512
 
-Key = tuple[str, bytes, bytes]
+# (path, the declared query parameters as a canonical query string, Accept asks for CSV)
+Key = tuple[str, bytes, bool]
+
+
+def request_key(scope: Scope, accept: bytes, parameters: frozenset[str] | None) -> Key:
+    """The cache key of a request; `parameters`: the query parameter names the app's routes declare (None:
+    the query string as it is)."""
+    query: bytes = scope["query_string"]
+    if query and parameters is not None:
+        # Parsed as Starlette parses it; of a repeated parameter the last value is the one a route reads.
+        values = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+        query = urlencode(
+            sorted((name, value) for name, value in values.items() if name in parameters)
+        ).encode()
+    return (scope["path"], query, accept_asks_for_csv(accept.decode("latin-1")))
+
+
+def key_bytes(key: Key) -> int:
+    return len(key[0]) + len(key[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +176,7 @@ class ResponseCache:
         entries.move_to_end(key)
         return entry
 
-    def entry_of(self, messages: list[Message], route: Any, computed_at: float) -> Entry | None:
+    def entry_of(self, messages: list[Message], route: Any, computed_at: float, key: Key) -> Entry | None:
         """The cache entry for an app's answer, or None when it is not to be cached."""
         if not messages or messages[0]["type"] != "http.response.start" or messages[0]["status"] != 200:
             return None
@@ -164,9 +188,9 @@ class ResponseCache:
             return None  # the route decided on its own caching
         etag = b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
         validators = [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", b"Accept")]
-        return Entry(
-            headers + validators, body, etag, validators, computed_at, route, len(body) + ENTRY_OVERHEAD_BYTES
-        )
+        headers = headers + validators
+        size = len(body) + key_bytes(key) + sum(len(name) + len(value) for name, value in headers)
+        return Entry(headers, body, etag, validators, computed_at, route, size + ENTRY_OVERHEAD_BYTES)
 
     def store(self, generation: Generation, key: Key, entry: Entry) -> None:
         if generation is not self.generation:
@@ -229,11 +253,16 @@ class ResponseCacheMiddleware:
     """Pure ASGI, inside the metrics middleware (hits are counted and timed like any request)."""
 
     def __init__(
-        self, app: ASGIApp, cache: ResponseCache | None, uncached_prefixes: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        cache: ResponseCache | None,
+        uncached_prefixes: tuple[str, ...] = (),
+        parameters: frozenset[str] | None = None,
     ) -> None:
         self.app = app
         self.cache = cache
         self.uncached_prefixes = uncached_prefixes
+        self.parameters = parameters
         self._background: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -252,7 +281,7 @@ class ResponseCacheMiddleware:
                 accept = value
             elif name == b"if-none-match":
                 if_none_match = value
-        key: Key = (scope["path"], scope["query_string"], accept)
+        key = request_key(scope, accept, self.parameters)
         generation = cache.generation
         entry = cache.lookup(key, now)
         if entry is not None:
@@ -276,7 +305,7 @@ class ResponseCacheMiddleware:
         messages: list[Message] = []
         try:
             await self.app(scope, receive, _appender(messages))
-            entry = cache.entry_of(messages, scope.get("route"), now)
+            entry = cache.entry_of(messages, scope.get("route"), now, key)
         finally:
             self._done(cache, generation, key, future, entry)
         if entry is None:
@@ -335,7 +364,7 @@ class ResponseCacheMiddleware:
         messages: list[Message] = []
         try:
             await self.app(scope, _request_without_body, _appender(messages))
-            entry = cache.entry_of(messages, scope.get("route"), started)
+            entry = cache.entry_of(messages, scope.get("route"), started, key)
         except Exception:
             log.exception("background refresh of a cached response failed", path=scope["path"])
         finally:

@@ -1,8 +1,9 @@
 """Configuration of the query API (env prefix WINDHASH_, like every service)."""
 
 import re
+from typing import Self
 
-from pydantic import Field, HttpUrl, TypeAdapter, field_validator
+from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validator
 from windhash_common.access.settings import AccessSettings
 
 DEFAULT_API_PORT = 8080
@@ -31,6 +32,16 @@ class ApiSettings(AccessSettings):
     api_cache_check_seconds: float = 0.5
     api_cache_max_age_seconds: float = 30.0
     api_cache_max_mb: int = 64
+    # Every query is cancelled by PostgreSQL past this (statement_timeout); the request gets a 503.
+    api_query_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Heavy requests (reconciliation, spans over a month) that reach the database: at most this many at once
+    # in all (kept below db_pool_max_size so light requests always find a connection), this many per client
+    # with this many more waiting, each waiting at most api_heavy_wait_seconds for a slot. Default
+    # concurrency: half the pool. (The server's own limits, on heads and connections: AccessSettings.)
+    api_heavy_concurrency: int | None = Field(default=None, ge=1)
+    api_heavy_per_client: int = Field(default=2, ge=1)
+    api_heavy_per_client_queue: int = Field(default=8, ge=0)
+    api_heavy_wait_seconds: float = Field(default=10.0, gt=0)
     # Forwarding (forwarding.py): the bounded-context services this API is the single origin for, as JSON
     # {"fleet": "http://127.0.0.1:9106", ...}: /api/v1/<context>/... goes to that service, which enforces the
     # permission table itself. Every resource the upstream controls is bounded: time to connect, between two
@@ -55,3 +66,16 @@ class ApiSettings(AccessSettings):
                 raise ValueError(f"upstream URL of {context!r} must be scheme://host:port[/path] only")
             upstreams[context] = str(parsed).rstrip("/")
         return upstreams
+
+    @model_validator(mode="after")
+    def _light_requests_keep_connections(self) -> Self:
+        if self.api_heavy_concurrency is not None and self.api_heavy_concurrency >= self.db_pool_max_size:
+            raise ValueError(
+                "WINDHASH_API_HEAVY_CONCURRENCY must be below WINDHASH_DB_POOL_MAX_SIZE, so that light"
+                " requests always find a connection"
+            )
+        return self
+
+    @property
+    def heavy_concurrency(self) -> int:
+        return self.api_heavy_concurrency or max(1, self.db_pool_max_size // 2)

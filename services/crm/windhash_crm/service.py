@@ -7,11 +7,9 @@ relay waits outages out, and a request meeting an outage answers 5xx while /read
 """
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import structlog
-import uvicorn
+from windhash_common.access.service_server import serve_until, service_server
 from windhash_common.dependency_retries import KAFKA, through_outages
 from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.outbox_relay import run_relay
@@ -23,14 +21,6 @@ from windhash_crm.settings import OVERDUE_JOB, REMINDER_JOB, CrmSettings
 
 SERVICE = "crm"
 log = structlog.get_logger(__name__)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn serving inside our loop: the service's stop event, not uvicorn, answers SIGTERM and SIGINT."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc_now) -> None:
@@ -51,17 +41,12 @@ async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc
         try:
             relay_wake = asyncio.Event()
             app = create_crm_app(settings, pool, clock, relay_wake)
-            config = uvicorn.Config(
-                app,
-                host=settings.crm_host,
-                port=settings.crm_port,
-                log_level=settings.log_level.lower(),
-                access_log=False,
-            )
+            # Inside this loop, the service's stop event answering the signals; the API's guards and headers.
+            server = service_server(app, settings, settings.crm_host, settings.crm_port)
             log.info("crm service running", port=settings.crm_port)
             await run_loops(
                 {
-                    "http": _serve(_Server(config), stop),
+                    "http": serve_until(server, stop),
                     "relay": run_relay(
                         SERVICE,
                         pool,
@@ -81,14 +66,3 @@ async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc
     finally:
         await pool.close()
     log.info("crm service stopped")
-
-
-async def _serve(server: uvicorn.Server, stop: asyncio.Event) -> None:
-    serving = asyncio.create_task(server.serve())
-    stopped = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopped.cancel()
-    await serving
-    if not server.started:
-        raise RuntimeError("the CRM's HTTP server did not start (is its port free? WINDHASH_CRM_PORT)")

@@ -2,7 +2,8 @@
 
 Resumable: periods already ok in ingestion_progress are skipped unless `force`; failed and missing ones are
 fetched. Periods that have not ended yet are reported as pending, not fetched: Elexon has nothing for them
-yet, and an empty answer must not be recorded as a period without curtailment.
+yet, and an empty answer must not be recorded as a period without curtailment. A long range goes a month at
+a time, so memory does not grow with its length.
 """
 
 import asyncio
@@ -11,9 +12,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from windhash_common.settlement_calendar import dates_between, period_has_ended, settlement_periods
+from windhash_common.settlement_calendar import (
+    dates_between,
+    period_has_ended,
+    settlement_periods,
+    settlement_periods_in_day,
+)
+from windhash_common.settlement_range import date_chunks
 
-from windhash_ingestor.ingest_report import IngestReport, build_report
+from windhash_ingestor.ingest_report import DayReport, IngestReport, build_report
 from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome, PublishPolicy
 from windhash_ingestor.progress_store import PeriodKey, ProgressStore, ProgressUnavailable
 from windhash_ingestor.runtime import IngestorRuntime, open_runtime
@@ -21,6 +28,10 @@ from windhash_ingestor.settings import IngestorSettings
 
 OutcomeCallback = Callable[[PeriodOutcome], None]
 PlanCallback = Callable[[int], None]
+# A range is planned, fetched and reported this many days at a time.
+CHUNK_DAYS = 31
+# A report lists this many failed periods in full; every failure is counted in its day's row.
+FAILURES_LISTED = 1000
 
 
 has_ended = period_has_ended
@@ -81,14 +92,39 @@ async def ingest_periods_in_range(
     on_plan: PlanCallback | None = None,
     on_outcome: OutcomeCallback | None = None,
 ) -> IngestReport:
+    """Every period from `first` to `last`, a chunk of `CHUNK_DAYS` days at a time: memory holds one chunk's
+    periods, progress rows and outcomes (and one small DayReport per day) however long the range."""
+    if first > last:
+        raise ValueError(f"the range starts ({first}) after it ends ({last})")
     now = now or datetime.now(UTC)
-    done = {} if force else await progress.rows_between(first, last)
-    planned = range_periods(first, last)
     if on_plan is not None:
-        on_plan(len(planned))
+        on_plan(sum(settlement_periods_in_day(day) for day in dates_between(first, last)))
+    days: list[DayReport] = []
+    failures: list[PeriodOutcome] = []
+    for chunk in date_chunks(first, last, CHUNK_DAYS):
+        outcomes = await _ingest_chunk(
+            ingestor, progress, chunk.first, chunk.last, workers, force, now, on_outcome
+        )
+        report = build_report(chunk.first, chunk.last, outcomes)
+        days.extend(report.days)
+        failures.extend(report.failures[: FAILURES_LISTED - len(failures)])
+    return IngestReport(first, last, tuple(days), tuple(failures))
+
+
+async def _ingest_chunk(
+    ingestor: PeriodIngestor,
+    progress: ProgressStore,
+    first: date,
+    last: date,
+    workers: int,
+    force: bool,
+    now: datetime,
+    on_outcome: OutcomeCallback | None,
+) -> list[PeriodOutcome]:
+    done = {} if force else await progress.rows_between(first, last)
     settled: list[PeriodOutcome] = []
     todo: list[PeriodKey] = []
-    for day, period in planned:
+    for day, period in range_periods(first, last):
         previous = done.get((day, period))
         if not has_ended(day, period, now):
             settled.append(PeriodOutcome(day, period, "pending"))
@@ -102,7 +138,7 @@ async def ingest_periods_in_range(
         for outcome in settled:
             on_outcome(outcome)
     fetched = await run_periods(ingestor, todo, "always", workers, on_outcome)
-    return build_report(first, last, [*settled, *fetched])
+    return [*settled, *fetched]
 
 
 async def ingest_range_with(

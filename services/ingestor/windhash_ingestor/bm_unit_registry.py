@@ -1,19 +1,23 @@
 """The wind BM unit registry (`wind_bm_units`): which units count as wind, with lead party, name and capacity.
 
 Seeded from the packaged snapshot of Elexon's reference data (windhash_common/data/wind_bmu_units.json) and
-refreshed from `/reference/bmunits/all` (fuelType WIND). Units are only ever added or updated, never
-removed, so history stays attributable; `first_seen` / `last_seen` say when a source listed a unit.
+refreshed from `/reference/bmunits/all` (fuelType WIND). Upstream names are stored as data, never trusted: a
+unit whose id or names hold control characters (a NUL above all), or whose capacity is not a finite figure
+from 0 to `CAPACITY_MW_MAX`, is skipped with its reason and the others are applied. Units are only ever
+added or updated, never removed, so history stays attributable; `first_seen` / `last_seen` say when a
+source listed a unit.
 """
 
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
 import asyncpg
+from windhash_common.input_values import InputRefused, decimal_of, printable_problem
 
 WIND_FUEL_TYPE = "WIND"
 
@@ -33,34 +37,82 @@ class RegistryUpdate:
     added: int
 
 
+# The largest capacity a single BM unit can have (the column holds numeric(10, 3)); the largest wind units
+# today are a few hundred MW. A larger, negative or non-finite figure is not a capacity.
+CAPACITY_MW_MAX = Decimal(100_000)
+ID_MAX = 64
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class SkippedUnit:
+    unit: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReferenceReading:
+    units: list[WindBmUnit]
+    skipped: list[SkippedUnit]
+
+
 def _capacity(value: object) -> Decimal | None:
+    """The capacity in MW; None when not given; InputRefused for a figure no unit can have."""
     if value is None or value == "":
         return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
+    capacity = decimal_of(value, "generationCapacity")
+    if not 0 <= capacity <= CAPACITY_MW_MAX:
+        raise InputRefused(f"generationCapacity {capacity} MW is not between 0 and {CAPACITY_MW_MAX} MW")
+    return capacity
+
+
+def _text(value: object, what: str, max_length: int = NAME_MAX) -> str | None:
+    """Upstream text stored as data: None when absent; InputRefused when it holds control or format
+    characters (a NUL cannot even be stored) or is longer than any name."""
+    if not isinstance(value, str) or not value:
         return None
+    if len(value) > max_length:
+        raise InputRefused(f"{what} is {len(value)} characters long, more than {max_length}")
+    problem = printable_problem(value)
+    if problem is not None:
+        raise InputRefused(f"{what} is not printable text: {problem}")
+    return value
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _unit(unit: str, row: dict[str, Any]) -> WindBmUnit:
+    capacity = _capacity(row.get("generationCapacity"))
+    return WindBmUnit(
+        elexon_bm_unit=unit,
+        national_grid_bm_unit=_text(row.get("nationalGridBmUnit"), "nationalGridBmUnit", ID_MAX),
+        bm_unit_name=_text(row.get("bmUnitName"), "bmUnitName"),
+        lead_party_name=_text(row.get("leadPartyName"), "leadPartyName"),
+        generation_capacity_mw=capacity,
+    )
+
+
+def read_reference(rows: Iterable[dict[str, Any]]) -> ReferenceReading:
+    """The wind units among Elexon `BmUnitData` rows (other fuel types and rows without an id left out),
+    and the wind units skipped, each with its reason: one bad unit never keeps the others out."""
+    units: dict[str, WindBmUnit] = {}
+    skipped = []
+    for row in rows:
+        if not isinstance(row.get("elexonBmUnit"), str) or not row.get("elexonBmUnit"):
+            continue
+        if str(row.get("fuelType") or "").upper() != WIND_FUEL_TYPE:
+            continue
+        raw_id = row["elexonBmUnit"]
+        try:
+            unit = _text(raw_id, "elexonBmUnit", ID_MAX)
+            assert unit is not None
+            units[unit] = _unit(unit, row)
+        except InputRefused as refusal:
+            skipped.append(SkippedUnit(repr(raw_id)[:80], str(refusal)))
+    return ReferenceReading(list(units.values()), skipped)
 
 
 def wind_units_from_reference(rows: Iterable[dict[str, Any]]) -> list[WindBmUnit]:
-    """The wind units among Elexon `BmUnitData` rows (other fuel types and rows without an id left out)."""
-    units = {}
-    for row in rows:
-        unit = _text(row.get("elexonBmUnit"))
-        if unit is None or str(row.get("fuelType") or "").upper() != WIND_FUEL_TYPE:
-            continue
-        units[unit] = WindBmUnit(
-            elexon_bm_unit=unit,
-            national_grid_bm_unit=_text(row.get("nationalGridBmUnit")),
-            bm_unit_name=_text(row.get("bmUnitName")),
-            lead_party_name=_text(row.get("leadPartyName")),
-            generation_capacity_mw=_capacity(row.get("generationCapacity")),
-        )
-    return list(units.values())
+    """The wind units among Elexon `BmUnitData` rows that can be stored (see `read_reference`)."""
+    return read_reference(rows).units
 
 
 def packaged_wind_units() -> list[WindBmUnit]:
@@ -127,14 +179,20 @@ class ReferenceDataError(Exception):
     """A BM unit reference response windhash will not load (it would shrink or corrupt the registry)."""
 
 
-def wind_units_from_reference_body(body: bytes) -> list[WindBmUnit]:
+def read_reference_body(body: bytes) -> ReferenceReading:
+    """`read_reference` of a `/reference/bmunits/all` answer; ReferenceDataError when it is not one, or when
+    it lists no wind unit that can be stored (that would shrink nothing, but says the answer is wrong)."""
     try:
         rows = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nesting too deep
         raise ReferenceDataError(f"malformed BM unit reference JSON: {error}") from error
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise ReferenceDataError("BM unit reference data is not an array of objects")
-    units = wind_units_from_reference(rows)
-    if not units:
-        raise ReferenceDataError("BM unit reference data lists no wind units")
-    return units
+    reading = read_reference(rows)
+    if not reading.units:
+        raise ReferenceDataError("BM unit reference data lists no wind units that can be stored")
+    return reading
+
+
+def wind_units_from_reference_body(body: bytes) -> list[WindBmUnit]:
+    return read_reference_body(body).units

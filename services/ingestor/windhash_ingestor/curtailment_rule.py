@@ -13,22 +13,25 @@ Each kept row becomes one `CurtailmentRecord`, keyed (BM unit, acceptance id, bi
 sequence number, created time, volume, original and final price, and its cashflow to the farm (volume ×
 original price; windhash_common.money).
 
-A row the rule cannot decide on (no BM unit id; a wind row without a volume or `soFlag`) or a candidate
-missing what its record needs (acceptance id, bid-offer pair id, sequence number, original price) makes the
-whole period invalid: a period is published complete or not at all, never with rows quietly dropped. Two
+A row the rule cannot decide on (no BM unit id; a wind row without a volume or `soFlag`; a row of another
+date, period or `startTime` than the one asked for) or a candidate missing what its record needs (acceptance
+id, bid-offer pair id, sequence number, original price), or with a figure its record cannot hold (a volume,
+price or created time past what the columns store: CurtailmentRecord's bounds), makes the whole period
+invalid: a period is published complete or not at all, never with rows quietly dropped. Two
 kept rows with one key make it invalid too, since summing or choosing between them would be a guess.
 """
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeGuard
 
 import jiter
 from pydantic import TypeAdapter, ValidationError
-from windhash_common.events import CurtailmentRecord
+from windhash_common.events import PRICE_GBP_PER_MWH_LIMIT, VOLUME_MWH_LIMIT, CurtailmentRecord
 from windhash_common.money import cashflow_to_farm_gbp, curtailed_energy_mwh
+from windhash_common.settlement_calendar import period_start_utc
 
 StackSide = Literal["bid", "offer"]
 Row = dict[str, Any]
@@ -95,6 +98,7 @@ def curtailment_records(
     if side != "bid":
         return ()
     day = settlement_date.isoformat()
+    start = PeriodStart(period_start_utc(settlement_date, settlement_period))
     fields: list[dict[str, Any]] = []  # the kept rows' record fields, in stack order
     indices: list[int] = []  # and their row numbers
     try:
@@ -109,6 +113,11 @@ def curtailment_records(
             if "settlementPeriod" in row and row["settlementPeriod"] != settlement_period:
                 raise InvalidStackPayload(
                     f"row {index} ({unit}): settlementPeriod {row['settlementPeriod']!r} was not asked for"
+                )
+            if "startTime" in row and not start.matches(row["startTime"]):
+                raise InvalidStackPayload(
+                    f"row {index} ({unit}): startTime {row['startTime']!r} is not when period "
+                    f"{settlement_period} of {day} starts ({start.text})"
                 )
             if unit not in wind_units:
                 continue
@@ -163,6 +172,14 @@ def _record_fields(index: int, unit: str, row: Row, volume: Decimal) -> dict[str
     final_price = None if row.get("finalPrice") is None else _number(row["finalPrice"])
     if final_price is None and row.get("finalPrice") is not None:
         raise InvalidStackPayload(f"row {index} ({unit}): finalPrice is not a number")
+    # Bounded before the cashflow is computed: a product of two huge numbers cannot be rounded to the penny
+    # (decimal.InvalidOperation). The record's own bounds (CurtailmentRecord) check the rest.
+    if volume <= -VOLUME_MWH_LIMIT:
+        raise InvalidStackPayload(f"row {index} ({unit}): volume {volume} MWh is past ±{VOLUME_MWH_LIMIT}")
+    if not -PRICE_GBP_PER_MWH_LIMIT < original_price < PRICE_GBP_PER_MWH_LIMIT:
+        raise InvalidStackPayload(
+            f"row {index} ({unit}): originalPrice {original_price} £/MWh is past ±{PRICE_GBP_PER_MWH_LIMIT}"
+        )
     return {
         "bm_unit": unit,
         "acceptance_id": acceptance_id,
@@ -185,4 +202,25 @@ def _validated(fields: list[dict[str, Any]], indices: list[int]) -> list[Curtail
         first = error.errors()[0]
         position = int(first["loc"][0])  # the list's index: one item per kept row
         unit = fields[position]["bm_unit"]
-        raise InvalidStackPayload(f"row {indices[position]} ({unit}): {first['msg']}") from error
+        field = ".".join(str(part) for part in first["loc"][1:2])
+        raise InvalidStackPayload(f"row {indices[position]} ({unit}): {field}: {first['msg']}") from error
+
+
+class PeriodStart:
+    """When a period starts, and whether a row's `startTime` says the same instant: the text Elexon writes
+    (…T08:00:00Z) is compared first, any other spelling of the instant is parsed."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.text = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def matches(self, value: object) -> bool:
+        if value == self.text:
+            return True
+        if not isinstance(value, str):
+            return False
+        try:
+            given = datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return given.tzinfo is not None and given == self.start

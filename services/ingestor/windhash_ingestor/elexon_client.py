@@ -6,7 +6,11 @@ for CPU: measured on the 2-core benchmark machine, a stack fetch cost 2.3-2.9 ms
 httpx's own transport (httpcore + anyio), about 1 ms through aiohttp's; a year's backfill is 17,568 of them.
 
 Retried: 429, every 5xx, timeouts and transport errors, up to `elexon_max_retries` times with backoff (see
-backoff.py; `Retry-After` honoured). Not retried: other 4xx, which mean the question was wrong. When the
+backoff.py; `Retry-After` honoured). Not retried: other 4xx, which mean the question was wrong, and a reply
+past the size limits. Bounded (`ReplyLimits`, from the settings): each request as a whole by a deadline
+(aiohttp's `total` timeout: a reply trickling a byte at a time fails then), the body as received (read in
+chunks, never past the limit) and once decompressed (gzip and deflate are undone here, by a decompressor
+asked for at most one byte more than the limit, so a gzip bomb is refused as it inflates). When the
 retries run out the client raises `ElexonFetchError`; it never returns an empty answer in place of an error.
 The client only moves bytes: reading the JSON is the caller's job, so a malformed body can be dead-lettered
 as is.
@@ -15,6 +19,7 @@ as is.
 import asyncio
 import random
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +42,47 @@ StackSide = Literal["bid", "offer"]
 Sleep = Callable[[float], Awaitable[None]]
 
 log = structlog.get_logger(__name__)
+_READ_CHUNK = 64 * 1024
+
+
+class ReplyRefused(Exception):
+    """A reply past the size limits (as received or once decompressed) or in an encoding that was not asked
+    for; never read further than the limit, and not retried (the same question gets the same answer)."""
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    deadline_s: float
+    max_body_bytes: int
+    max_decoded_bytes: int
+
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decoded_body(body: bytes, encoding: str, max_decoded_bytes: int) -> bytes:
+    """The body with its Content-Encoding (gzip or deflate) undone, refused as soon as it inflates past
+    `max_decoded_bytes`: the decompressor is asked for at most one byte more than that."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    wbits = _WBITS.get(encoding)
+    if wbits is None:
+        raise ReplyRefused(f"unsupported Content-Encoding {encoding[:40]!r} (asked for gzip or deflate)")
+    try:
+        try:
+            decompressor = zlib.decompressobj(wbits)
+            decoded = decompressor.decompress(body, max_decoded_bytes + 1)
+        except zlib.error:
+            if encoding != "deflate":
+                raise
+            decompressor = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate sent raw, without the zlib wrapper
+            decoded = decompressor.decompress(body, max_decoded_bytes + 1)
+    except zlib.error as error:  # damaged on the way, as a cut connection would be: retried
+        raise httpx.RemoteProtocolError(f"the {encoding} body is corrupt: {error}") from error
+    if len(decoded) > max_decoded_bytes or decompressor.unconsumed_tail:
+        raise ReplyRefused(f"the reply inflates to more than {max_decoded_bytes} bytes ({encoding})")
+    return decoded
 
 
 class ElexonFetchError(Exception):
@@ -97,9 +143,10 @@ class _AiohttpTransport(AiohttpTransport):
     for any data, as in httpx), `pool` to `connect` (waiting for a pooled connection plus connecting).
     aiohttp has no write timeout; a GET has no body to write."""
 
-    def __init__(self, max_connections: int) -> None:
+    def __init__(self, max_connections: int, reply: ReplyLimits) -> None:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         super().__init__(limits=limits, client=self._new_session)
+        self._reply = reply
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _new_session(self) -> aiohttp.ClientSession:
@@ -116,7 +163,9 @@ class _AiohttpTransport(AiohttpTransport):
         key = (asked.get("connect"), asked.get("read"), asked.get("pool"))
         timeout = self._timeouts.get(key)
         if timeout is None:
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=key[0], sock_read=key[1], connect=key[2])
+            timeout = aiohttp.ClientTimeout(
+                total=self._reply.deadline_s, sock_connect=key[0], sock_read=key[1], connect=key[2]
+            )
             self._timeouts[key] = timeout
         return timeout
 
@@ -134,22 +183,44 @@ class _AiohttpTransport(AiohttpTransport):
                 compress=False,
                 timeout=self._timeout(request),
             ) as response:
-                body = await response.read()
+                body = await self._bounded_body(response)
+        except ReplyRefused:
+            raise
         except Exception as error:
             mapped = _httpx_error(error)
             if mapped is None:
                 raise
             raise mapped from error
+        encoding = response.headers.get("Content-Encoding", "")
+        body = decoded_body(body, encoding, self._reply.max_decoded_bytes)
+        # Decoded here, within the limit: httpx must not decode it again (nor trust the encoded length).
+        headers = [
+            (name, value)
+            for name, value in response.raw_headers
+            if name.lower() not in (b"content-encoding", b"content-length")
+        ]
         extensions = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
         return httpx.Response(
-            response.status,
-            headers=response.raw_headers,
-            content=body,
-            request=request,
-            extensions=extensions,
+            response.status, headers=headers, content=body, request=request, extensions=extensions
         )
+
+    async def _bounded_body(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body as received, read no further than `max_body_bytes` (a declared length past it is
+        refused before reading)."""
+        limit = self._reply.max_body_bytes
+        declared = response.content_length
+        if declared is not None and declared > limit:
+            raise ReplyRefused(f"the reply declares {declared} bytes, more than {limit}")
+        chunks = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise ReplyRefused(f"the reply is larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 class ElexonClient:
@@ -166,13 +237,22 @@ class ElexonClient:
         self._rng = rng or random.Random()
         if transport is None:
             # The semaphore holds requests to the concurrency, so the pool needs no more connections.
-            transport = _AiohttpTransport(max_connections=settings.elexon_concurrency)
+            reply = ReplyLimits(
+                settings.elexon_request_deadline_seconds,
+                settings.elexon_max_body_bytes,
+                settings.elexon_max_decoded_bytes,
+            )
+            transport = _AiohttpTransport(settings.elexon_concurrency, reply)
         self._http = httpx.AsyncClient(
             base_url=settings.elexon_base_url,
             timeout=httpx.Timeout(
                 settings.elexon_read_timeout_seconds, connect=settings.elexon_connect_timeout_seconds
             ),
-            headers={"Accept": "application/json", "User-Agent": "windhash-ingestor"},
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",  # what decoded_body undoes, within its limit
+                "User-Agent": "windhash-ingestor",
+            },
             transport=transport,
         )
 
@@ -193,8 +273,12 @@ class ElexonClient:
             retry_after: str | None = None
             try:
                 response = await self._attempt(path, endpoint)
-            except httpx.TimeoutException:
-                reason = outcome = "timeout"
+            except ReplyRefused as error:
+                ELEXON_FAILURES.labels(endpoint).inc()
+                raise ElexonFetchError(self._url(path), attempt + 1, f"reply refused: {error}") from error
+            except httpx.TimeoutException as error:
+                reason = "timeout"
+                outcome = f"timeout ({error})" if str(error) else "timeout"
             except httpx.TransportError as error:
                 reason, outcome = "transport_error", f"transport error ({type(error).__name__})"
             else:
@@ -234,6 +318,9 @@ class ElexonClient:
             try:
                 # An absolute URL: httpx parses it once, where merging a path into base_url parses twice.
                 response = await self._http.get(self._url(path))
+            except ReplyRefused:
+                ELEXON_REQUESTS.labels(endpoint, "too_large").inc()
+                raise
             except httpx.TimeoutException:
                 ELEXON_REQUESTS.labels(endpoint, "timeout").inc()
                 raise

@@ -29,6 +29,9 @@ class DayReport:
 
 @dataclass(frozen=True)
 class IngestReport:
+    """Per day, what happened; `failures` lists failed periods in full (the first of them, in a very long
+    range: every failure is counted in its day's row and in `total`)."""
+
     first: date
     last: date
     days: tuple[DayReport, ...]
@@ -36,7 +39,7 @@ class IngestReport:
 
     @property
     def succeeded(self) -> bool:
-        return not self.failures
+        return self.total.failed == 0
 
     @property
     def total(self) -> DayReport:

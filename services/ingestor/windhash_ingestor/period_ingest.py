@@ -3,10 +3,12 @@ progress.
 
 Every path ends in a recorded state: published (progress ok, recorded after Kafka acknowledged; the store
 writes ok rows in batches, always before a run ends: progress_store), unchanged (a re-fetch with the same
-content hash as the last publish), or failed (progress failed with the reason; a bad payload also goes to the
-dead-letter topic). A failure is never turned into an empty period.
+content hash as the last publish), or failed (progress failed with the reason; a bad payload, or one whose
+figures cannot be stored exactly, also goes to the dead-letter topic). A failure is never turned into an
+empty period. A run that is stopped lets each publish already under way finish and record its progress.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -84,24 +86,36 @@ class PeriodIngestor:
         try:
             payload = parse_stack_payload(response.body)
             records = curtailment_records(payload.rows, self.wind_units, day, period)
-        except InvalidStackPayload as error:
+            synthetic = response.synthetic or payload.synthetic
+            event = SettlementPeriodEvent.build(day, period, records, self.clock(), synthetic)
+            energy = period_energy_mwh(records)
+        except (InvalidStackPayload, ValueError, ArithmeticError) as error:
+            # Whatever cannot be turned into exact, storable figures quarantines this period only: the
+            # rule's reasons, and (should a check ever miss one) a failed event or decimal operation.
             await self._dead_letter(day, period, str(error), response)
             return await self._fail(day, period, "invalid", f"invalid payload: {error}")
-        event = SettlementPeriodEvent.build(
-            day, period, records, fetched_at=self.clock(), synthetic=response.synthetic or payload.synthetic
-        )
-        energy = period_energy_mwh(records)
         if policy == "if_changed" and await self._unchanged(day, period, event.content_hash):
             PERIODS_UNCHANGED.inc()
             return PeriodOutcome(day, period, "unchanged", len(records), energy, event.content_hash)
+        # A stop (Ctrl-C, SIGTERM) that arrives while the event is on its way waits for Kafka's answer and for
+        # the progress it makes, then goes on: progress never lags an event this run saw acknowledged.
+        publishing = asyncio.ensure_future(self._publish(event, energy))
+        try:
+            return await asyncio.shield(publishing)
+        except asyncio.CancelledError:
+            await asyncio.wait([publishing])
+            raise
+
+    async def _publish(self, event: SettlementPeriodEvent, energy: Decimal) -> PeriodOutcome:
+        day, period, count = event.settlement_date, event.settlement_period, len(event.records)
         try:
             await self.sink.publish_period(event)
         except KafkaError as error:
             return await self._fail(day, period, "publish", f"publish failed: {error!r}")
-        await self.progress.record_ok(day, period, len(records), energy, event.content_hash)
+        await self.progress.record_ok(day, period, count, energy, event.content_hash)
         PERIODS_PUBLISHED.inc()
-        RECORDS_KEPT.inc(len(records))
-        return PeriodOutcome(day, period, "published", len(records), energy, event.content_hash)
+        RECORDS_KEPT.inc(count)
+        return PeriodOutcome(day, period, "published", count, energy, event.content_hash)
 
     async def _unchanged(self, day: date, period: int, content_hash: str) -> bool:
         previous = await self.progress.get(day, period)

@@ -18,6 +18,13 @@ class IngestorSettings(CommonSettings):
     elexon_retry_after_max_seconds: float = Field(
         default=120.0, ge=0, description="Cap on a server's Retry-After."
     )
+    # What one reply may cost (elexon_client.py): the whole request within the deadline (a reply trickling a
+    # byte at a time never trips the read timeout), the body at most this large as received and once
+    # decompressed (a gzip bomb is refused as it inflates). A settlement stack is ~30 KB, the BM unit
+    # reference a few MB.
+    elexon_request_deadline_seconds: float = Field(default=60.0, gt=0)
+    elexon_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    elexon_max_decoded_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     follow_poll_interval_seconds: float = Field(default=300.0, gt=0)
     follow_revision_days: int = Field(
         default=7, ge=0, description="Days before yesterday re-checked for revisions."

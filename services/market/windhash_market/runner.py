@@ -77,7 +77,7 @@ async def run_market(settings: MarketSettings, stop: asyncio.Event, clock: Clock
             async with market_collector(settings, pool, clock) as collector:
                 wake = asyncio.Event()
                 app = create_market_app(settings, http_pool)
-                server = service_server(app, settings.metrics_host, settings.metrics_port, settings.log_level)
+                server = service_server(app, settings, settings.metrics_host, settings.metrics_port)
                 interval, batch = settings.market_relay_interval_seconds, settings.market_relay_batch
                 log.info("market service running", job=JOB_KEY, interval=str(settings.interval))
                 await run_loops(

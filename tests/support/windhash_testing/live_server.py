@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
+from windhash_common.http_server import ServerLimits, server_config
 from windhash_stack.ports import free_port
 
 STARTUP_SECONDS = 60.0
@@ -15,8 +16,9 @@ STARTUP_SECONDS = 60.0
 async def serving(app: ASGIApp, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve `app` (its lifespan runs) and yield its base URL; the server stops on exit."""
     port = free_port(host)
-    # As the services run: the apps, not uvicorn, decide whose X-Forwarded-For to believe.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    # As the services run (access.service_server.service_server_config): the guarded protocol, and the apps,
+    # not uvicorn, decide whose X-Forwarded-For to believe.
+    config = server_config(app, host, port, ServerLimits(), log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
     serving_task = asyncio.create_task(server.serve())
     async with asyncio.timeout(STARTUP_SECONDS):

@@ -57,6 +57,14 @@ _SERVICE = (
         False,
         routes=("GET /metrics",),
     ),
+    Rule(
+        "api-docs",
+        "read",
+        "The OpenAPI documentation page (Swagger UI, served offline; the document is /openapi.json)",
+        EVERYONE,
+        False,
+        routes=("GET /docs",),
+    ),
 )
 
 _ANALYTICS = (

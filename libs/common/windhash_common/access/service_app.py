@@ -6,11 +6,12 @@ gives an app whose every route runs the one authorization dependency (permission
 PostgreSQL per request), answers every error in the API's error shape (`service_errors`), with `/health`,
 `/ready` (the database answers) and `/metrics`, and a pool opened by its lifespan (or the one given). The
 `api` service stays the dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately
-minimal: the API's security headers, limits and response cache live in the `api` service (the harden work);
-a context service behind it adds what it needs the same way. Serve it with uvicorn's `proxy_headers=False`
-(as the API does, and as `service_server` does inside a service's own event loop): whose
-`X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, and a service behind the API lists
-the API's address there, so that audit and login records name the real client.
+minimal: the API's heavy-request limits and response cache live in the `api` service; every app gets the
+security headers and HEAD wherever GET (windhash_common.http_headers). Serve it with `service_server`
+(access/service_server.py), inside the service's own event loop: the server's limits on heads and
+connections (windhash_common.http_server), no banner, and uvicorn's `proxy_headers=False` (as the API):
+whose `X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, and a service behind the API
+lists the API's address there, so that audit and login records name the real client.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from windhash_common.access.permissions import PermissionTable
 from windhash_common.access.service_errors import install_error_shape
 from windhash_common.access.settings import AccessSettings
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.http_headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
 
 READY_TIMEOUT_S = 2.0
 
@@ -88,4 +90,7 @@ def create_service_app(
     app.include_router(_probes())
     for router in routers:
         app.include_router(router)
+    # The last added runs first: HEAD becomes GET before anything else.
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
     return app

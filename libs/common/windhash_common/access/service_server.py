@@ -3,16 +3,24 @@ loop, next to its other loops (a poller, a relay), until the service stops.
 
 uvicorn's `Server.serve` installs its own SIGINT/SIGTERM handlers for as long as it runs and raises the signal
 again when it ends; a service that runs other loops keeps its own handlers instead (`stop` is set by them) and
-tells the server to finish, so the server here leaves the signals alone. `proxy_headers=False`, as the API:
-whose `X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, not uvicorn's.
+tells the server to finish, so the server here leaves the signals alone.
+
+Every windhash HTTP app that authenticates requests, the API included, is served with `service_server_config`:
+the guards of `windhash_common.http_server` (header deadline and size, connection cap, keep-alive) from the
+settings' `server_limits`, no server banner, and `proxy_headers=False`: whose `X-Forwarded-For` is believed is
+`WINDHASH_API_TRUSTED_PROXIES`'s call (the app's), not uvicorn's.
 """
 
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from windhash_common.access.settings import AccessSettings
+from windhash_common.http_server import server_config
 
 STARTUP_SECONDS = 60.0
 
@@ -23,11 +31,26 @@ class _EmbeddedServer(uvicorn.Server):
         yield  # the service's own handlers set `stop`
 
 
-def service_server(app: ASGIApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Server:
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level.lower(), access_log=False, proxy_headers=False
+def service_server_config(
+    app: Any, settings: AccessSettings, host: str, port: int, **options: Any
+) -> uvicorn.Config:
+    """The uvicorn Config of an app that authenticates requests (for `uvicorn.Server`, `service_server` or
+    `windhash_common.http_server.serve`)."""
+    return server_config(
+        app,
+        host,
+        port,
+        settings.server_limits,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=False,
+        **options,
     )
-    return _EmbeddedServer(config)
+
+
+def service_server(app: ASGIApp, settings: AccessSettings, host: str, port: int) -> uvicorn.Server:
+    """A server for `serve_until`: `service_server_config`, leaving the signals to the service."""
+    return _EmbeddedServer(service_server_config(app, settings, host, port))
 
 
 async def serve_until(server: uvicorn.Server, stop: asyncio.Event) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from windhash_common.http_server import ServerLimits
 from windhash_common.settings import CommonSettings
 
 
@@ -19,6 +20,14 @@ class AccessSettings(CommonSettings):
     # Headers a trusted proxy sets with the client's city and country (e.g. a CDN's geolocation headers).
     api_client_city_header: str = "X-Client-City"
     api_client_country_header: str = "X-Client-Country"
+    # What a client controls at the server, bounded (windhash_common.http_server): the whole request head
+    # within api_header_timeout_seconds (else 408), idle keep-alive connections closed after
+    # api_keep_alive_timeout_seconds, heads over api_max_header_bytes refused (431), and past
+    # api_max_connections the connection that has waited longest for a request is closed.
+    api_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_keep_alive_timeout_seconds: int = Field(default=5, ge=1)
+    api_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    api_max_connections: int = Field(default=1000, ge=1)
     # Sessions end this long after login, or after this long unused (ASVS 3.3: 12 h / 30 min at level 2).
     auth_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     auth_session_idle_minutes: float = Field(default=30.0, gt=0)
@@ -52,3 +61,12 @@ class AccessSettings(CommonSettings):
     @property
     def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
         return [ip_network(entry, strict=False) for entry in self.api_trusted_proxies]
+
+    @property
+    def server_limits(self) -> ServerLimits:
+        return ServerLimits(
+            header_timeout_s=self.api_header_timeout_seconds,
+            keep_alive_timeout_s=self.api_keep_alive_timeout_seconds,
+            max_header_bytes=self.api_max_header_bytes,
+            max_connections=self.api_max_connections,
+        )

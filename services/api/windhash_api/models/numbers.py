@@ -2,11 +2,26 @@
 
 A float keeps every digit these columns hold (at most 15 significant digits in practice), and JSON clients and
 the dashboard read numbers directly. CSV export writes the exact `Decimal` instead.
+
+A stored value no JSON number can carry (PostgreSQL's numeric NaN, or a magnitude past a double's range,
+written by hand or by an older version) is served as `null`, what the API says of any figure it cannot give:
+never a failed answer.
 """
 
+import math
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import PlainSerializer
+from pydantic import Field, PlainSerializer
 
-Quantity = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+def json_number(value: Decimal) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+Quantity = Annotated[
+    Decimal,
+    Field(allow_inf_nan=True),  # read as stored; written as null below
+    PlainSerializer(json_number, return_type=float | None, when_used="json"),
+]

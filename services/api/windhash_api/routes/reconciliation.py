@@ -4,7 +4,7 @@ The report is windhash_reconciler's (the same one `windhash reconcile status` pr
 can never disagree about what "complete" means.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,6 +14,7 @@ from windhash_common.reconciliation.status_queries import data_dates, reconcilia
 from windhash_api.database import Pool
 from windhash_api.errors import ERROR_RESPONSES, InvalidParameter
 from windhash_api.routes import API_PREFIX
+from windhash_api.timeframes import in_settlement_window
 
 router = APIRouter(prefix=API_PREFIX, tags=["reconciliation"])
 MAX_DAYS = 3660
@@ -34,6 +35,9 @@ async def get_reconciliation(
         date | None, Query(alias="to", description="last settlement date (default: latest with data)")
     ] = None,
 ) -> ReconciliationReport:
+    for given in (first, last):
+        if given is not None:
+            in_settlement_window(given, given)
     async with pool.acquire() as connection:
         if first is None or last is None:
             bounds = await data_dates(connection)
@@ -42,6 +46,5 @@ async def get_reconciliation(
             first, last = first or bounds[0], last or bounds[1]
         if first > last:
             raise InvalidParameter(f"from ({first}) is after to ({last})", "send from <= to")
-        if last - first > timedelta(days=MAX_DAYS):
-            raise InvalidParameter(f"the range spans more than {MAX_DAYS} days", "ask for a shorter range")
+        in_settlement_window(first, last, max_days=MAX_DAYS)
         return await reconciliation_status(connection, first, last)

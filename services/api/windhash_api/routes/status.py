@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 from fastapi import APIRouter
 
-from windhash_api.database import Pool
+from windhash_api.database import Pool, ReadyPool
 from windhash_api.errors import ERROR_RESPONSES, ApiError
 from windhash_api.models.status import DataStatus, Health, Readiness
 from windhash_api.queries.status import data_status
@@ -38,7 +38,7 @@ async def get_health() -> Health:
     responses={503: ERROR_RESPONSES[500] | {"description": "The database does not answer"}},
     summary="Readiness: the database answers a query",
 )
-async def get_ready(pool: Pool) -> Readiness:
+async def get_ready(pool: ReadyPool) -> Readiness:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             async with pool.acquire() as connection:
