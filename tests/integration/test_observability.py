@@ -10,11 +10,13 @@ reconciler's self-check (`windhash reconciler`, scraped like the other services)
 
 import asyncio
 import os
+import random
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,10 @@ from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_
 from windhash_common.settlement_calendar import settlement_date_of
 from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
+from windhash_fleet.fleet_registry import NewMiner, register_miners, upsert_site
+from windhash_fleet_sim.fleet import FleetSpec
+from windhash_fleet_sim.server import FleetSimServer
+from windhash_fleet_sim.sim_miner import MinerFaults
 from windhash_market_sim.faults import FaultRule as MarketFault
 from windhash_market_sim.server import MarketSimServer
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
@@ -51,6 +57,7 @@ FIRING = {
     "WindhashCompletenessBelowTarget",
     "WindhashMarketSlotsNotTaken",
     "WindhashMarketSourcesFailing",
+    "WindhashFleetMinersUnreachable",
 }
 SILENT = {
     "WindhashMarketSnapshotsStale",
@@ -62,6 +69,7 @@ SILENT = {
     "WindhashNotReady",
     "WindhashSummariesStale",
     "WindhashSummariesSlow",
+    "WindhashFleetCollectorLagging",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -111,10 +119,11 @@ class Ports:
     api: int = field(default_factory=free_port)
     reconciler: int = field(default_factory=free_port)
     market: int = field(default_factory=free_port)
+    fleet_collector: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
-        return {job: getattr(self, job) for job in JOBS}
+        return {job: getattr(self, job.replace("-", "_")) for job in JOBS}
 
 
 @pytest.fixture
@@ -134,6 +143,36 @@ def market_sim() -> Iterator[MarketSimServer]:
         server.add_fault(MarketFault(kind="status", endpoint="price", status=500))
         server.add_fault(MarketFault(kind="value", endpoint="price", field="usd", value=0))
         yield server
+
+
+@pytest.fixture
+def fleet_sim() -> Iterator[FleetSimServer]:
+    """Twenty miners, two offline from the start (10 % unreachable: WindhashFleetMinersUnreachable)."""
+    base = f"127.{random.randint(64, 250)}.{random.randint(0, 200)}.1"
+    spec = FleetSpec(miners=20, base_address=base, seed=11)
+    with FleetSimServer(spec) as server:
+        for miner in server.miners[:2]:
+            server.set_faults(miner.serial, MinerFaults(offline=True))
+        yield server
+
+
+async def _register_fleet(dsn: str, sim: FleetSimServer) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        site_id = await upsert_site(connection, "Observed site (SYNTHETIC)", "nowhere", Decimal(1))
+        miners = [NewMiner(miner.serial, miner.model.name, miner.host, miner.port) for miner in sim.miners]
+        await register_miners(connection, site_id, miners, "test")
+    finally:
+        await connection.close()
+
+
+def _start_fleet(processes: ServiceProcesses, ports: Ports) -> None:
+    collector = {
+        "WINDHASH_FLEET_POLL_INTERVAL_S": "2",
+        "WINDHASH_FLEET_RPC_TIMEOUT_S": "1",
+        "WINDHASH_METRICS_PORT": str(ports.fleet_collector),
+    }
+    processes.start("fleet-collector", "fleet", "collector", extra_env=collector)
 
 
 @pytest.fixture
@@ -275,6 +314,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
     service_env: dict[str, str],
     sim: ElexonSimServer,
     market_sim: MarketSimServer,
+    fleet_sim: FleetSimServer,
     prometheus: tuple[PrometheusServer, Ports],
     tmp_path: Path,
 ) -> None:
@@ -308,6 +348,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "WINDHASH_METRICS_PORT": str(ports.market),
         }
         processes.start("market", extra_env=market)
+        await _register_fleet(service_env["WINDHASH_DATABASE_URL"], fleet_sim)
+        _start_fleet(processes, ports)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
         await _publish_malformed(
             stack.kafka_bootstrap, Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"]).settlement_periods

@@ -57,6 +57,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.outbox_relay",
     "windhash_market.metrics",
     "windhash_common.market_sources.http_fetch",
+    "windhash_fleet.metrics",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -121,6 +122,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9104",
                 "127.0.0.1:8080",
                 "127.0.0.1:9105",
+                "127.0.0.1:9106",
             ],
         ),
         (
@@ -132,6 +134,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "reconciler:9104",
                 "api:8080",
                 "market:9105",
+                "fleet-collector:9106",
             ],
         ),
     ],
@@ -230,7 +233,7 @@ def _dashboard(name: str) -> dict[str, Any]:
     return board
 
 
-@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json"])
+@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json", "fleet.json"])
 def test_dashboards_are_well_formed_and_use_provisioned_datasources(name: str) -> None:
     datasources = _yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
     provisioned = {source["uid"]: source["type"] for source in datasources}

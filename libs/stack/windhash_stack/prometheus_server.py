@@ -57,6 +57,7 @@ class MonitoringSettings(BaseSettings):
     reconciler_metrics_port: int = DEFAULT_METRICS_PORTS["reconciler"]
     api_port: int = DEFAULT_METRICS_PORTS["api"]
     market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
+    fleet_collector_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-collector"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -66,6 +67,7 @@ class MonitoringSettings(BaseSettings):
             "reconciler": self.reconciler_metrics_port,
             "api": self.api_port,
             "market": self.market_metrics_port,
+            "fleet-collector": self.fleet_collector_metrics_port,
         }
 
 

@@ -8,7 +8,7 @@ from windhash_common.settings import CommonSettings
 
 
 class FleetSettings(CommonSettings):
-    metrics_port: int = 9105
+    metrics_port: int = 9106
     # Every telemetry-enabled miner is polled once per interval; polls are spread over the interval.
     fleet_poll_interval_s: float = Field(default=60.0, gt=0)
     fleet_concurrency: int = Field(default=256, ge=1, description="Polls in flight per shard.")
