@@ -47,7 +47,7 @@ def _miner(status: str = "active") -> HostedMiner:
 
 
 def _collector(rpc: FakeRpc, sink: MemorySink) -> ShardCollector:
-    return ShardCollector(SETTINGS, cast(asyncpg.Pool, None), sink, 0, cast(CgminerRpc, rpc))
+    return ShardCollector(SETTINGS, cast(asyncpg.Pool, None), sink, 0, rpc=cast(CgminerRpc, rpc))
 
 
 def _replies() -> dict[str, dict[str, Any]]:

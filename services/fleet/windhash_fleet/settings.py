@@ -25,6 +25,9 @@ class FleetSettings(CommonSettings):
         default=None, ge=1, description="Most shards one collector holds at once (default: all)."
     )
     fleet_lease_ttl_s: float = Field(default=30.0, gt=0)
+    # The relay publishes the outbox (status changes, dead letters) at once when woken, else this often.
+    fleet_relay_interval_s: float = Field(default=5.0, gt=0)
+    fleet_relay_batch: int = Field(default=500, ge=1)
 
     @model_validator(mode="after")
     def _max_shards_fits(self) -> Self:

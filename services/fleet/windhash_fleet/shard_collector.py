@@ -66,6 +66,7 @@ class ShardCollector:
         pool: asyncpg.Pool,
         sink: TelemetrySink,
         shard: int,
+        relay_wake: asyncio.Event | None = None,
         rpc: CgminerRpc | None = None,
     ) -> None:
         self.settings = settings
@@ -74,6 +75,7 @@ class ShardCollector:
         self.shard = shard
         self.actor = f"{SERVICE}/shard-{shard}"
         self.rpc = rpc or CgminerRpc(settings.fleet_rpc_timeout_s, settings.fleet_rpc_max_reply_bytes)
+        self.relay_wake = relay_wake or asyncio.Event()
         self.failures: dict[int, int] = {}
         self._label = str(shard)
 
@@ -163,6 +165,7 @@ class ShardCollector:
                 self.actor,
             )
             if event is not None:
+                self.relay_wake.set()
                 metrics.STATUS_CHANGES.labels(event.event_type).inc()
                 log.info(event.event_type, serial=miner.serial, reason=reason)
         return result
