@@ -20,7 +20,7 @@ MAX_FAN_RPM: Final = 50_000
 SERIAL_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 Serial = Annotated[str, Field(pattern=SERIAL_PATTERN)]
-MinerStatus = Literal["active", "offline", "maintenance", "curtailed"]
+MinerStatus = Literal["active", "offline", "maintenance", "curtailed", "retired"]
 
 
 HashrateThs = Annotated[float, Field(ge=0.0, le=MAX_HASHRATE_THS, allow_inf_nan=False)]

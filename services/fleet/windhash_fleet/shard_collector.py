@@ -57,6 +57,8 @@ class PollResult:
     outcome: str
     answered: bool
     detail: str = ""
+    asleep: bool = False
+    """The reading says the miner is curtailed (asleep)."""
 
 
 class ShardCollector:
@@ -148,9 +150,8 @@ class ShardCollector:
         metrics.POLLS.labels(result.outcome).inc()
         failures = 0 if result.answered else self.failures.get(miner.miner_id, 0) + 1
         self.failures[miner.miner_id] = failures
-        change = status_change(
-            miner.status, result.answered, failures, self.settings.fleet_offline_after_failures
-        )
+        offline_after = self.settings.fleet_offline_after_failures
+        change = status_change(miner.status, result.answered, failures, offline_after, result.asleep)
         if change is not None:
             reason = result.detail or "answered"
             event = await apply_status_change(
@@ -198,4 +199,4 @@ class ShardCollector:
             return PollResult(error.outcome, True, str(error))
         await self.sink.publish_telemetry(event)
         metrics.TELEMETRY_PUBLISHED.inc()
-        return PollResult("ok", True)
+        return PollResult("ok", True, asleep=event.sleeping)
