@@ -29,7 +29,7 @@ async def test_every_table_has_declared_privileges_and_the_database_holds_exactl
             "SELECT c.relname AS table_name, r.rolname AS role, a.privilege_type AS privilege"
             " FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
             " CROSS JOIN LATERAL aclexplode(c.relacl) AS a JOIN pg_roles AS r ON r.oid = a.grantee"
-            " WHERE n.nspname = 'public' AND c.relkind = 'r' AND r.rolname = ANY($1)",
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND r.rolname = ANY($1)",
             [role.value for role in SERVICE_ROLES],
         )
         actual = {(row["table_name"], row["role"], row["privilege"]) for row in held}
@@ -111,8 +111,13 @@ async def test_each_writer_is_refused_outside_its_own_tables(pg_dsn: str) -> Non
         (DatabaseRole.AGGREGATOR, "DELETE FROM bitcoin_calculations"),
         (DatabaseRole.INGESTOR, "SELECT count(*) FROM users"),
         (DatabaseRole.CALCULATOR, "SELECT count(*) FROM sessions"),
-        (DatabaseRole.AGGREGATOR, "INSERT INTO outbox (topic, payload) VALUES ('x', '{}')"),
+        (DatabaseRole.AGGREGATOR, "DELETE FROM outbox"),
         (DatabaseRole.OPERATOR, "DELETE FROM audit_log"),
+        (DatabaseRole.FLEET, "DELETE FROM miner_telemetry"),
+        (DatabaseRole.FLEET, "SELECT count(*) FROM sessions"),
+        (DatabaseRole.FLEET_API, "DELETE FROM hosting_miners"),
+        (DatabaseRole.FLEET_API, "DELETE FROM miner_operation_log"),
+        (DatabaseRole.FLEET_API, "SELECT count(*) FROM login_records"),
     ]
     for role, statement in refused:
         connection = await asyncpg.connect(dsn_as(pg_dsn, role))

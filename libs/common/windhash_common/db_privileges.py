@@ -24,6 +24,7 @@ INGESTOR = DatabaseRole.INGESTOR
 CALCULATOR = DatabaseRole.CALCULATOR
 AGGREGATOR = DatabaseRole.AGGREGATOR
 OPERATOR = DatabaseRole.OPERATOR
+FLEET_API = DatabaseRole.FLEET_API
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -42,8 +43,14 @@ def _pipeline(**writers: str) -> dict[DatabaseRole, str]:
 # write.
 _FACT = _pipeline(reconciler="rawd", calculator="rawd", operator="rawd")
 _SUMMARY = _pipeline(reconciler="rawd", aggregator="rawd", operator="rawd")
-_FLEET = _pipeline(fleet="raw", operator="rawd")
+_FLEET = _pipeline(fleet="raw", fleet_api="raw", operator="rawd")
+# Rollups (migration 1210): the writer adds to them (upserts) and prunes miner-hours past their retention.
+_FLEET_ROLLUP = _pipeline(fleet="rawd", operator="rawd")
 _ACCOUNT: dict[DatabaseRole, str] = {API: "raw", OPERATOR: "raw"}
+# The fleet's HTTP app resolves identities as the API does: it reads accounts and records a session's or key's
+# last use.
+_IDENTITY_READ: dict[DatabaseRole, str] = {FLEET_API: "r"}
+_IDENTITY_TOUCH: dict[DatabaseRole, str] = {FLEET_API: "rw"}
 
 TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Schema bookkeeping: every role checks that the schema is current when it starts.
@@ -51,7 +58,8 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "schema_privileges": dict(_EVERYONE_READS),
     # Reference data
     "wind_bm_units": _pipeline(ingestor="raw", operator="rawd"),
-    "miner_models": _pipeline(calculator="rw", operator="rawd"),
+    # The fleet's HTTP app adds models to the registry (not calculated until an operator activates them).
+    "miner_models": _pipeline(calculator="rw", fleet_api="raw", operator="rawd"),
     "btc_prices": _pipeline(market="raw", operator="rawd"),
     # Ingest and facts
     "ingestion_progress": _pipeline(ingestor="raw", reconciler="raw", operator="rawd"),
@@ -84,6 +92,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
         reconciler="raw",
         market="raw",
         fleet="raw",
+        fleet_api="ra",
         operator="raw",
     ),
     "reconcile_jobs": _pipeline(reconciler="raw", operator="rawd"),
@@ -93,19 +102,26 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "market_analytics": _pipeline(market="raw", operator="rawd"),
     "market_slots": _pipeline(market="raw", operator="rawd"),
     "technical_indicators": _pipeline(market="rawd", operator="rawd"),
-    # The hosting fleet (migration 1200): the collector marks miners offline/online and logs it.
+    # The hosting fleet (migrations 1200, 1210): the collector marks miners offline/online and logs it, the
+    # HTTP app creates, edits, moves and retires them; the writer keeps the telemetry and its rollups and
+    # prunes the log past its year.
     "hosting_sites": _FLEET,
     "hosting_miners": _FLEET,
-    "miner_operation_log": _pipeline(fleet="ra", operator="ra"),
+    "hosting_miner_placements": _FLEET,
+    "miner_operation_log": _pipeline(fleet="rad", fleet_api="ra", operator="ra"),
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
+    "miner_telemetry_hourly": _FLEET_ROLLUP,
+    "site_telemetry_hourly": _FLEET_ROLLUP,
+    "site_telemetry_daily": _FLEET_ROLLUP,
+    "miner_telemetry_latest": _FLEET_ROLLUP,
     # Accounts (migration 1000): the API and the operator's CLI only.
-    "clients": dict(_ACCOUNT),
-    "users": dict(_ACCOUNT),
-    "user_access": dict(_ACCOUNT),
-    "sessions": dict(_ACCOUNT),
-    "api_keys": dict(_ACCOUNT),
+    "clients": _ACCOUNT | _IDENTITY_READ,
+    "users": _ACCOUNT | _IDENTITY_READ,
+    "user_access": _ACCOUNT | _IDENTITY_READ,
+    "sessions": _ACCOUNT | _IDENTITY_TOUCH,
+    "api_keys": _ACCOUNT | _IDENTITY_TOUCH,
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
-    "audit_log": {API: "ra", OPERATOR: "ra"},
+    "audit_log": {API: "ra", FLEET_API: "ra", OPERATOR: "ra"},
 }
 
 
@@ -116,6 +132,10 @@ FUNCTION_PRIVILEGES: dict[str, tuple[DatabaseRole, ...]] = {
 }
 """Functions that act with their owner's rights, and the roles that may execute them (nobody else may)."""
 
+OWNER_SCHEMA_PRIVILEGES: tuple[str, ...] = ("CREATE",)
+"""What the owner holds on the schema whoever made the database: its SECURITY DEFINER functions create tables
+(miner_telemetry's partitions), also in a database a superuser made (as the tests' are)."""
+
 
 def privileges_fingerprint() -> str:
     """Changes whenever the declaration changes, so `migrate` knows to apply it again."""
@@ -123,6 +143,7 @@ def privileges_fingerprint() -> str:
         table: {role.value: letters for role, letters in sorted(grants.items())}
         for table, grants in sorted(TABLE_PRIVILEGES.items())
     }
+    canonical["owner_schema"] = list(OWNER_SCHEMA_PRIVILEGES)
     canonical["functions"] = {
         function: sorted(role.value for role in roles)
         for function, roles in sorted(FUNCTION_PRIVILEGES.items())
@@ -163,6 +184,9 @@ async def apply_privileges(connection: asyncpg.Connection) -> None:
         await connection.execute(f'ALTER {_KIND[kind]} public."{name}" OWNER TO {owner}')
     for (signature,) in await connection.fetch(_FUNCTIONS_OWNED_ELSEWHERE, owner):
         await connection.execute(f"ALTER FUNCTION {signature} OWNER TO {owner}")
+    if await connection.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        # The owner of a database has these through pg_database_owner; a superuser grants them elsewhere.
+        await connection.execute(f"GRANT {', '.join(OWNER_SCHEMA_PRIVILEGES)} ON SCHEMA public TO {owner}")
     roles = ", ".join(role.value for role in SERVICE_ROLES)
     await connection.execute(f"GRANT USAGE ON SCHEMA public TO {roles}")
     await connection.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles}")

@@ -35,6 +35,9 @@ class DatabaseRole(StrEnum):
     """The market service: snapshots, indicators, the daily prices it keeps current."""
     FLEET = "windhash_fleet"
     """The fleet's collector and telemetry writer: miners' status, telemetry, the operation log."""
+    FLEET_API = "windhash_fleet_api"
+    """The fleet's HTTP app: sites, miners and models for the people using it; subject to row-level security
+    (a client sees its own miners), unlike the fleet's background role."""
     OPERATOR = "windhash_operator"
     """The operator's command line: reference data, reconciliation, summaries repair, users and audit."""
 
@@ -53,6 +56,7 @@ COMMAND_ROLES: dict[str, DatabaseRole] = {
     "reconciler": DatabaseRole.RECONCILER,
     "market": DatabaseRole.MARKET,
     "fleet": DatabaseRole.FLEET,
+    "fleet-api": DatabaseRole.FLEET_API,
 }
 """`windhash <command>` → the role that command runs as when the system launches it (demo, tests, compose)."""
 

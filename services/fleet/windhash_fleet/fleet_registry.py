@@ -21,6 +21,12 @@ ON CONFLICT (serial_number) DO NOTHING
 RETURNING miner_id, serial_number
 """
 
+# A miner's first placement starts at -infinity: no reading of it can predate it (migration 1210).
+PLACE_NEW = """
+INSERT INTO hosting_miner_placements (miner_id, site_id, placed_at)
+SELECT miner_id, $1, '-infinity' FROM unnest($2::bigint[]) AS m(miner_id)
+"""
+
 LOG_CREATED = """
 INSERT INTO miner_operation_log (miner_id, operation, actor, details)
 SELECT miner_id, 'create', $1, jsonb_build_object('site_id', $2::bigint)
@@ -53,5 +59,7 @@ async def register_miners(
             [miner.host for miner in miners],
             [miner.port for miner in miners],
         )
-        await connection.execute(LOG_CREATED, actor, site_id, [row["miner_id"] for row in rows])
+        added = [row["miner_id"] for row in rows]
+        await connection.execute(PLACE_NEW, site_id, added)
+        await connection.execute(LOG_CREATED, actor, site_id, added)
     return len(rows)
