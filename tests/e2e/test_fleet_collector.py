@@ -38,7 +38,7 @@ async def test_two_collectors_split_the_shards_and_never_poll_a_miner_twice_in_a
 ) -> None:
     interval = 2.0
     with FleetSimServer(FleetSpec(miners=120, base_address=loopback_block(), seed=5)) as sim:
-        await register_fleet(pg_dsn, sim)
+        await register_fleet(pg_dsn, sim, Topics(service_env["WINDHASH_TOPIC_PREFIX"]))
         settings = {
             "WINDHASH_FLEET_POLL_INTERVAL_S": str(interval),
             "WINDHASH_FLEET_SHARD_COUNT": "2",
@@ -100,7 +100,7 @@ async def test_telemetry_is_what_the_simulator_served_and_offline_miners_go_and_
     )
     topics = Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"])
     with FleetSimServer(spec) as sim:
-        await register_fleet(pg_dsn, sim)
+        await register_fleet(pg_dsn, sim, topics)
         settings = {
             "WINDHASH_FLEET_POLL_INTERVAL_S": "4",
             "WINDHASH_FLEET_OFFLINE_AFTER_FAILURES": "2",

@@ -11,7 +11,9 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from windhash_cli.service_processes import ServiceProcesses
-from windhash_fleet.fleet_registry import NewMiner, register_miners, upsert_site
+from windhash_common.audit import Actor
+from windhash_common.topics import Topics
+from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
 from windhash_fleet_sim.server import FleetSimServer
 
 
@@ -20,12 +22,13 @@ def loopback_block() -> str:
     return f"127.{random.randint(64, 250)}.{random.randint(0, 200)}.1"
 
 
-async def register_fleet(dsn: str, sim: FleetSimServer) -> int:
+async def register_fleet(dsn: str, sim: FleetSimServer, topics: Topics, site: str = "Test site") -> int:
     connection = await asyncpg.connect(dsn)
     try:
-        site_id = await upsert_site(connection, "Test site (SYNTHETIC)", "nowhere", Decimal(5))
+        actor = Actor("test")
+        site_id = await ensure_site(connection, topics, actor, f"{site} (SYNTHETIC)", "nowhere", Decimal(5))
         miners = [NewMiner(miner.serial, miner.model.name, miner.host, miner.port) for miner in sim.miners]
-        assert await register_miners(connection, site_id, miners, "test") == len(miners)
+        assert await register_miners(connection, topics, site_id, miners, actor) == len(miners)
         return site_id
     finally:
         await connection.close()

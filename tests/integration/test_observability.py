@@ -27,10 +27,11 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
+from windhash_common.audit import Actor
 from windhash_common.settlement_calendar import settlement_date_of
 from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
-from windhash_fleet.fleet_registry import NewMiner, register_miners, upsert_site
+from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
 from windhash_fleet_sim.fleet import FleetSpec
 from windhash_fleet_sim.server import FleetSimServer
 from windhash_fleet_sim.sim_miner import MinerFaults
@@ -70,6 +71,9 @@ SILENT = {
     "WindhashSummariesStale",
     "WindhashSummariesSlow",
     "WindhashFleetCollectorLagging",
+    "WindhashFleetWriterLagging",
+    "WindhashFleetPartitionsNotAhead",
+    "WindhashFleetRetentionNotApplied",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -120,6 +124,7 @@ class Ports:
     reconciler: int = field(default_factory=free_port)
     market: int = field(default_factory=free_port)
     fleet_collector: int = field(default_factory=free_port)
+    fleet_writer: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -156,12 +161,13 @@ def fleet_sim() -> Iterator[FleetSimServer]:
         yield server
 
 
-async def _register_fleet(dsn: str, sim: FleetSimServer) -> None:
+async def _register_fleet(dsn: str, topics: Topics, sim: FleetSimServer) -> None:
     connection = await asyncpg.connect(dsn)
     try:
-        site_id = await upsert_site(connection, "Observed site (SYNTHETIC)", "nowhere", Decimal(1))
+        actor = Actor("test")
+        site_id = await ensure_site(connection, topics, actor, "Observed site (SYNTHETIC)", "-", Decimal(1))
         miners = [NewMiner(miner.serial, miner.model.name, miner.host, miner.port) for miner in sim.miners]
-        await register_miners(connection, site_id, miners, "test")
+        await register_miners(connection, topics, site_id, miners, actor)
     finally:
         await connection.close()
 
@@ -173,6 +179,8 @@ def _start_fleet(processes: ServiceProcesses, ports: Ports) -> None:
         "WINDHASH_METRICS_PORT": str(ports.fleet_collector),
     }
     processes.start("fleet-collector", "fleet", "collector", extra_env=collector)
+    writer = {"WINDHASH_FLEET_WRITER_METRICS_PORT": str(ports.fleet_writer)}
+    processes.start("fleet-writer", "fleet", "writer", extra_env=writer)
 
 
 @pytest.fixture
@@ -195,11 +203,13 @@ def _run_cli(env: dict[str, str], *args: str) -> None:
     assert result.returncode == 0, f"windhash {' '.join(args)}:\n{result.stdout}{result.stderr}"
 
 
-async def _publish_malformed(bootstrap: str, topic: str) -> None:
+async def _publish_malformed(
+    bootstrap: str, topic: str, value: bytes = b'{"settlement_date": "not json'
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, b'{"settlement_date": "not json', key=b"2024-03-20:1")
+        await producer.send_and_wait(topic, value, key=b"2024-03-20:1")
     finally:
         await producer.stop()
 
@@ -348,12 +358,13 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "WINDHASH_METRICS_PORT": str(ports.market),
         }
         processes.start("market", extra_env=market)
-        await _register_fleet(service_env["WINDHASH_DATABASE_URL"], fleet_sim)
+        topics = Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"])
+        await _register_fleet(service_env["WINDHASH_DATABASE_URL"], topics, fleet_sim)
         _start_fleet(processes, ports)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
-        await _publish_malformed(
-            stack.kafka_bootstrap, Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"]).settlement_periods
-        )
+        await _publish_malformed(stack.kafka_bootstrap, topics.settlement_periods)
+        # A reading with a negative power: the telemetry writer dead-letters it (WindhashDeadLetters).
+        await _publish_malformed(stack.kafka_bootstrap, topics.miner_telemetry, b'{"power_w": -1}')
         await asyncio.to_thread(_run_cli, cli_env, "ingest", "date", DAY.isoformat())
         await _wait_for_day(service_env["WINDHASH_DATABASE_URL"], processes)
         self_check = {"WINDHASH_SELF_CHECK_DAYS": "1", "WINDHASH_SELF_CHECK_PREVIOUS_MONTH": "false"}

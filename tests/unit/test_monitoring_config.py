@@ -58,6 +58,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_market.metrics",
     "windhash_common.market_sources.http_fetch",
     "windhash_fleet.metrics",
+    "windhash_fleet.writer_metrics",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -123,6 +124,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:8080",
                 "127.0.0.1:9105",
                 "127.0.0.1:9106",
+                "127.0.0.1:9107",
             ],
         ),
         (
@@ -135,6 +137,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "api:8080",
                 "market:9105",
                 "fleet-collector:9106",
+                "fleet-writer:9107",
             ],
         ),
     ],

@@ -19,7 +19,16 @@ from pathlib import Path
 
 from windhash_stack.settings import default_deploy_dir
 
-SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "reconciler", "api", "market", "fleet-collector")
+SERVICE_JOBS = (
+    "ingestor",
+    "calculator",
+    "aggregator",
+    "reconciler",
+    "api",
+    "market",
+    "fleet-collector",
+    "fleet-writer",
+)
 # The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "ingestor": 9101,
@@ -29,6 +38,7 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "api": 8080,
     "market": 9105,
     "fleet-collector": 9106,
+    "fleet-writer": 9107,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

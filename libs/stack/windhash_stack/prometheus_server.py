@@ -58,6 +58,7 @@ class MonitoringSettings(BaseSettings):
     api_port: int = DEFAULT_METRICS_PORTS["api"]
     market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
     fleet_collector_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-collector"]
+    fleet_writer_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-writer"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -68,6 +69,7 @@ class MonitoringSettings(BaseSettings):
             "api": self.api_port,
             "market": self.market_metrics_port,
             "fleet-collector": self.fleet_collector_metrics_port,
+            "fleet-writer": self.fleet_writer_metrics_port,
         }
 
 

@@ -29,6 +29,20 @@ class FleetSettings(CommonSettings):
     fleet_relay_interval_s: float = Field(default=5.0, gt=0)
     fleet_relay_batch: int = Field(default=500, ge=1)
 
+    # The telemetry writer (`windhash fleet writer`): Kafka → miner_telemetry and its rollups.
+    fleet_writer_group: str = "windhash-fleet-writer"
+    fleet_writer_batch_messages: int = Field(default=5000, ge=1)
+    fleet_writer_batch_wait_ms: int = Field(default=200, ge=0, description="Wait for a batch to fill.")
+    fleet_writer_metrics_port: int = 9107
+    fleet_telemetry_retention_days: int = Field(default=90, ge=1, description="Days of raw telemetry kept.")
+    fleet_partition_days_ahead: int = Field(default=3, ge=1, le=366)
+    fleet_clock_skew_s: float = Field(
+        default=300.0, ge=0, description="How far ahead of the writer's clock a reading may be stamped."
+    )
+    fleet_maintenance_interval_s: float = Field(default=3600.0, gt=0)
+    fleet_operation_log_retention_days: int = Field(default=365, ge=1)
+    fleet_miner_hourly_retention_days: int = Field(default=366, ge=1)
+
     @model_validator(mode="after")
     def _max_shards_fits(self) -> Self:
         if self.fleet_max_shards is not None and self.fleet_max_shards > self.fleet_shard_count:
