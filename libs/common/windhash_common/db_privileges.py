@@ -78,7 +78,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "bm_unit_daily": _SUMMARY,
     "lead_party_daily": _SUMMARY,
     # btc_prices' trigger marks days stale, as whoever writes the prices (the operator)
-    "summary_stale_days": _SUMMARY,
+    "summary_stale_days": {**_SUMMARY, DatabaseRole.MARKET: "ra"},
     # Positions, events, jobs
     "consumer_positions": _pipeline(
         calculator="rawd", aggregator="rawd", reconciler="rawd", fleet="rawd", operator="rawd"
@@ -132,10 +132,6 @@ FUNCTION_PRIVILEGES: dict[str, tuple[DatabaseRole, ...]] = {
 }
 """Functions that act with their owner's rights, and the roles that may execute them (nobody else may)."""
 
-OWNER_SCHEMA_PRIVILEGES: tuple[str, ...] = ("CREATE",)
-"""What the owner holds on the schema whoever made the database: its SECURITY DEFINER functions create tables
-(miner_telemetry's partitions), also in a database a superuser made (as the tests' are)."""
-
 
 def privileges_fingerprint() -> str:
     """Changes whenever the declaration changes, so `migrate` knows to apply it again."""
@@ -143,7 +139,6 @@ def privileges_fingerprint() -> str:
         table: {role.value: letters for role, letters in sorted(grants.items())}
         for table, grants in sorted(TABLE_PRIVILEGES.items())
     }
-    canonical["owner_schema"] = list(OWNER_SCHEMA_PRIVILEGES)
     canonical["functions"] = {
         function: sorted(role.value for role in roles)
         for function, roles in sorted(FUNCTION_PRIVILEGES.items())
@@ -184,10 +179,10 @@ async def apply_privileges(connection: asyncpg.Connection) -> None:
         await connection.execute(f'ALTER {_KIND[kind]} public."{name}" OWNER TO {owner}')
     for (signature,) in await connection.fetch(_FUNCTIONS_OWNED_ELSEWHERE, owner):
         await connection.execute(f"ALTER FUNCTION {signature} OWNER TO {owner}")
-    if await connection.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
-        # The owner of a database has these through pg_database_owner; a superuser grants them elsewhere.
-        await connection.execute(f"GRANT {', '.join(OWNER_SCHEMA_PRIVILEGES)} ON SCHEMA public TO {owner}")
     roles = ", ".join(role.value for role in SERVICE_ROLES)
+    # The owner creates objects (migrations, and telemetry partitions through its SECURITY DEFINER functions)
+    # whoever owns the database (a test's database is the superuser's).
+    await connection.execute(f"GRANT CREATE, USAGE ON SCHEMA public TO {owner}")
     await connection.execute(f"GRANT USAGE ON SCHEMA public TO {roles}")
     await connection.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles}")
     await connection.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {roles}")
