@@ -32,6 +32,13 @@ def writer() -> None:
     run()
 
 
+def fleet_api() -> None:
+    """Serve the fleet's HTTP app (sites, miners, telemetry, imports) behind the API's /api/v1/fleet/."""
+    from windhash_fleet.api_main import run
+
+    run()
+
+
 @app.command()
 def partitions() -> None:
     """Run the maintenance job once: partitions ahead, retention drops (whole partitions), log pruning.

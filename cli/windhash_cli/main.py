@@ -36,6 +36,7 @@ COMMANDS = {
     "elexon-sim": ("elexon_commands", "elexon_sim"),
     "market-sim": ("market_sim_commands", "market_sim"),
     "fleet-sim": ("fleet_sim_commands", "fleet_sim"),
+    "fleet-api": ("fleet_commands", "fleet_api"),
     "ingestor": ("services_commands", "ingestor"),
     "calculator": ("services_commands", "calculator"),
     "aggregator": ("services_commands", "aggregator"),

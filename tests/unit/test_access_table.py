@@ -63,7 +63,13 @@ def test_public_cells_close_when_the_analytics_are_private() -> None:
 
 def test_clients_see_their_own_rows_only_where_a_client_owns_rows() -> None:
     own = {rule.key for rule in PERMISSIONS.rules if Grant.OWN in rule.grants.values()}
-    assert own == {("clients", "read"), ("miners", "read"), ("plans", "read"), ("invoices", "read")}
+    assert own == {
+        ("clients", "read"),
+        ("miners", "read"),
+        ("sites", "read"),
+        ("plans", "read"),
+        ("invoices", "read"),
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
-"""The fleet service's configuration (variables `WINDHASH_*`, e.g. `WINDHASH_FLEET_POLL_INTERVAL_S`)."""
+"""The fleet service's configuration (variables `WINDHASH_*`, e.g. `WINDHASH_FLEET_POLL_INTERVAL_S`): one
+class for its three processes (the collector, the telemetry writer and the HTTP app, whose access settings
+it inherits)."""
 
 from typing import Self
 
 from pydantic import Field, model_validator
+from windhash_common.access.settings import AccessSettings
 from windhash_common.miner_rpc import DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_S
-from windhash_common.settings import CommonSettings
 
 
-class FleetSettings(CommonSettings):
+class FleetSettings(AccessSettings):
     metrics_port: int = 9106
     # Every telemetry-enabled miner is polled once per interval; polls are spread over the interval.
     fleet_poll_interval_s: float = Field(default=60.0, gt=0)
@@ -42,6 +44,13 @@ class FleetSettings(CommonSettings):
     fleet_maintenance_interval_s: float = Field(default=3600.0, gt=0)
     fleet_operation_log_retention_days: int = Field(default=365, ge=1)
     fleet_miner_hourly_retention_days: int = Field(default=366, ge=1)
+
+    # The HTTP app (`windhash fleet-api`), behind the API's /api/v1/fleet/...; /metrics on the same port.
+    fleet_api_host: str = "127.0.0.1"
+    fleet_api_port: int = 8086
+    fleet_import_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="A CSV import's size.")
+    fleet_import_max_rows: int = Field(default=20_000, ge=1)
+    fleet_series_max_points: int = Field(default=1_000, ge=10, description="Points of a telemetry series.")
 
     @model_validator(mode="after")
     def _max_shards_fits(self) -> Self:

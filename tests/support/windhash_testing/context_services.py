@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
 
-from windhash_testing import specimen_service
+from windhash_testing import fleet_service, specimen_service
 
 AppFactory = Callable[[str, Mapping[str, Any]], FastAPI]
 """(the test database's superuser DSN, settings overrides such as `api_public_analytics`) → the service's
@@ -37,5 +37,11 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         specimen_service.create_specimen_app,
         table=specimen_service.specimen_table(),
         bodies={f"POST {specimen_service.PREFIX}/notes": {"text": "from the matrix"}},
+    ),
+    ContextServiceApp(
+        fleet_service.CONTEXT,
+        fleet_service.create_fleet_test_app,
+        path_values=fleet_service.PATH_VALUES,
+        bodies=fleet_service.BODIES,
     ),
 ]
