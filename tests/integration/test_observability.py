@@ -74,6 +74,7 @@ SILENT = {
     "WindhashFleetWriterLagging",
     "WindhashFleetPartitionsNotAhead",
     "WindhashFleetRetentionNotApplied",
+    "WindhashFleetApiErrors",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -125,6 +126,7 @@ class Ports:
     market: int = field(default_factory=free_port)
     fleet_collector: int = field(default_factory=free_port)
     fleet_writer: int = field(default_factory=free_port)
+    fleet_api: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -181,6 +183,7 @@ def _start_fleet(processes: ServiceProcesses, ports: Ports) -> None:
     processes.start("fleet-collector", "fleet", "collector", extra_env=collector)
     writer = {"WINDHASH_FLEET_WRITER_METRICS_PORT": str(ports.fleet_writer)}
     processes.start("fleet-writer", "fleet", "writer", extra_env=writer)
+    processes.start("fleet-api", "fleet-api", extra_env={"WINDHASH_FLEET_API_PORT": str(ports.fleet_api)})
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.market_sources.http_fetch",
     "windhash_fleet.metrics",
     "windhash_fleet.writer_metrics",
+    "windhash_fleet.api_metrics",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -127,6 +128,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9105",
                 "127.0.0.1:9106",
                 "127.0.0.1:9107",
+                "127.0.0.1:8086",
             ],
         ),
         (
@@ -140,6 +142,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "market:9105",
                 "fleet-collector:9106",
                 "fleet-writer:9107",
+                "fleet-api:8086",
             ],
         ),
     ],

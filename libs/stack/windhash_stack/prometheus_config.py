@@ -28,8 +28,9 @@ SERVICE_JOBS = (
     "market",
     "fleet-collector",
     "fleet-writer",
+    "fleet-api",
 )
-# The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
+# The ports each service serves /metrics on by default (the API and the fleet's HTTP app on their HTTP port).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "ingestor": 9101,
     "calculator": 9102,
@@ -39,6 +40,7 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "market": 9105,
     "fleet-collector": 9106,
     "fleet-writer": 9107,
+    "fleet-api": 8086,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

@@ -59,6 +59,7 @@ class MonitoringSettings(BaseSettings):
     market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
     fleet_collector_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-collector"]
     fleet_writer_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-writer"]
+    fleet_api_port: int = DEFAULT_METRICS_PORTS["fleet-api"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -70,6 +71,7 @@ class MonitoringSettings(BaseSettings):
             "market": self.market_metrics_port,
             "fleet-collector": self.fleet_collector_metrics_port,
             "fleet-writer": self.fleet_writer_metrics_port,
+            "fleet-api": self.fleet_api_port,
         }
 
 
