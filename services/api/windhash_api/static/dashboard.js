@@ -1,6 +1,7 @@
 // windhash dashboard: reads /api/v1 and draws cards, two charts and the top-farms table.
 import { initAccount, needLogin } from "./account.js";
 import { barChart } from "./charts.js";
+import { initFleet } from "./fleet.js";
 import * as fmt from "./format.js";
 
 const API = "/api/v1";
@@ -216,6 +217,7 @@ async function init() {
   // Signing in or out can change what the page may show (private analytics, roles): start afresh.
   document.addEventListener("windhash:signed-in", () => location.reload());
   document.addEventListener("windhash:signed-out", () => location.reload());
+  initFleet();
   await initAccount();
   const asked = new URLSearchParams(location.search);
   try {
