@@ -8,19 +8,19 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from test_fleet_support import (  # type: ignore[import-not-found]
-    TopicReader,
-    collectors,
-    loopback_block,
-    register_fleet,
-    wait_for,
-)
 from windhash_common.events_fleet import MinerStatusChangedEvent, MinerTelemetryEvent
 from windhash_common.topics import Topics
 from windhash_fleet_sim.fleet import FleetSpec
 from windhash_fleet_sim.server import FleetSimServer
 from windhash_fleet_sim.sim_miner import MinerFaults, Reading
 from windhash_stack import StackEndpoints
+from windhash_testing.fleet_runs import (
+    TopicReader,
+    collectors,
+    loopback_block,
+    register_fleet,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
