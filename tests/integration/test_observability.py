@@ -9,6 +9,7 @@ reconciler's self-check (`windhash reconciler`, scraped like the other services)
 """
 
 import asyncio
+import json
 import os
 import random
 import subprocess
@@ -340,6 +341,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
+        # The API forwards /api/v1/fleet/... to the fleet's HTTP app (its forwarding panel needs traffic).
+        "WINDHASH_API_UPSTREAMS": json.dumps({"fleet": f"http://127.0.0.1:{ports.fleet_api}"}),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
         "WINDHASH_CALCULATOR_GROUP": f"observability-calculator-{service_env['WINDHASH_TOPIC_PREFIX']}",
         "WINDHASH_AGGREGATOR_GROUP": f"observability-aggregator-{service_env['WINDHASH_TOPIC_PREFIX']}",
@@ -364,6 +367,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         topics = Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"])
         await _register_fleet(service_env["WINDHASH_DATABASE_URL"], topics, fleet_sim)
         _start_fleet(processes, ports)
+        fleet_health = f"http://127.0.0.1:{ports.fleet_api}/health"
+        await asyncio.to_thread(wait_for_http, fleet_health, 60, processes)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
         await _publish_malformed(stack.kafka_bootstrap, topics.settlement_periods)
         # A reading with a negative power: the telemetry writer dead-letters it (WindhashDeadLetters).
@@ -375,7 +380,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "reconciler", extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconciler)}
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.api}") as client:
-            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page"):
+            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page", "/api/v1/fleet/overview"):
                 await client.get(path)
 
         promql, sql = all_queries(PROMETHEUS_DIR, DASHBOARDS)

@@ -92,6 +92,11 @@ actions = st.one_of(
 )
 
 
+def scaled(value: float, places: int) -> int:
+    """The reading in the rollups' integer unit (MH/s: 6 places of TH/s; mW: 3 of W), exactly."""
+    return int((Decimal(repr(value)) * 10**places).to_integral_value())
+
+
 def as_real(value: float) -> float:
     """The value a `real` column gives back."""
     return float(struct.unpack("f", struct.pack("f", value))[0])
@@ -180,9 +185,9 @@ def _sums(events: list[MinerTelemetryEvent]) -> tuple[Any, ...]:
     return (
         len(events),
         len(hashing),
-        sum((Decimal(repr(event.hashrate_ths)) for event in events), Decimal(0)),
-        sum((Decimal(repr(event.power_w)) for event in events), Decimal(0)),
-        sum((Decimal(repr(event.power_w)) for event in hashing), Decimal(0)),
+        sum(scaled(event.hashrate_ths, 6) for event in events),
+        sum(scaled(event.power_w, 3) for event in events),
+        sum(scaled(event.power_w, 3) for event in hashing),
         max(as_real(event.temperature_c) for event in events),
     )
 

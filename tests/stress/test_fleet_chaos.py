@@ -193,13 +193,13 @@ WRITER_TABLES = {
     "miner_telemetry": "SELECT m.serial_number, t.recorded_at, t.hashrate_ths, t.temperature_c, t.power_w,"
     " t.fan_rpm, t.sleeping FROM miner_telemetry t JOIN hosting_miners m USING (miner_id)",
     "miner_telemetry_hourly": "SELECT m.serial_number, t.hour, t.readings, t.hashing_readings,"
-    " t.hashrate_ths_sum, t.power_w_sum, t.hashing_power_w_sum, t.temperature_c_max"
+    " t.hashrate_mhs_sum, t.power_mw_sum, t.hashing_power_mw_sum, t.temperature_c_max"
     " FROM miner_telemetry_hourly t JOIN hosting_miners m USING (miner_id)",
-    "site_telemetry_hourly": "SELECT s.name, t.hour, t.readings, t.hashing_readings, t.hashrate_ths_sum,"
-    " t.power_w_sum, t.hashing_power_w_sum, t.temperature_c_max FROM site_telemetry_hourly t"
+    "site_telemetry_hourly": "SELECT s.name, t.hour, t.readings, t.hashing_readings, t.hashrate_mhs_sum,"
+    " t.power_mw_sum, t.hashing_power_mw_sum, t.temperature_c_max FROM site_telemetry_hourly t"
     " JOIN hosting_sites s USING (site_id)",
-    "site_telemetry_daily": "SELECT s.name, t.day, t.readings, t.hashing_readings, t.hashrate_ths_sum,"
-    " t.power_w_sum, t.hashing_power_w_sum, t.temperature_c_max FROM site_telemetry_daily t"
+    "site_telemetry_daily": "SELECT s.name, t.day, t.readings, t.hashing_readings, t.hashrate_mhs_sum,"
+    " t.power_mw_sum, t.hashing_power_mw_sum, t.temperature_c_max FROM site_telemetry_daily t"
     " JOIN hosting_sites s USING (site_id)",
     "miner_telemetry_latest": "SELECT m.serial_number, t.recorded_at, t.hashrate_ths, t.power_w"
     " FROM miner_telemetry_latest t JOIN hosting_miners m USING (miner_id)",

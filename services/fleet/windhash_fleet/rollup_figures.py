@@ -33,10 +33,10 @@ def figures(start: str, length: str, placed: str) -> str:
     """The derived figures of a rollup row `t` of period (`start`, `length`); `$1` is the interval."""
     elapsed = f"extract(epoch FROM least({start} + {length}, now()) - {start})"
     return f"""
-       round((t.hashrate_ths_sum * $1 / nullif({elapsed}, 0))::numeric, 3) AS avg_hashrate_ths,
+       round((t.hashrate_mhs_sum / 1e6 * $1 / nullif({elapsed}, 0))::numeric, 3) AS avg_hashrate_ths,
        round(least(100, 100 * t.hashing_readings * $1 / nullif({placed}, 0))::numeric, 2) AS uptime_pct,
-       round((t.power_w_sum * $1 / 3600000)::numeric, 4) AS energy_kwh,
-       round((t.hashing_power_w_sum / nullif(t.hashrate_ths_sum, 0))::numeric, 2) AS j_per_th,
+       round((t.power_mw_sum / 1e3 * $1 / 3600000)::numeric, 4) AS energy_kwh,
+       round((t.hashing_power_mw_sum * 1e3 / nullif(t.hashrate_mhs_sum, 0))::numeric, 2) AS j_per_th,
        t.temperature_c_max AS max_temperature_c,
        t.readings"""
 
@@ -69,10 +69,10 @@ SELECT {_DAY_START} AS period_start,
 # The fleet's (as the caller sees it) average hashrate per hour: the sum over the visible miners' hours.
 FLEET_HASHRATE_HOURS: Final = """
 SELECT t.hour AS period_start,
-       round((sum(t.hashrate_ths_sum) * $1
+       round((sum(t.hashrate_mhs_sum) / 1e6 * $1
               / nullif(extract(epoch FROM least(t.hour + interval '1 hour', now()) - t.hour), 0))::numeric, 3)
            AS avg_hashrate_ths,
-       round((sum(t.power_w_sum) * $1 / 3600000)::numeric, 4) AS energy_kwh
+       round((sum(t.power_mw_sum) / 1e3 * $1 / 3600000)::numeric, 4) AS energy_kwh
   FROM miner_telemetry_hourly AS t
  WHERE t.hour >= $2
  GROUP BY t.hour

@@ -14,6 +14,12 @@ import asyncpg
 
 DAYS_AHEAD = 3
 RETENTION_DAYS = 90
+PARTITION_PREFIX = "miner_telemetry_p"
+
+
+def partition_name(day: date) -> str:
+    """The partition holding the readings of one UTC day (`miner_telemetry_partition_name` in SQL)."""
+    return f"{PARTITION_PREFIX}{day:%Y%m%d}"
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Writing telemetry batches to PostgreSQL: the writer's repository and its SQL.
 
-A batch is COPYed into a session-local staging table, then moved into `miner_telemetry` by one statement that
-skips readings already stored (the natural key (miner, recorded_at): a replayed reading is never a second row)
-and adds exactly the rows it inserted to every rollup (`rollup_tables`). Why the staging table: PostgreSQL
-refuses COPY into a table with row-level security for any role that does not bypass it, and the writer's role
-does not; COPY into a temporary table and one INSERT … SELECT cost little more than the COPY alone
-(docs/BENCHMARKS.md).
+A batch is COPYed into a session-local staging table (the rollups are added from it), then into its days'
+partitions of `miner_telemetry` directly: PostgreSQL refuses COPY into a table with row-level security to any
+role that does not bypass it, and a partition has no policy of its own; only the writer's role may insert
+into one (migration 1210, `db_privileges.PARTITION_PRIVILEGES`). That COPY runs in a savepoint: a reading
+already stored (the natural key (miner, recorded_at): a replayed topic) makes it fail whole, and then the
+batch goes in by one INSERT … ON CONFLICT DO NOTHING that skips what is stored and adds only the rows it
+inserted to the rollups. The first way costs about as much as a plain COPY; the second is for replays.
 
 The batch's transaction first takes ROW EXCLUSIVE on `miner_telemetry`: dropping a partition needs ACCESS
 EXCLUSIVE on its parent, so the set of partitions the batch reads cannot change under it.
@@ -17,8 +18,9 @@ from typing import Final, NamedTuple
 
 import asyncpg
 
+from windhash_fleet.reading_rules import utc_day
 from windhash_fleet.rollup_tables import rollup_upserts
-from windhash_fleet.telemetry_partitions import ensure_partitions, partition_days
+from windhash_fleet.telemetry_partitions import ensure_partitions, partition_days, partition_name
 
 
 class TelemetryRow(NamedTuple):
@@ -53,6 +55,10 @@ WITH inserted AS (
     RETURNING {_COLUMN_LIST}
 ), {rollup_upserts("inserted")}
 SELECT count(*) FROM inserted"""
+# Every staged row was stored by the COPY into the partitions: the rollups add them all.
+ADD_STAGED = f"""
+WITH {rollup_upserts(STAGING)}
+SELECT count(*) FROM {STAGING}"""
 
 
 class PostgresTelemetryStore:
@@ -81,7 +87,20 @@ class PostgresTelemetryStore:
         Once per transaction: the staging table empties at commit (or with the rollback)."""
         if not rows:
             return 0
-        await self._connection.execute(CREATE_STAGING)
-        await self._connection.copy_records_to_table(STAGING, records=rows, columns=COLUMNS)
-        written: int = await self._connection.fetchval(WRITE_STAGED)
-        return written
+        connection = self._connection
+        await connection.execute(CREATE_STAGING)
+        await connection.copy_records_to_table(STAGING, records=rows, columns=COLUMNS)
+        by_day: dict[date, list[TelemetryRow]] = {}
+        for row in rows:
+            by_day.setdefault(utc_day(row.recorded_at), []).append(row)
+        try:
+            async with connection.transaction():
+                for day, day_rows in by_day.items():
+                    await connection.copy_records_to_table(
+                        partition_name(day), records=day_rows, columns=COLUMNS
+                    )
+        except asyncpg.UniqueViolationError:
+            written: int = await connection.fetchval(WRITE_STAGED)
+            return written
+        added: int = await connection.fetchval(ADD_STAGED)
+        return added

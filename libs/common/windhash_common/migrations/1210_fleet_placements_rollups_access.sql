@@ -39,16 +39,17 @@ SELECT miner_id, site_id, '-infinity' FROM hosting_miners;
 
 -- The rollups (docs/FLEET.md, "Rollups"): counts, sums and maxima of the raw readings, never averages, so the
 -- writer adds each batch's readings to them in the batch's transaction and a recompute from miner_telemetry
--- gives the same rows. Sums are numeric (exact, so the order readings are added in cannot change them).
--- "Hashing" readings: hashrate > 0 and not asleep; hours and days are UTC.
+-- gives the same rows. Sums are exact integers (hashrate in MH/s, power in mW, each reading rounded to those
+-- units once), so the order readings are added in cannot change them, and adding integers costs a tenth of
+-- adding numerics. "Hashing" readings: hashrate > 0 and not asleep; hours and days are UTC.
 CREATE TABLE miner_telemetry_hourly (
     miner_id             bigint NOT NULL REFERENCES hosting_miners (miner_id),
     hour                 timestamptz NOT NULL CHECK (hour = date_trunc('hour', hour, 'UTC')),
     readings             integer NOT NULL CHECK (readings > 0),
     hashing_readings     integer NOT NULL CHECK (hashing_readings BETWEEN 0 AND readings),
-    hashrate_ths_sum     numeric NOT NULL,
-    power_w_sum          numeric NOT NULL,
-    hashing_power_w_sum  numeric NOT NULL,
+    hashrate_mhs_sum     bigint NOT NULL,
+    power_mw_sum         bigint NOT NULL,
+    hashing_power_mw_sum bigint NOT NULL,
     temperature_c_max    real NOT NULL,
     PRIMARY KEY (miner_id, hour)
 );
@@ -59,9 +60,9 @@ CREATE TABLE site_telemetry_hourly (
     hour                 timestamptz NOT NULL CHECK (hour = date_trunc('hour', hour, 'UTC')),
     readings             integer NOT NULL CHECK (readings > 0),
     hashing_readings     integer NOT NULL CHECK (hashing_readings BETWEEN 0 AND readings),
-    hashrate_ths_sum     numeric NOT NULL,
-    power_w_sum          numeric NOT NULL,
-    hashing_power_w_sum  numeric NOT NULL,
+    hashrate_mhs_sum     bigint NOT NULL,
+    power_mw_sum         bigint NOT NULL,
+    hashing_power_mw_sum bigint NOT NULL,
     temperature_c_max    real NOT NULL,
     PRIMARY KEY (site_id, hour)
 );
@@ -71,9 +72,9 @@ CREATE TABLE site_telemetry_daily (
     day                  date NOT NULL,
     readings             integer NOT NULL CHECK (readings > 0),
     hashing_readings     integer NOT NULL CHECK (hashing_readings BETWEEN 0 AND readings),
-    hashrate_ths_sum     numeric NOT NULL,
-    power_w_sum          numeric NOT NULL,
-    hashing_power_w_sum  numeric NOT NULL,
+    hashrate_mhs_sum     bigint NOT NULL,
+    power_mw_sum         bigint NOT NULL,
+    hashing_power_mw_sum bigint NOT NULL,
     temperature_c_max    real NOT NULL,
     PRIMARY KEY (site_id, day)
 );
@@ -143,3 +144,33 @@ CREATE POLICY services_see_all ON site_telemetry_daily TO windhash_operator, win
 
 -- The counts view reads the miners as whoever asks, not as its owner (which would bypass their policy).
 ALTER VIEW hosting_site_miner_counts SET (security_invoker = true);
+
+-- The telemetry writer COPYs a batch straight into its day's partition: COPY into a table with row-level
+-- security is refused to every role that does not bypass it, and a partition has no policy of its own (its
+-- rows are read through miner_telemetry, whose policy applies). So each partition grants INSERT to the
+-- writer's role and nothing to anyone else (db_privileges.PARTITION_PRIVILEGES re-grants it after every
+-- migration); the same definition as 1200's, plus the grant.
+CREATE OR REPLACE FUNCTION ensure_miner_telemetry_partitions(first_day date, days_ahead integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    day date;
+    created integer := 0;
+BEGIN
+    IF days_ahead < 0 OR days_ahead > 366 THEN
+        RAISE EXCEPTION 'days_ahead must be 0 to 366, got %', days_ahead;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('miner_telemetry_partitions'));
+    FOR day IN SELECT generate_series(first_day, first_day + days_ahead, interval '1 day')::date LOOP
+        IF to_regclass(miner_telemetry_partition_name(day)) IS NULL THEN
+            EXECUTE format(
+                'CREATE TABLE %I PARTITION OF miner_telemetry FOR VALUES FROM (%L) TO (%L)',
+                miner_telemetry_partition_name(day),
+                (day::timestamp AT TIME ZONE 'UTC'),
+                ((day + 1)::timestamp AT TIME ZONE 'UTC')
+            );
+            EXECUTE format('GRANT INSERT ON %I TO windhash_fleet', miner_telemetry_partition_name(day));
+            created := created + 1;
+        END IF;
+    END LOOP;
+    RETURN created;
+END $$;
