@@ -29,6 +29,7 @@ GROUPS = {
     "fleet": "fleet_commands",
     "users": "users_commands",
     "audit": "audit_commands",
+    "bench": "bench_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {
@@ -42,7 +43,6 @@ COMMANDS = {
     "aggregator": ("services_commands", "aggregator"),
     "reconciler": ("services_commands", "reconciler"),
     "api": ("services_commands", "api"),
-    "bench": ("bench_commands", "bench"),
     "jobs": ("jobs_commands", "jobs"),
 }
 
