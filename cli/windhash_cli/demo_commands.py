@@ -1,5 +1,6 @@
-"""`windhash demo`: the main job. Starts the local stack, the synthetic Elexon server and the four services,
-ingests the bundled sample span, waits until every summary is current and prints what it found."""
+"""`windhash demo`: the main job. Starts the local stack, the synthetic Elexon, market and fleet simulators
+and the services, ingests the bundled sample span, waits until every summary is current and prints what it
+found, then the hosting fleet's state once every simulated miner has been read."""
 
 import asyncio
 import json
@@ -19,6 +20,7 @@ from windhash_common import event_loop
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
+from windhash_cli.demo_fleet import fleet_environment, print_fleet_summary, start_fleet
 from windhash_cli.demo_owner import ensure_demo_owner
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
@@ -40,6 +42,8 @@ def demo(
     api_port: int = typer.Option(8080, help="Port of the API and dashboard."),
     elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
     market_port: int = typer.Option(18090, help="Port of the synthetic market server."),
+    fleet_sim_port: int = typer.Option(18091, help="Control port of the synthetic fleet of miners."),
+    fleet_api_port: int = typer.Option(8086, help="Port of the fleet's HTTP app (behind the API)."),
     timeout: float = typer.Option(900, help="Seconds to wait for the pipeline to finish."),
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
@@ -47,10 +51,11 @@ def demo(
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
     was_running = event_loop.run(stack.status()).healthy
     endpoints = event_loop.run(stack.up())
-    env = _environment(endpoints, api_port, elexon_port, market_port)
+    env = _environment(endpoints, api_port, elexon_port, market_port, fleet_api_port)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
-        _run(processes, env, first.date(), last.date(), api_port, (elexon_port, market_port), timeout)
+        ports = (elexon_port, market_port, fleet_sim_port, fleet_api_port)
+        _run(processes, env, first.date(), last.date(), api_port, ports, timeout)
         if not once:
             console.print(
                 f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (log in: Account; Ctrl-C to stop)"
@@ -63,18 +68,15 @@ def demo(
             event_loop.run(stack.down())
 
 
-# The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
-# 127.0.0.1. A service joining adds itself here and starts in `_run`, trusting the API as its proxy
-# (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
-DEMO_UPSTREAMS: dict[str, int] = {}
-
-
 def _environment(
-    endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int
+    endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int, fleet_api_port: int
 ) -> dict[str, str]:
-    # The operator's role for the CLI steps; each service runs as its own (service_processes).
-    upstreams = {context: f"http://127.0.0.1:{port}" for context, port in DEMO_UPSTREAMS.items()}
+    # The operator's role for the CLI steps; each service runs as its own (service_processes). The API
+    # forwards /api/v1/<context>/... to the context services' HTTP apps (WINDHASH_API_UPSTREAMS), each started
+    # in `_run` trusting the API as its proxy.
+    upstreams = {"fleet": f"http://127.0.0.1:{fleet_api_port}"}
     return {
+        **fleet_environment(fleet_api_port),
         "WINDHASH_API_UPSTREAMS": json.dumps(upstreams),
         "WINDHASH_EXPLORER_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_PRICE_API_URL": f"http://127.0.0.1:{market_port}",
@@ -93,13 +95,15 @@ def _run(
     first: date,
     last: date,
     api_port: int,
-    sim_ports: tuple[int, int],
+    ports: tuple[int, int, int, int],
     timeout: float,
 ) -> None:
-    elexon_port, market_port = sim_ports
+    elexon_port, market_port, fleet_sim_port, fleet_api_port = ports
     _require_free_port(api_port, "the API", "--api-port")
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     _require_free_port(market_port, "the synthetic market server", "--market-port")
+    _require_free_port(fleet_sim_port, "the synthetic fleet's control API", "--fleet-sim-port")
+    _require_free_port(fleet_api_port, "the fleet's HTTP app", "--fleet-api-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
     processes.start("market-sim", "market-sim", "--port", str(market_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
@@ -113,6 +117,7 @@ def _run(
     processes.start("aggregator")
     processes.start("api")
     processes.start("market")  # snapshots, hashprice and indicators from the synthetic market server
+    start_fleet(processes, env, fleet_sim_port, _os_env())
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(
@@ -133,6 +138,7 @@ def _run(
         console.print(table)
     event_loop.run(_wait_for_market_snapshot(processes, env["WINDHASH_DATABASE_URL"], 120))
     subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
+    print_fleet_summary(console, processes, env["WINDHASH_DATABASE_URL"], fleet_api_port)
     console.print(
         f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
         "(shown once; choose your own at the first login)."
