@@ -73,6 +73,9 @@ def replay_rows(figures: ReplayFigures, options: ReplayOptions) -> list[tuple[st
         ),
         ("  wall rate / raw COPY", f"{wall_ratio:.2f}"),
     ]
+    rows += [
+        (f"  full scan of the day as {name}", f"{seconds:.2f} s") for name, seconds in figures.scan_s.items()
+    ]
     if full_day:
         rows.append(
             (

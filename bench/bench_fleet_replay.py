@@ -25,6 +25,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from windhash_common.audit import Actor
+from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.kafka_broker import COMPRESSION
 from windhash_common.topics import Topics
 from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
@@ -58,6 +59,8 @@ class ReplayFigures:
     write_path_s: float = 0.0
     rows_written: int = 0
     copy_s: float = 0.0
+    scan_s: dict[str, float] = field(default_factory=dict)
+    """A full scan of the day's telemetry (count and Σ power) as each role: what row-level security costs."""
     peak_kib: dict[str, int] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
 
@@ -180,6 +183,33 @@ async def write(
     return time.perf_counter() - started
 
 
+SCAN = "SELECT count(*), sum(power_w) FROM miner_telemetry"
+
+
+async def scans(dsn: str) -> dict[str, float]:
+    """The day's telemetry scanned whole as the owner (no policy applies), as the writer's role (its policy
+    folds to `true`) and as the HTTP app's role for staff (the identity policy, all miners visible)."""
+    seconds: dict[str, float] = {}
+    staff = "SELECT set_config('windhash.client_scope', 'all', true)"
+    for name, role, setup in (
+        ("owner (no policy)", None, None),
+        ("windhash_fleet (writer)", DatabaseRole.FLEET, None),
+        ("windhash_fleet_api as staff", DatabaseRole.FLEET_API, staff),
+    ):
+        connection = await asyncpg.connect(dsn if role is None else dsn_as(dsn, role))
+        try:
+            async with connection.transaction():
+                if setup:
+                    await connection.execute(setup)
+                await connection.fetchrow(SCAN)  # warm the cache: every role reads the same pages
+                started = time.perf_counter()
+                await connection.fetchrow(SCAN)
+                seconds[name] = time.perf_counter() - started
+        finally:
+            await connection.close()
+    return seconds
+
+
 async def raw_copy(dsn: str, day: ReplayDay, ids: dict[str, int]) -> float:
     """Seconds to COPY the same rows into a table defined as miner_telemetry is (only the COPY timed)."""
     connection = await asyncpg.connect(dsn)
@@ -244,6 +274,7 @@ async def run_replay(endpoints: StackEndpoints, options: ReplayOptions) -> Repla
         services.sample_memory()
         figures.peak_kib, figures.cpu_s = dict(services.peak_kib), dict(services.cpu_s)
         services.stop_all()
+        figures.scan_s = await scans(dsn)
         figures.copy_s = await raw_copy(dsn, day, ids)
     finally:
         services.stop_all()
