@@ -176,7 +176,9 @@ async def run_fleet_bench(
 
 
 def options_from(args: argparse.Namespace) -> FleetBenchOptions:
-    replay = ReplayOptions(miners=args.miners, minutes=args.minutes, writers=args.writers)
+    replay = ReplayOptions(
+        miners=args.miners, minutes=args.minutes, writers=args.writers, batch_messages=args.batch
+    )
     live = LiveOptions(
         miners=args.live_miners,
         simulators=args.simulators,
@@ -192,7 +194,8 @@ def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parse.add_argument("--miners", type=int, default=6_000)
     parse.add_argument("--minutes", type=int, default=1_440)
-    parse.add_argument("--writers", type=int, default=1)
+    parse.add_argument("--writers", type=int, default=2)
+    parse.add_argument("--batch", type=int, default=150_000)
     parse.add_argument("--live-miners", type=int, default=60_000)
     parse.add_argument("--simulators", type=int, default=4)
     parse.add_argument("--collectors", type=int, default=2)

@@ -46,7 +46,7 @@ class ReplayOptions:
     minutes: int = 1_440
     partitions: int = 6
     writers: int = 1
-    batch_messages: int = 50_000
+    batch_messages: int = 150_000
     deadline_s: float = 3_600.0
     log_dir: Path = Path("/tmp")
 

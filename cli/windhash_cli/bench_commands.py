@@ -66,7 +66,8 @@ def bench(
 def fleet(
     miners: int = typer.Option(6_000, min=1, help="Replay: miners."),
     minutes: int = typer.Option(1_440, min=1, help="Replay: minutes of readings (1,440: one day)."),
-    writers: int = typer.Option(1, min=1, help="Replay: telemetry writer processes."),
+    writers: int = typer.Option(2, min=1, help="Replay: telemetry writer processes."),
+    batch: int = typer.Option(150_000, min=1, help="Replay: messages per writer batch."),
     live_miners: int = typer.Option(60_000, min=1, help="Live: simulated miners, polled once a minute."),
     simulators: int = typer.Option(4, min=1, help="Live: simulator processes (~18,900 miners each here)."),
     collectors: int = typer.Option(2, min=1, help="Live: collector processes."),
@@ -83,7 +84,9 @@ def fleet(
     from bench.bench_fleet_replay import ReplayOptions
 
     options = FleetBenchOptions(
-        replay=None if skip_replay else ReplayOptions(miners=miners, minutes=minutes, writers=writers),
+        replay=None
+        if skip_replay
+        else ReplayOptions(miners=miners, minutes=minutes, writers=writers, batch_messages=batch),
         live=None
         if skip_live
         else LiveOptions(

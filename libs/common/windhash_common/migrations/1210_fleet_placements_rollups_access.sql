@@ -52,7 +52,7 @@ CREATE TABLE miner_telemetry_hourly (
     hashing_power_mw_sum bigint NOT NULL,
     temperature_c_max    real NOT NULL,
     PRIMARY KEY (miner_id, hour)
-);
+) WITH (fillfactor = 70);  -- a miner's current hour is rewritten by every batch: room for in-page (HOT) updates
 CREATE INDEX miner_telemetry_hourly_hour ON miner_telemetry_hourly (hour);
 
 CREATE TABLE site_telemetry_hourly (
@@ -88,7 +88,7 @@ CREATE TABLE miner_telemetry_latest (
     power_w        double precision NOT NULL,
     fan_rpm        integer NOT NULL,
     sleeping       boolean NOT NULL
-);
+) WITH (fillfactor = 50);  -- every row is rewritten by every batch that reads its miner
 
 -- ---------- row-level security ----------
 -- Staff see every client's rows (windhash.client_scope = 'all', set by request_identity).
