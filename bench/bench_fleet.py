@@ -1,6 +1,6 @@
 """`windhash bench fleet`: the fleet's replay and live benchmarks (bench/bench_fleet_replay.py,
-bench/bench_fleet_live.py) on the local stack, printed and written to docs/BENCHMARKS.md (its own section,
-between `<!-- bench fleet -->` markers, replaced by the next run).
+bench/bench_fleet_live.py) on the local stack, printed and written to docs/BENCHMARKS.md (a section each,
+between `<!-- bench fleet replay -->` and `<!-- bench fleet live -->` markers, replaced by its next run).
 
     windhash bench fleet [--miners 6000] [--minutes 1440] [--live-miners 60000] [--skip-live] [--skip-replay]
     .venv/bin/python -m bench.bench_fleet --minutes 60 --live-miners 6000
@@ -116,13 +116,14 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def markdown(rows: list[tuple[str, str]], command: str, load_before: str) -> str:
+def markdown(part: str, title: str, rows: list[tuple[str, str]], command: str, load: tuple[str, str]) -> str:
+    marker = f"{MARKER} {part}"
     lines = [
-        f"<!-- {MARKER} -->",
-        "## Fleet: telemetry replay and live polling",
+        f"<!-- {marker} -->",
+        f"## Fleet: {title}",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `{command}` (bench/bench_fleet.py; load average at the"
-        f" start {load_before}: the 2 cores are shared with other developers' work).",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `{command}` (bench/bench_fleet.py). Load average at the"
+        f" start {load[0]}, at the end {load[1]}: the 2 cores are shared with other developers' work.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -131,14 +132,16 @@ def markdown(rows: list[tuple[str, str]], command: str, load_before: str) -> str
         "| machine | |",
         "|---|---|",
         *(f"| {name} | {value} |" for name, value in machine()),
-        f"<!-- /{MARKER} -->",
+        f"<!-- /{marker} -->",
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
+def write_section(path: Path, part: str, section: str) -> None:
+    """Replace this part's section (a run of the replay leaves the live section as it was, and back)."""
     existing = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"<!-- {MARKER} -->.*?<!-- /{MARKER} -->\n", re.DOTALL)
+    marker = re.escape(f"{MARKER} {part}")
+    pattern = re.compile(rf"<!-- {marker} -->.*?<!-- /{marker} -->\n", re.DOTALL)
     updated = (
         pattern.sub(lambda _: section, existing)
         if pattern.search(existing)
@@ -147,32 +150,38 @@ def write_section(path: Path, section: str) -> None:
     path.write_text(updated)
 
 
-async def run_fleet_bench(
-    options: FleetBenchOptions, command: str = "windhash bench fleet"
-) -> list[tuple[str, str]]:
-    load_before = load_average()
-    stack = LocalStack(StackSettings())
-    endpoints = (await stack.lease()).endpoints
-    rows: list[tuple[str, str]] = []
-    try:
-        log_dir = stack.settings.state_dir / "logs" / "bench-fleet"
-        if options.replay is not None:
-            replay = replace(options.replay, log_dir=log_dir)
-            rows += replay_rows(await run_replay(endpoints, replay), replay)
-        if options.live is not None:
-            live = replace(options.live, log_dir=log_dir)
-            rows += live_rows(await run_live(endpoints, live), live)
-    finally:
-        await stack.release()
+def show(rows: list[tuple[str, str]]) -> None:
     table = Table(title="windhash bench fleet")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for name, value in rows:
         table.add_row(name, value)
     Console().print(table)
+
+
+async def run_fleet_bench(
+    options: FleetBenchOptions, command: str = "windhash bench fleet"
+) -> list[tuple[str, str]]:
+    stack = LocalStack(StackSettings())
+    endpoints = (await stack.lease()).endpoints
+    parts: list[tuple[str, str, list[tuple[str, str]], tuple[str, str]]] = []
+    try:
+        log_dir = stack.settings.state_dir / "logs" / "bench-fleet"
+        if options.replay is not None:
+            before, replay = load_average(), replace(options.replay, log_dir=log_dir)
+            rows = replay_rows(await run_replay(endpoints, replay), replay)
+            parts.append(("replay", "a day of telemetry replayed from Kafka", rows, (before, load_average())))
+        if options.live is not None:
+            before, live = load_average(), replace(options.live, log_dir=log_dir)
+            rows = live_rows(await run_live(endpoints, live), live)
+            parts.append(("live", "simulated miners polled live", rows, (before, load_average())))
+    finally:
+        await stack.release()
+    show([row for _, _, rows, _ in parts for row in rows])
     if options.output is not None:
-        write_section(options.output, markdown(rows, command, load_before))
-    return rows
+        for part, title, rows, load in parts:
+            write_section(options.output, part, markdown(part, title, rows, command, load))
+    return [row for _, _, rows, _ in parts for row in rows]
 
 
 def options_from(args: argparse.Namespace) -> FleetBenchOptions:

@@ -7,7 +7,7 @@ from windhash_common.consumer_runtime.consumer import Applied, apply_batch
 from windhash_common.consumer_runtime.messages import Decoded
 from windhash_common.dead_letters import Rejection
 from windhash_common.events_fleet import MinerTelemetryEvent
-from windhash_fleet.reading_rules import KeepWindow, judge
+from windhash_fleet.reading_rules import KeepWindow, judge, utc_day
 from windhash_fleet.telemetry_writer import SERVICE, TelemetryWriter, WrittenBatch, decode_telemetry
 from windhash_testing.fakes import FakeTelemetryStore, FakeWriterUnitOfWork
 from windhash_testing.fleet_telemetry import messages, reading
@@ -38,12 +38,12 @@ def test_the_window_keeps_the_oldest_retained_day_and_refuses_the_future() -> No
     window = KeepWindow.at(NOW, 90, timedelta(minutes=5))
     assert window.first_day.isoformat() == "2026-03-03"
     oldest = reading("M-1", datetime(2026, 3, 3, 0, 0, tzinfo=UTC))
-    assert judge(oldest, True, window) is None
+    assert judge(oldest, utc_day(oldest.recorded_at), True, window) is None
     too_old = reading("M-1", datetime(2026, 3, 2, 23, 59, tzinfo=UTC))
-    assert _kind(judge(too_old, True, window)) == "past_retention"
+    assert _kind(judge(too_old, utc_day(too_old.recorded_at), True, window)) == "past_retention"
     ahead = reading("M-1", NOW + timedelta(minutes=6))
-    assert _kind(judge(ahead, True, window)) == "in_future"
-    assert _kind(judge(reading("M-9", NOW), False, window)) == "unknown_miner"
+    assert _kind(judge(ahead, utc_day(ahead.recorded_at), True, window)) == "in_future"
+    assert _kind(judge(reading("M-9", NOW), NOW.date(), False, window)) == "unknown_miner"
 
 
 async def test_a_batch_keeps_good_readings_refuses_the_rest_and_learns_serials_once() -> None:

@@ -36,11 +36,11 @@ def utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def judge(event: MinerTelemetryEvent, known: bool, window: KeepWindow) -> Rejection | None:
-    """None to keep the reading, or why not."""
+def judge(event: MinerTelemetryEvent, day: date, known: bool, window: KeepWindow) -> Rejection | None:
+    """None to keep the reading (of UTC day `day`), or why not."""
     if not known:
         return Rejection("unknown_miner", f"no miner with serial {event.miner_serial} is registered")
-    if utc_day(event.recorded_at) < window.first_day:
+    if day < window.first_day:
         return Rejection(
             "past_retention",
             f"recorded {event.recorded_at.isoformat()}, before {window.first_day} (the oldest day kept)",

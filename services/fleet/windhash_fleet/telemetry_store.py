@@ -12,13 +12,13 @@ The batch's transaction first takes ROW EXCLUSIVE on `miner_telemetry`: dropping
 EXCLUSIVE on its parent, so the set of partitions the batch reads cannot change under it.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+import itertools
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Final, NamedTuple
 
 import asyncpg
 
-from windhash_fleet.reading_rules import utc_day
 from windhash_fleet.rollup_tables import rollup_upserts
 from windhash_fleet.telemetry_partitions import ensure_partitions, partition_days, partition_name
 
@@ -82,20 +82,18 @@ class PostgresTelemetryStore:
         rows = await self._connection.fetch(MINER_IDS, list(serials))
         return {row["serial_number"]: row["miner_id"] for row in rows}
 
-    async def write(self, rows: Sequence[TelemetryRow]) -> int:
-        """Store `rows` and add them to the rollups; returns how many were new (the rest were stored).
-        Once per transaction: the staging table empties at commit (or with the rollback)."""
-        if not rows:
+    async def write(self, rows_by_day: Mapping[date, Sequence[TelemetryRow]]) -> int:
+        """Store the rows (by their UTC day) and add them to the rollups; returns how many were new (the rest
+        were stored already). Once per transaction: the staging table empties at commit (or rollback)."""
+        if not any(rows_by_day.values()):
             return 0
         connection = self._connection
         await connection.execute(CREATE_STAGING)
-        await connection.copy_records_to_table(STAGING, records=rows, columns=COLUMNS)
-        by_day: dict[date, list[TelemetryRow]] = {}
-        for row in rows:
-            by_day.setdefault(utc_day(row.recorded_at), []).append(row)
+        every = itertools.chain.from_iterable(rows_by_day.values())
+        await connection.copy_records_to_table(STAGING, records=every, columns=COLUMNS)
         try:
             async with connection.transaction():
-                for day, day_rows in by_day.items():
+                for day, day_rows in rows_by_day.items():
                     await connection.copy_records_to_table(
                         partition_name(day), records=day_rows, columns=COLUMNS
                     )

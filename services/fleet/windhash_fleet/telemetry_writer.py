@@ -20,7 +20,6 @@ from windhash_common.consumer_runtime.messages import (
     Batch,
     ConsumedMessage,
     Decoded,
-    Positioned,
     decode_json_model,
 )
 from windhash_common.dead_letters import Rejection
@@ -84,22 +83,27 @@ class TelemetryWriter:
         if missing := self.directory.missing(serials):
             self.directory.ids.update(await uow.telemetry.miner_ids(missing))
         window = KeepWindow.at(self.clock(), self.retention_days, self.clock_skew)
-        kept: list[Positioned[MinerTelemetryEvent]] = []
+        ids = self.directory.ids
+        by_day: dict[date, list[TelemetryRow]] = {}
+        kept_at: list[datetime] = []
         refused: list[tuple[ConsumedMessage, Rejection]] = []
-        for positioned in events:
-            rejection = judge(positioned.event, positioned.event.miner_serial in self.directory.ids, window)
-            if rejection is None:
-                kept.append(positioned)
-            else:
+        for positioned in events:  # one pass: a replay brings millions of readings
+            event = positioned.event
+            day = utc_day(event.recorded_at)
+            rejection = judge(event, day, event.miner_serial in ids, window)
+            if rejection is not None:
                 refused.append((positioned.message, rejection))
-        created = await self._ensure_partitions({utc_day(p.event.recorded_at) for p in kept}, uow)
-        written = await uow.telemetry.write(self._rows(kept))
+                continue
+            by_day.setdefault(day, []).append(_row(ids[event.miner_serial], event))
+            kept_at.append(event.recorded_at)
+        created = await self._ensure_partitions(set(by_day), uow)
+        written = await uow.telemetry.write(by_day)
         await uow.outbox.add(dead_letter_messages(SERVICE, self.dead_letter_topic, refused))
         return WrittenBatch(
             written=written,
-            duplicates=len(kept) - written,
+            duplicates=len(kept_at) - written,
             refused=tuple(rejection.kind for _, rejection in refused),
-            recorded_at=tuple(p.event.recorded_at for p in kept),
+            recorded_at=tuple(kept_at),
             partitions_created=created,
         )
 
@@ -111,20 +115,17 @@ class TelemetryWriter:
         missing = days - await uow.telemetry.partition_days()
         return await uow.telemetry.create_partitions(missing) if missing else 0
 
-    def _rows(self, kept: Sequence[Positioned[MinerTelemetryEvent]]) -> list[TelemetryRow]:
-        ids = self.directory.ids
-        return [
-            TelemetryRow(
-                ids[event.miner_serial],
-                event.recorded_at,
-                event.hashrate_ths,
-                event.temperature_c,
-                event.power_w,
-                event.fan_rpm,
-                event.sleeping,
-            )
-            for event in (positioned.event for positioned in kept)
-        ]
+
+def _row(miner_id: int, event: MinerTelemetryEvent) -> TelemetryRow:
+    return TelemetryRow(
+        miner_id,
+        event.recorded_at,
+        event.hashrate_ths,
+        event.temperature_c,
+        event.power_w,
+        event.fan_rpm,
+        event.sleeping,
+    )
 
 
 async def apply_messages(

@@ -9,7 +9,8 @@ DUPLICATES = Counter(
 )
 READING_LAG = Histogram(
     "windhash_fleet_writer_reading_lag_seconds",
-    "From a reading's time (the collector's receipt of the reply) to its row committed.",
+    "From a reading's time (the collector's receipt of the reply) to its row committed; every reading of a"
+    " batch up to 1,000, a uniform sample of a larger one.",
     buckets=(0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
 )
 PARTITIONS = Gauge("windhash_fleet_telemetry_partitions", "Daily partitions of miner_telemetry.")

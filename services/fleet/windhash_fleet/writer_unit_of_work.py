@@ -1,7 +1,7 @@
 """The telemetry writer's unit of work: one PostgreSQL transaction with the telemetry tables, the positions
 and the outbox (dead letters). The handler sees only these Protocols; the unit tests give it memory fakes."""
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -17,7 +17,7 @@ class TelemetryStore(Protocol):
 
     async def miner_ids(self, serials: Collection[str]) -> dict[str, int]: ...
 
-    async def write(self, rows: Sequence[TelemetryRow]) -> int: ...
+    async def write(self, rows_by_day: Mapping[date, Sequence[TelemetryRow]]) -> int: ...
 
 
 class WriterUnitOfWork(UnitOfWork, Protocol):

@@ -173,9 +173,9 @@ class FakeTelemetryStore:
         self.lookups += 1
         return {serial: self.miners[serial] for serial in serials if serial in self.miners}
 
-    async def write(self, rows: Sequence[TelemetryRow]) -> int:
+    async def write(self, rows_by_day: Mapping[date, Sequence[TelemetryRow]]) -> int:
         written = 0
-        for row in rows:
+        for row in (row for rows in rows_by_day.values() for row in rows):
             key = (row.miner_id, row.recorded_at)
             if key not in self.rows:
                 self.rows[key] = row
