@@ -1,5 +1,6 @@
-"""`windhash demo`: the main job. Starts the local stack, the synthetic Elexon server and the four services,
-ingests the bundled sample span, waits until every summary is current and prints what it found."""
+"""`windhash demo`: the main job. Starts the local stack, the synthetic Elexon, market and fleet simulators
+and the services, ingests the bundled sample span, waits until every summary is current and prints what it
+found, then the hosting fleet's state once every simulated miner has been read."""
 
 import asyncio
 import json
@@ -19,6 +20,7 @@ from windhash_common import event_loop
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
+from windhash_cli.demo_fleet import fleet_environment, print_fleet_summary, start_fleet
 from windhash_cli.demo_owner import ensure_demo_owner
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
@@ -32,11 +34,16 @@ console = Console()
 
 
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
-# 127.0.0.1 (defaults; `--crm-port` moves the CRM). A service joining adds itself here and starts in `_run`,
-# trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
-DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084}
+# 127.0.0.1 (defaults; `--crm-port` and `--fleet-api-port` move them). A service joining adds itself here and
+# starts in `_run`, trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own
+# environment).
+DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084, "fleet": 8086}
 # The setting that gives each of them its port (the market serves its routes on its metrics port).
-DEMO_PORT_SETTINGS: dict[str, str] = {"market": "WINDHASH_METRICS_PORT", "crm": "WINDHASH_CRM_PORT"}
+DEMO_PORT_SETTINGS: dict[str, str] = {
+    "market": "WINDHASH_METRICS_PORT",
+    "crm": "WINDHASH_CRM_PORT",
+    "fleet": "WINDHASH_FLEET_API_PORT",
+}
 
 
 def demo(
@@ -49,6 +56,10 @@ def demo(
     elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
     market_port: int = typer.Option(18090, help="Port of the synthetic market server."),
     crm_port: int = typer.Option(DEMO_UPSTREAMS["crm"], help="Port of the CRM service (behind the API)."),
+    fleet_sim_port: int = typer.Option(18091, help="Control port of the synthetic fleet of miners."),
+    fleet_api_port: int = typer.Option(
+        DEMO_UPSTREAMS["fleet"], help="Port of the fleet's HTTP app (behind the API)."
+    ),
     timeout: float = typer.Option(900, help="Seconds to wait for the pipeline to finish."),
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
@@ -56,11 +67,11 @@ def demo(
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
     was_running = event_loop.run(stack.status()).healthy
     endpoints = event_loop.run(stack.up())
-    upstreams = {**DEMO_UPSTREAMS, "crm": crm_port}
+    upstreams = {**DEMO_UPSTREAMS, "crm": crm_port, "fleet": fleet_api_port}
     env = _environment(endpoints, api_port, elexon_port, market_port, upstreams)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
-        ports = (elexon_port, market_port)
+        ports = (elexon_port, market_port, fleet_sim_port)
         _run(processes, env, first.date(), last.date(), api_port, ports, upstreams, timeout)
         if not once:
             console.print(
@@ -80,6 +91,7 @@ def _environment(
     # The operator's role for the CLI steps; each service runs as its own (service_processes).
     urls = {context: f"http://127.0.0.1:{port}" for context, port in upstreams.items()}
     return {
+        **fleet_environment(upstreams["fleet"]),
         "WINDHASH_API_UPSTREAMS": json.dumps(urls),
         "WINDHASH_EXPLORER_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_PRICE_API_URL": f"http://127.0.0.1:{market_port}",
@@ -106,16 +118,18 @@ def _run(
     first: date,
     last: date,
     api_port: int,
-    sim_ports: tuple[int, int],
+    sim_ports: tuple[int, int, int],
     upstreams: dict[str, int],
     timeout: float,
 ) -> None:
-    elexon_port, market_port = sim_ports
+    elexon_port, market_port, fleet_sim_port = sim_ports
     _require_free_port(api_port, "the API", "--api-port")
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     _require_free_port(market_port, "the synthetic market server", "--market-port")
     for context, port in upstreams.items():
-        _require_free_port(port, f"the {context} service", f"--{context}-port")
+        option = "--fleet-api-port" if context == "fleet" else f"--{context}-port"
+        _require_free_port(port, f"the {context} service", option)
+    _require_free_port(fleet_sim_port, "the synthetic fleet's control API", "--fleet-sim-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
     processes.start("market-sim", "market-sim", "--port", str(market_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
@@ -131,6 +145,7 @@ def _run(
     # Snapshots, hashprice and indicators from the synthetic market server; its routes behind the API.
     processes.start("market", extra_env=_context_service_env("market", upstreams["market"]))
     processes.start("crm", extra_env=_context_service_env("crm", upstreams["crm"]))  # behind the API
+    start_fleet(processes, env, fleet_sim_port, _os_env())
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     for port in upstreams.values():
         wait_for_http(f"http://127.0.0.1:{port}/ready", 60, processes)
@@ -155,6 +170,7 @@ def _run(
     # The market's routes through the single origin, as the dashboard's market panel reads them.
     wait_for_http(f"http://127.0.0.1:{api_port}/api/v1/market/snapshots/latest", 60, processes)
     subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
+    print_fleet_summary(console, processes, env["WINDHASH_DATABASE_URL"], upstreams["fleet"])
     console.print(
         f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
         "(shown once; choose your own at the first login)."

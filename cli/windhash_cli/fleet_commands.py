@@ -1,4 +1,5 @@
-"""`windhash fleet`: the telemetry collector, telemetry partitions, registering a simulated fleet."""
+"""`windhash fleet`: the telemetry collector and writer, telemetry maintenance, registering a simulated
+fleet."""
 
 import csv
 import io
@@ -9,7 +10,9 @@ import typer
 from rich.console import Console
 from windhash_common import event_loop
 
-app = typer.Typer(no_args_is_help=True, help="The hosting fleet: collector, partitions, registration.")
+app = typer.Typer(
+    no_args_is_help=True, help="The hosting fleet: collector, writer, partitions, registration."
+)
 console = Console()
 
 
@@ -22,31 +25,46 @@ def collector() -> None:
 
 
 @app.command()
-def partitions(
-    days_ahead: int = typer.Option(3, min=0, max=366, help="Days after today to create partitions for."),
-    retention_days: int = typer.Option(90, min=1, help="Drop the partitions of days older than this."),
-) -> None:
-    """Create miner_telemetry's daily partitions ahead and drop those past retention (whole partitions)."""
+def writer() -> None:
+    """Run the telemetry writer (Kafka → miner_telemetry and its rollups, exactly once) and its upkeep."""
+    from windhash_fleet.writer_main import run
+
+    run()
+
+
+def fleet_api() -> None:
+    """Serve the fleet's HTTP app (sites, miners, telemetry, imports) behind the API's /api/v1/fleet/."""
+    from windhash_fleet.api_main import run
+
+    run()
+
+
+@app.command()
+def partitions() -> None:
+    """Run the maintenance job once: partitions ahead, retention drops (whole partitions), log pruning.
+
+    Days ahead and retention come from the fleet settings (WINDHASH_FLEET_PARTITION_DAYS_AHEAD,
+    WINDHASH_FLEET_TELEMETRY_RETENTION_DAYS, WINDHASH_FLEET_OPERATION_LOG_RETENTION_DAYS)."""
     from windhash_common.db import create_pool, migrate_database
     from windhash_fleet.settings import FleetSettings
-    from windhash_fleet.telemetry_partitions import maintain_partitions, partition_days
+    from windhash_fleet.telemetry_maintenance import maintain_once
 
     async def maintain() -> None:
         settings = FleetSettings()
         await migrate_database(settings.database_url)
         pool = await create_pool(settings.database_url, max_size=1)
         try:
-            async with pool.acquire() as connection:
-                done = await maintain_partitions(
-                    connection, datetime.now(UTC).date(), days_ahead, retention_days
-                )
-                days = await partition_days(connection)
+            async with pool.acquire() as connection, connection.transaction():
+                report = await maintain_once(connection, settings, datetime.now(UTC))
         finally:
             await pool.close()
+        dropped = report.partitions.dropped
         console.print(
-            f"created {done.created} partitions, dropped {len(done.dropped)}:"
-            f" {', '.join(done.dropped) or '-'}"
+            f"created {report.partitions.created} partitions, dropped {len(dropped)}:"
+            f" {', '.join(dropped) or '-'}; pruned {report.log_rows_pruned} operation-log rows and"
+            f" {report.miner_hours_pruned} miner-hours"
         )
+        days = report.partition_days
         if days:
             console.print(f"{len(days)} daily partitions, {days[0]} to {days[-1]} (UTC days)")
 
@@ -62,8 +80,9 @@ def register_sim(
 ) -> None:
     """Register every miner of a running `windhash fleet-sim` at a site (registered ones are kept)."""
     import httpx
+    from windhash_common.audit import cli_actor
     from windhash_common.db import create_pool, migrate_database
-    from windhash_fleet.fleet_registry import NewMiner, register_miners, upsert_site
+    from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
     from windhash_fleet.settings import FleetSettings
 
     response = httpx.get(f"{control_url}/_sim/miners.csv", timeout=30)
@@ -80,8 +99,9 @@ def register_sim(
         pool = await create_pool(settings.database_url, max_size=1)
         try:
             async with pool.acquire() as connection:
-                site_id = await upsert_site(connection, site, location, Decimal(capacity_mw))
-                return site_id, await register_miners(connection, site_id, miners, "cli:register-sim")
+                actor, topics = cli_actor(), settings.topics
+                site_id = await ensure_site(connection, topics, actor, site, location, Decimal(capacity_mw))
+                return site_id, await register_miners(connection, topics, site_id, miners, actor)
         finally:
             await pool.close()
 

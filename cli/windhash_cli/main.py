@@ -30,6 +30,7 @@ GROUPS = {
     "users": "users_commands",
     "audit": "audit_commands",
     "crm": "crm_commands",
+    "bench": "bench_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {
@@ -37,12 +38,12 @@ COMMANDS = {
     "elexon-sim": ("elexon_commands", "elexon_sim"),
     "market-sim": ("market_sim_commands", "market_sim"),
     "fleet-sim": ("fleet_sim_commands", "fleet_sim"),
+    "fleet-api": ("fleet_commands", "fleet_api"),
     "ingestor": ("services_commands", "ingestor"),
     "calculator": ("services_commands", "calculator"),
     "aggregator": ("services_commands", "aggregator"),
     "reconciler": ("services_commands", "reconciler"),
     "api": ("services_commands", "api"),
-    "bench": ("bench_commands", "bench"),
     "jobs": ("jobs_commands", "jobs"),
 }
 

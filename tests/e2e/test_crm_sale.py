@@ -25,14 +25,14 @@ from windhash_common.access.roles import Role
 from windhash_common.accounts.passwords import hash_password
 from windhash_common.accounts.sessions import open_session
 from windhash_common.accounts.users import create_user
-from windhash_common.audit import cli_actor
+from windhash_common.audit import Actor, cli_actor
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.events_audit import AuditEvent
 from windhash_common.events_crm import parse_crm_event
 from windhash_common.topics import Topics
 from windhash_crm.service import run_crm
 from windhash_crm.settings import CrmSettings
-from windhash_fleet.fleet_registry import NewMiner, register_miners, upsert_site
+from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
 from windhash_stack import StackEndpoints
 from windhash_stack.ports import free_port
 from windhash_testing.live_server import serving
@@ -73,9 +73,11 @@ async def seed_staff(pg_dsn: str) -> dict[str, str]:
 async def seed_miners(pg_dsn: str) -> None:
     superuser = await asyncpg.connect(pg_dsn)
     try:
-        site = await upsert_site(superuser, "Synthetic Aberdeen", "Aberdeen", Decimal("12"))
+        site = await ensure_site(
+            superuser, Topics(), Actor("test"), "Synthetic Aberdeen", "Aberdeen", Decimal("12")
+        )
         miners = [NewMiner(f"SYN-S21-{n}", "S21", "127.0.0.1", 41000 + n) for n in range(3)]
-        await register_miners(superuser, site, miners, "e2e")
+        await register_miners(superuser, Topics(), site, miners, Actor("test"))
     finally:
         await superuser.close()
 

@@ -32,6 +32,10 @@ def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) 
             str(free_port()),
             "--crm-port",
             str(free_port()),
+            "--fleet-sim-port",
+            str(free_port()),
+            "--fleet-api-port",
+            str(free_port()),
         ],
         capture_output=True,
         text=True,
@@ -49,6 +53,9 @@ def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) 
     assert "SYNTHETIC" in output
     assert "S19J_PRO" in output
     assert "hashprice at" in output and "(SYNTHETIC)" in output  # from the market service and its simulator
+    # The hosting fleet: 300 simulated miners polled, the offline ones marked so, read back from the tables.
+    assert "Hosting fleet now" in output and "Demo site (SYNTHETIC)" in output
+    assert re.search(r"Demo site \(SYNTHETIC\)\s+│\s+300\s+│", output), output[-3000:]
     # The demo owner's one-time password is printed once, and is the account's password.
     match = re.search(r"Demo owner: (\S+), one-time password (\S+) ", output)
     assert match, output[-2000:]

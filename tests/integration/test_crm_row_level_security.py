@@ -13,8 +13,10 @@ from test_crm_support import CrmClient, crm_fixture  # type: ignore[import-not-f
 from windhash_common.access.identity import CredentialKind, Identity
 from windhash_common.access.request_identity import identity_transaction, set_request_identity
 from windhash_common.access.roles import Role
+from windhash_common.audit import Actor
 from windhash_common.db_roles import DatabaseRole, dsn_as
-from windhash_fleet.fleet_registry import NewMiner, register_miners, upsert_site
+from windhash_common.topics import Topics
+from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
 
 pytestmark = pytest.mark.integration
 SALES, SALES2, ADMIN = "sales@example.com", "sales2@example.com", "admin@example.com"
@@ -93,9 +95,9 @@ async def test_a_won_deal_becomes_a_client_that_reads_its_sent_invoices_and_owns
     crm: CrmClient,
 ) -> None:
     superuser = crm.accounts.superuser
-    site = await upsert_site(superuser, "Synthetic site", "Aberdeen", Decimal("10"))
+    site = await ensure_site(superuser, Topics(), Actor("test"), "Synthetic site", "Aberdeen", Decimal("10"))
     miners = [NewMiner(f"SIM-{n:04d}", "S21", "127.0.0.1", 40000 + n) for n in range(4)]
-    await register_miners(superuser, site, miners, "test")
+    await register_miners(superuser, Topics(), site, miners, Actor("test"))
     other = await crm.won_deal(SALES2, company="Bravo", email="b@bravo.example")
     bravo = await crm.ok(
         ADMIN,

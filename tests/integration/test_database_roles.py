@@ -121,6 +121,11 @@ async def test_each_writer_is_refused_outside_its_own_tables(pg_dsn: str) -> Non
         (DatabaseRole.RECONCILER, "SELECT count(*) FROM api_keys"),
         (DatabaseRole.MARKET, "SELECT drop_miner_telemetry_partitions_before('2024-01-01')"),
         (DatabaseRole.OPERATOR, "DELETE FROM audit_log"),
+        (DatabaseRole.FLEET, "DELETE FROM miner_telemetry"),
+        (DatabaseRole.FLEET, "SELECT count(*) FROM sessions"),
+        (DatabaseRole.FLEET_API, "DELETE FROM hosting_miners"),
+        (DatabaseRole.FLEET_API, "DELETE FROM miner_operation_log"),
+        (DatabaseRole.FLEET_API, "SELECT count(*) FROM login_records"),
     ]
     for role, statement in refused:
         connection = await asyncpg.connect(dsn_as(pg_dsn, role))

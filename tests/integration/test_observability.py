@@ -12,11 +12,13 @@ reconciler's self-check (`windhash reconciler`, scraped like the other services)
 import asyncio
 import json
 import os
+import random
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +32,15 @@ from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_
 from windhash_common.access.roles import Role
 from windhash_common.accounts.sessions import open_session
 from windhash_common.accounts.users import create_user
-from windhash_common.audit import cli_actor
+from windhash_common.audit import Actor, cli_actor
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.settlement_calendar import settlement_date_of
 from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
+from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
+from windhash_fleet_sim.fleet import FleetSpec
+from windhash_fleet_sim.server import FleetSimServer
+from windhash_fleet_sim.sim_miner import MinerFaults
 from windhash_market_sim.faults import FaultRule as MarketFault
 from windhash_market_sim.server import MarketSimServer
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
@@ -58,6 +64,7 @@ FIRING = {
     "WindhashCompletenessBelowTarget",
     "WindhashMarketSlotsNotTaken",
     "WindhashMarketSourcesFailing",
+    "WindhashFleetMinersUnreachable",
 }
 SILENT = {
     "WindhashMarketSnapshotsStale",
@@ -71,6 +78,11 @@ SILENT = {
     "WindhashSummariesSlow",
     "WindhashCrmJobStalled",
     "WindhashCrmServerErrors",
+    "WindhashFleetCollectorLagging",
+    "WindhashFleetWriterLagging",
+    "WindhashFleetPartitionsNotAhead",
+    "WindhashFleetRetentionNotApplied",
+    "WindhashFleetApiErrors",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -121,10 +133,13 @@ class Ports:
     reconciler: int = field(default_factory=free_port)
     market: int = field(default_factory=free_port)
     crm: int = field(default_factory=free_port)
+    fleet_collector: int = field(default_factory=free_port)
+    fleet_writer: int = field(default_factory=free_port)
+    fleet_api: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
-        return {job: getattr(self, job) for job in JOBS}
+        return {job: getattr(self, job.replace("-", "_")) for job in JOBS}
 
 
 @pytest.fixture
@@ -147,6 +162,40 @@ def market_sim() -> Iterator[MarketSimServer]:
 
 
 @pytest.fixture
+def fleet_sim() -> Iterator[FleetSimServer]:
+    """Twenty miners, two offline from the start (10 % unreachable: WindhashFleetMinersUnreachable)."""
+    base = f"127.{random.randint(64, 250)}.{random.randint(0, 200)}.1"
+    spec = FleetSpec(miners=20, base_address=base, seed=11)
+    with FleetSimServer(spec) as server:
+        for miner in server.miners[:2]:
+            server.set_faults(miner.serial, MinerFaults(offline=True))
+        yield server
+
+
+async def _register_fleet(dsn: str, topics: Topics, sim: FleetSimServer) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        actor = Actor("test")
+        site_id = await ensure_site(connection, topics, actor, "Observed site (SYNTHETIC)", "-", Decimal(1))
+        miners = [NewMiner(miner.serial, miner.model.name, miner.host, miner.port) for miner in sim.miners]
+        await register_miners(connection, topics, site_id, miners, actor)
+    finally:
+        await connection.close()
+
+
+def _start_fleet(processes: ServiceProcesses, ports: Ports) -> None:
+    collector = {
+        "WINDHASH_FLEET_POLL_INTERVAL_S": "2",
+        "WINDHASH_FLEET_RPC_TIMEOUT_S": "1",
+        "WINDHASH_METRICS_PORT": str(ports.fleet_collector),
+    }
+    processes.start("fleet-collector", "fleet", "collector", extra_env=collector)
+    writer = {"WINDHASH_FLEET_WRITER_METRICS_PORT": str(ports.fleet_writer)}
+    processes.start("fleet-writer", "fleet", "writer", extra_env=writer)
+    processes.start("fleet-api", "fleet-api", extra_env={"WINDHASH_FLEET_API_PORT": str(ports.fleet_api)})
+
+
+@pytest.fixture
 async def prometheus(tmp_path: Path) -> AsyncIterator[tuple[PrometheusServer, Ports]]:
     ports = Ports()
     server = PrometheusServer(
@@ -166,11 +215,13 @@ def _run_cli(env: dict[str, str], *args: str) -> None:
     assert result.returncode == 0, f"windhash {' '.join(args)}:\n{result.stdout}{result.stderr}"
 
 
-async def _publish_malformed(bootstrap: str, topic: str) -> None:
+async def _publish_malformed(
+    bootstrap: str, topic: str, value: bytes = b'{"settlement_date": "not json'
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, b'{"settlement_date": "not json', key=b"2024-03-20:1")
+        await producer.send_and_wait(topic, value, key=b"2024-03-20:1")
     finally:
         await producer.stop()
 
@@ -307,6 +358,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
     service_env: dict[str, str],
     sim: ElexonSimServer,
     market_sim: MarketSimServer,
+    fleet_sim: FleetSimServer,
     prometheus: tuple[PrometheusServer, Ports],
     tmp_path: Path,
 ) -> None:
@@ -319,9 +371,14 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
-        # The API forwards /api/v1/crm/... and /api/v1/market/... to their services (they believe it).
+        # The API forwards /api/v1/crm/..., /api/v1/market/... and /api/v1/fleet/... to their services (they
+        # believe it).
         "WINDHASH_API_UPSTREAMS": json.dumps(
-            {"crm": f"http://127.0.0.1:{ports.crm}", "market": f"http://127.0.0.1:{ports.market}"}
+            {
+                "crm": f"http://127.0.0.1:{ports.crm}",
+                "market": f"http://127.0.0.1:{ports.market}",
+                "fleet": f"http://127.0.0.1:{ports.fleet_api}",
+            }
         ),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
         "WINDHASH_CALCULATOR_GROUP": f"observability-calculator-{service_env['WINDHASH_TOPIC_PREFIX']}",
@@ -350,12 +407,17 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "WINDHASH_API_TRUSTED_PROXIES": "127.0.0.1",
         }
         processes.start("crm", extra_env=crm)
+        topics = Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"])
+        await _register_fleet(service_env["WINDHASH_DATABASE_URL"], topics, fleet_sim)
+        _start_fleet(processes, ports)
+        fleet_health = f"http://127.0.0.1:{ports.fleet_api}/health"
+        await asyncio.to_thread(wait_for_http, fleet_health, 60, processes)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.crm}/ready", 60, processes)
         await _a_crm_change(service_env["WINDHASH_DATABASE_URL"], ports.api)
-        await _publish_malformed(
-            stack.kafka_bootstrap, Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"]).settlement_periods
-        )
+        await _publish_malformed(stack.kafka_bootstrap, topics.settlement_periods)
+        # A reading with a negative power: the telemetry writer dead-letters it (WindhashDeadLetters).
+        await _publish_malformed(stack.kafka_bootstrap, topics.miner_telemetry, b'{"power_w": -1}')
         await asyncio.to_thread(_run_cli, cli_env, "ingest", "date", DAY.isoformat())
         await _wait_for_day(service_env["WINDHASH_DATABASE_URL"], processes)
         self_check = {"WINDHASH_SELF_CHECK_DAYS": "1", "WINDHASH_SELF_CHECK_PREVIOUS_MONTH": "false"}
@@ -363,7 +425,14 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "reconciler", extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconciler)}
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.api}") as client:
-            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page", "/api/v1/market/status"):
+            for path in (
+                "/api/v1/status",
+                "/health",
+                "/ready",
+                "/no-such-page",
+                "/api/v1/market/status",
+                "/api/v1/fleet/overview",
+            ):
                 await client.get(path)
 
         promql, sql = all_queries(PROMETHEUS_DIR, DASHBOARDS)

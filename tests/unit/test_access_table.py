@@ -63,7 +63,13 @@ def test_public_cells_close_when_the_analytics_are_private() -> None:
 
 def test_clients_see_their_own_rows_only_where_a_client_owns_rows() -> None:
     own = {rule.key for rule in PERMISSIONS.rules if rule.grants.get(Subject.CLIENT) is Grant.OWN}
-    assert own == {("clients", "read"), ("miners", "read"), ("plans", "read"), ("invoices", "read")}
+    assert own == {
+        ("clients", "read"),
+        ("miners", "read"),
+        ("sites", "read"),
+        ("plans", "read"),
+        ("invoices", "read"),
+    }
 
 
 def test_sales_staff_act_on_their_own_records_only_in_the_crm() -> None:

@@ -11,6 +11,7 @@ from windhash_aggregator.settings import AggregatorSettings
 from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
 from windhash_crm.settings import CrmSettings
+from windhash_fleet.settings import FleetSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
 from windhash_reconciler.settings import ReconcilerSettings
@@ -25,7 +26,12 @@ SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "api": (ApiSettings,),
     "market": (MarketSettings,),
     "crm": (CrmSettings,),
+    "fleet-collector": (FleetSettings,),
+    "fleet-writer": (FleetSettings,),
+    "fleet-api": (FleetSettings,),
 }
+# `windhash <command...>` each service runs, where it is not `windhash <service>`.
+COMMANDS = {"fleet-collector": ["fleet", "collector"], "fleet-writer": ["fleet", "writer"]}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,7 @@ def env_names(classes: tuple[type[BaseSettings], ...]) -> set[str]:
 @pytest.mark.parametrize("service", sorted(SERVICE_SETTINGS))
 def test_every_variable_is_a_setting_of_its_service(compose: dict[str, Any], service: str) -> None:
     definition = compose["services"][service]
-    assert definition["command"] == [service], "each service runs `windhash <service>`"
+    assert definition["command"] == COMMANDS.get(service, [service]), "each service runs its windhash command"
     variables = set(definition["environment"])
     unknown = variables - env_names(SERVICE_SETTINGS[service])
     assert not unknown, f"{service} sets variables its Settings do not read: {sorted(unknown)}"

@@ -47,7 +47,7 @@ def _miner(status: str = "active") -> HostedMiner:
 
 
 def _collector(rpc: FakeRpc, sink: MemorySink) -> ShardCollector:
-    return ShardCollector(SETTINGS, cast(asyncpg.Pool, None), sink, 0, cast(CgminerRpc, rpc))
+    return ShardCollector(SETTINGS, cast(asyncpg.Pool, None), sink, 0, rpc=cast(CgminerRpc, rpc))
 
 
 def _replies() -> dict[str, dict[str, Any]]:
@@ -81,3 +81,12 @@ async def test_a_reading_outside_the_schema_is_dead_lettered_with_its_reason() -
     assert (result.outcome, result.answered) == ("invalid", True)
     assert sink.telemetry == [] and len(sink.dead) == 1
     assert "power_w" in sink.dead[0].reason and '"Watts": -40.0' in sink.dead[0].payload
+
+
+async def test_an_answer_that_says_asleep_is_reported_as_asleep() -> None:
+    replies = _replies()
+    replies["config"]["CONFIG"][0]["CurtailMode"] = "Sleep"
+    result = await _collector(FakeRpc([replies]), MemorySink())._read(_miner("offline"))
+    assert (result.outcome, result.answered, result.asleep) == ("ok", True, True)
+    awake = await _collector(FakeRpc([_replies()]), MemorySink())._read(_miner("offline"))
+    assert awake.asleep is False

@@ -57,6 +57,10 @@ def test_a_miner_goes_offline_after_enough_silent_polls_and_back_when_it_answers
     assert status_change("curtailed", False, 3, 2) == StatusChange("miner.offline", "curtailed", "offline")
     assert status_change("offline", False, 9, 2) is None
     assert status_change("offline", True, 0, 2) == StatusChange("miner.online", "offline", "active")
+    asleep = status_change("offline", True, 0, 2, asleep=True)
+    assert asleep == StatusChange("miner.online", "offline", "curtailed"), "back as it reports itself"
     assert status_change("active", True, 0, 2) is None
     assert status_change("maintenance", False, 9, 2) is None  # an operator's status
     assert status_change("maintenance", True, 0, 2) is None
+    assert status_change("retired", False, 9, 2) is None
+    assert status_change("retired", True, 0, 2) is None

@@ -58,6 +58,9 @@ SERVICE_METRICS_MODULES = (
     "windhash_market.metrics",
     "windhash_crm.metrics",
     "windhash_common.market_sources.http_fetch",
+    "windhash_fleet.metrics",
+    "windhash_fleet.writer_metrics",
+    "windhash_fleet.api_metrics",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -125,6 +128,9 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:8080",
                 "127.0.0.1:9105",
                 "127.0.0.1:8084",
+                "127.0.0.1:9106",
+                "127.0.0.1:9107",
+                "127.0.0.1:8086",
             ],
         ),
         (
@@ -137,6 +143,9 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "api:8080",
                 "market:9105",
                 "crm:8084",
+                "fleet-collector:9106",
+                "fleet-writer:9107",
+                "fleet-api:8086",
             ],
         ),
     ],
@@ -235,7 +244,7 @@ def _dashboard(name: str) -> dict[str, Any]:
     return board
 
 
-@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json"])
+@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json", "fleet.json"])
 def test_dashboards_are_well_formed_and_use_provisioned_datasources(name: str) -> None:
     datasources = _yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
     provisioned = {source["uid"]: source["type"] for source in datasources}

@@ -26,6 +26,7 @@ AGGREGATOR = DatabaseRole.AGGREGATOR
 OPERATOR = DatabaseRole.OPERATOR
 CRM = DatabaseRole.CRM
 MARKET = DatabaseRole.MARKET
+FLEET_API = DatabaseRole.FLEET_API
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -44,12 +45,14 @@ def _pipeline(**writers: str) -> dict[DatabaseRole, str]:
 # write.
 _FACT = _pipeline(reconciler="rawd", calculator="rawd", operator="rawd")
 _SUMMARY = _pipeline(reconciler="rawd", aggregator="rawd", operator="rawd")
-_FLEET = _pipeline(fleet="raw", operator="rawd")
+_FLEET = _pipeline(fleet="raw", fleet_api="raw", operator="rawd")
+# Rollups (migration 1210): the writer adds to them (upserts) and prunes miner-hours past their retention.
+_FLEET_ROLLUP = _pipeline(fleet="rawd", operator="rawd")
 _ACCOUNT: dict[DatabaseRole, str] = {API: "raw", OPERATOR: "raw"}
 # A context service's HTTP app resolves identities as the API does (windhash_common.access.identity_queries):
 # it reads accounts and access windows and records a session's or key's last use.
-_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r"}
-_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw"}
+_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r", FLEET_API: "r"}
+_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw", FLEET_API: "rw"}
 
 TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Schema bookkeeping: every role checks that the schema is current when it starts.
@@ -57,7 +60,8 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "schema_privileges": dict(_EVERYONE_READS),
     # Reference data
     "wind_bm_units": _pipeline(ingestor="raw", operator="rawd"),
-    "miner_models": _pipeline(calculator="rw", operator="rawd"),
+    # The fleet's HTTP app adds models to the registry (not calculated until an operator activates them).
+    "miner_models": _pipeline(calculator="rw", fleet_api="raw", operator="rawd"),
     "btc_prices": _pipeline(market="raw", operator="rawd"),
     # Ingest and facts
     "ingestion_progress": _pipeline(ingestor="raw", reconciler="raw", operator="rawd"),
@@ -91,6 +95,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
         market="raw",
         fleet="raw",
         crm="raw",
+        fleet_api="ra",
         operator="raw",
     ),
     "reconcile_jobs": _pipeline(reconciler="raw", operator="rawd"),
@@ -100,11 +105,18 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "market_analytics": _pipeline(market="raw", operator="rawd"),
     "market_slots": _pipeline(market="raw", operator="rawd"),
     "technical_indicators": _pipeline(market="rawd", operator="rawd"),
-    # The hosting fleet (migration 1200): the collector marks miners offline/online and logs it.
+    # The hosting fleet (migrations 1200, 1210): the collector marks miners offline/online and logs it, the
+    # HTTP app creates, edits, moves and retires them; the writer keeps the telemetry and its rollups and
+    # prunes the log past its year.
     "hosting_sites": _FLEET,
     "hosting_miners": _FLEET,
-    "miner_operation_log": _pipeline(fleet="ra", operator="ra"),
+    "hosting_miner_placements": _FLEET,
+    "miner_operation_log": _pipeline(fleet="rad", fleet_api="ra", operator="ra"),
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
+    "miner_telemetry_hourly": _FLEET_ROLLUP,
+    "site_telemetry_hourly": _FLEET_ROLLUP,
+    "site_telemetry_daily": _FLEET_ROLLUP,
+    "miner_telemetry_latest": _FLEET_ROLLUP,
     # Accounts (migration 1000): the API and the operator's CLI. Context services that serve HTTP resolve each
     # request's identity (read them, touch sessions' and keys' last use); the CRM also creates a won deal's
     # client and its account.
@@ -114,7 +126,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "sessions": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
     "api_keys": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
-    "audit_log": {API: "ra", CRM: "ra", OPERATOR: "ra"},
+    "audit_log": {API: "ra", CRM: "ra", FLEET_API: "ra", OPERATOR: "ra"},
     # The CRM (migration 1400): its service only, under row-level security; nothing is ever deleted (a lost
     # lead or a cancelled invoice stays). The operator reads it all and rescores leads.
     "crm_leads": {CRM: "raw", OPERATOR: "rw"},
@@ -138,12 +150,24 @@ FUNCTION_PRIVILEGES: dict[str, tuple[DatabaseRole, ...]] = {
 }
 """Functions that act with their owner's rights, and the roles that may execute them (nobody else may)."""
 
+PARTITION_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
+    # The telemetry writer COPYs straight into a day's partition (COPY into a table with row-level security is
+    # refused to every role that does not bypass it); nobody else may touch a partition directly, so no policy
+    # can be sidestepped by naming one. Partitions made later get it from ensure_miner_telemetry_partitions.
+    "miner_telemetry": {DatabaseRole.FLEET: "a"},
+}
+"""Privileges on every partition of a partitioned table (partitions are not in TABLE_PRIVILEGES)."""
+
 
 def privileges_fingerprint() -> str:
     """Changes whenever the declaration changes, so `migrate` knows to apply it again."""
     canonical: dict[str, object] = {
         table: {role.value: letters for role, letters in sorted(grants.items())}
         for table, grants in sorted(TABLE_PRIVILEGES.items())
+    }
+    canonical["partitions"] = {
+        table: {role.value: letters for role, letters in sorted(grants.items())}
+        for table, grants in sorted(PARTITION_PRIVILEGES.items())
     }
     canonical["functions"] = {
         function: sorted(role.value for role in roles)
@@ -173,6 +197,13 @@ JOIN pg_depend AS d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
 JOIN pg_class AS t ON t.oid = d.refobjid
 JOIN pg_namespace AS n ON n.oid = t.relnamespace
 WHERE s.relkind = 'S' AND n.nspname = 'public' AND t.relname = $1
+"""
+_PARTITIONS = """
+SELECT child.relname FROM pg_inherits
+JOIN pg_class AS child ON child.oid = pg_inherits.inhrelid
+JOIN pg_class AS parent ON parent.oid = pg_inherits.inhparent
+JOIN pg_namespace AS n ON n.oid = parent.relnamespace
+WHERE n.nspname = 'public' AND parent.relname = $1
 """
 _KIND = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
 
@@ -214,3 +245,8 @@ async def apply_privileges(connection: asyncpg.Connection) -> None:
             if "a" in letters:
                 for sequence in sequences:
                     await connection.execute(f'GRANT USAGE ON SEQUENCE public."{sequence}" TO {role.value}')
+    for parent, grants in PARTITION_PRIVILEGES.items():
+        for (partition,) in await connection.fetch(_PARTITIONS, parent):
+            for role, letters in grants.items():
+                privileges = ", ".join(sql_privileges(letters))
+                await connection.execute(f'GRANT {privileges} ON public."{partition}" TO {role.value}')

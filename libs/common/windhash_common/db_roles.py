@@ -38,6 +38,9 @@ class DatabaseRole(StrEnum):
     CRM = "windhash_crm"
     """The CRM service: serves its HTTP app under row-level security (like the API's role) and acts for no
     request only through the SECURITY DEFINER functions of migration 1400 (its scheduled jobs)."""
+    FLEET_API = "windhash_fleet_api"
+    """The fleet's HTTP app: sites, miners and models for the people using it; subject to row-level security
+    (a client sees its own miners), unlike the fleet's background role."""
     OPERATOR = "windhash_operator"
     """The operator's command line: reference data, reconciliation, summaries repair, users and audit."""
 
@@ -57,6 +60,7 @@ COMMAND_ROLES: dict[str, DatabaseRole] = {
     "market": DatabaseRole.MARKET,
     "fleet": DatabaseRole.FLEET,
     "crm": DatabaseRole.CRM,
+    "fleet-api": DatabaseRole.FLEET_API,
 }
 """`windhash <command>` → the role that command runs as when the system launches it (demo, tests, compose)."""
 

@@ -6,7 +6,8 @@ writer can dead-letter it with pydantic's reason. The bounds are physical, not p
 its model's nominal figures is a real observation (a failing board, a curtailed miner) and is kept.
 """
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -20,7 +21,7 @@ MAX_FAN_RPM: Final = 50_000
 SERIAL_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 Serial = Annotated[str, Field(pattern=SERIAL_PATTERN)]
-MinerStatus = Literal["active", "offline", "maintenance", "curtailed"]
+MinerStatus = Literal["active", "offline", "maintenance", "curtailed", "retired"]
 
 
 HashrateThs = Annotated[float, Field(ge=0.0, le=MAX_HASHRATE_THS, allow_inf_nan=False)]
@@ -71,3 +72,36 @@ class MinerStatusChangedEvent(BaseModel):
     @property
     def kafka_key(self) -> bytes:
         return self.miner_serial.encode()
+
+
+FleetChange = Literal[
+    "miner.created",
+    "miner.updated",
+    "miner.moved",
+    "miner.retired",
+    "site.created",
+    "site.updated",
+    "model.created",
+    "model.updated",
+]
+
+
+class FleetChangedEvent(BaseModel):
+    """A change to the fleet's registry (a miner, a site, a model) by a person or a command: written to the
+    outbox in the transaction of the change, with its audit row and, for a miner, its operation-log row."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    event_type: FleetChange
+    subject: str = Field(min_length=1, max_length=200, description="A serial, or a site's or model's name.")
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    actor: str = Field(min_length=1, max_length=200)
+    actor_user_id: UUID | None = None
+    changed_at: AwareDatetime
+
+    @property
+    def kafka_key(self) -> bytes:
+        # The changes to one thing stay in order.
+        return f"{self.event_type.split('.')[0]}/{self.subject}".encode()

@@ -43,6 +43,12 @@ class Topics:
         return f"{self.prefix}.miner-status.v1"
 
     @property
+    def fleet_changes(self) -> str:
+        """`FleetChangedEvent` (miner/site/model created, updated, moved, retired) through the outbox, keyed
+        `<kind>/<serial or name>`."""
+        return f"{self.prefix}.fleet-changes.v1"
+
+    @property
     def audit(self) -> str:
         """`AuditEvent` (events_audit.py): every recorded state change, keyed `<target_type>/<target_id>`."""
         return f"{self.prefix}.audit.v1"
@@ -62,6 +68,7 @@ class Topics:
             self.market_snapshots,
             self.miner_telemetry,
             self.miner_status,
+            self.fleet_changes,
             self.audit,
             self.crm,
         )

@@ -19,8 +19,20 @@ from pathlib import Path
 
 from windhash_stack.settings import default_deploy_dir
 
-SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "reconciler", "api", "market", "crm")
-# The ports each service serves /metrics on by default (the API and the CRM on their own HTTP ports).
+SERVICE_JOBS = (
+    "ingestor",
+    "calculator",
+    "aggregator",
+    "reconciler",
+    "api",
+    "market",
+    "crm",
+    "fleet-collector",
+    "fleet-writer",
+    "fleet-api",
+)
+# The ports each service serves /metrics on by default (the API, the CRM and the fleet's HTTP app on their
+# HTTP ports).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "ingestor": 9101,
     "calculator": 9102,
@@ -29,6 +41,9 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "api": 8080,
     "market": 9105,
     "crm": 8084,
+    "fleet-collector": 9106,
+    "fleet-writer": 9107,
+    "fleet-api": 8086,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

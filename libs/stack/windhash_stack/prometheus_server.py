@@ -58,6 +58,9 @@ class MonitoringSettings(BaseSettings):
     api_port: int = DEFAULT_METRICS_PORTS["api"]
     market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
     crm_port: int = DEFAULT_METRICS_PORTS["crm"]
+    fleet_collector_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-collector"]
+    fleet_writer_metrics_port: int = DEFAULT_METRICS_PORTS["fleet-writer"]
+    fleet_api_port: int = DEFAULT_METRICS_PORTS["fleet-api"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -68,6 +71,9 @@ class MonitoringSettings(BaseSettings):
             "api": self.api_port,
             "market": self.market_metrics_port,
             "crm": self.crm_port,
+            "fleet-collector": self.fleet_collector_metrics_port,
+            "fleet-writer": self.fleet_writer_metrics_port,
+            "fleet-api": self.fleet_api_port,
         }
 
 

@@ -16,11 +16,13 @@ import asyncpg
 import structlog
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.job_leases import JobLease, LeaseLost, holder_identity, run_while_holding
+from windhash_common.outbox_relay import run_relay
+from windhash_common.service_loops import run_loops
 from windhash_common.topics import ensure_topics
 
 from windhash_fleet import metrics
 from windhash_fleet.settings import FleetSettings
-from windhash_fleet.shard_collector import ShardCollector, TelemetrySink
+from windhash_fleet.shard_collector import SERVICE, ShardCollector, TelemetrySink
 from windhash_fleet.telemetry_sink import KafkaTelemetrySink
 
 log = structlog.get_logger(__name__)
@@ -33,15 +35,27 @@ def shard_job_key(shard: int) -> str:
 class ShardHolder:
     """The shards this process holds, within its allowance."""
 
-    def __init__(self, settings: FleetSettings, pool: asyncpg.Pool, sink: TelemetrySink) -> None:
+    def __init__(
+        self, settings: FleetSettings, pool: asyncpg.Pool, sink: TelemetrySink, relay_wake: asyncio.Event
+    ) -> None:
         self.settings = settings
         self.pool = pool
         self.sink = sink
+        self.relay_wake = relay_wake
         self.holder = holder_identity()
         self.held: set[int] = set()
 
-    async def run(self) -> None:
-        """Until cancelled: every shard's loop."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Every shard's loop, until `stop` is set."""
+        work = asyncio.create_task(self._hold_every_shard())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (work, stopped):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work  # raises what ended it, unless it was the stop
+
+    async def _hold_every_shard(self) -> None:
         async with asyncio.TaskGroup() as group:
             for shard in range(self.settings.fleet_shard_count):
                 group.create_task(self.hold(shard))
@@ -60,7 +74,7 @@ class ShardHolder:
         metrics.SHARDS_HELD.set(len(self.held))
         lease = JobLease(self.pool, shard_job_key(shard), self.settings.fleet_lease_ttl_s, holder=self.holder)
         try:
-            collector = ShardCollector(self.settings, self.pool, self.sink, shard)
+            collector = ShardCollector(self.settings, self.pool, self.sink, shard, self.relay_wake)
             if await run_while_holding(lease, collector.run):
                 log.info("shard work ended", shard=shard)
         except LeaseLost:
@@ -73,18 +87,18 @@ class ShardHolder:
 
 
 async def run_collector(settings: FleetSettings, stop: asyncio.Event) -> None:
+    """The shards' polling and the outbox relay (the status changes' events), until `stop` is set."""
     await migrate_database(settings.database_url)
     await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
     pool = await create_pool(settings.database_url, max_size=4)
     sink = await KafkaTelemetrySink.start(settings.kafka_bootstrap, settings.topics)
     try:
-        holder = ShardHolder(settings, pool, sink)
-        work = asyncio.create_task(holder.run())
+        wake = asyncio.Event()
+        holder = ShardHolder(settings, pool, sink, wake)
         log.info("fleet collector started", shards=settings.fleet_shard_count, holder=holder.holder)
-        await stop.wait()
-        work.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await work
+        interval, batch = settings.fleet_relay_interval_s, settings.fleet_relay_batch
+        relay = run_relay(SERVICE, pool, sink.broker, stop, wake, interval, batch)
+        await run_loops({"shards": holder.run(stop), "relay": relay}, stop)
     finally:
         await sink.stop()
         await pool.close()

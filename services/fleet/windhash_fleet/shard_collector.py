@@ -57,6 +57,8 @@ class PollResult:
     outcome: str
     answered: bool
     detail: str = ""
+    asleep: bool = False
+    """The reading says the miner is curtailed (asleep)."""
 
 
 class ShardCollector:
@@ -66,6 +68,7 @@ class ShardCollector:
         pool: asyncpg.Pool,
         sink: TelemetrySink,
         shard: int,
+        relay_wake: asyncio.Event | None = None,
         rpc: CgminerRpc | None = None,
     ) -> None:
         self.settings = settings
@@ -74,6 +77,7 @@ class ShardCollector:
         self.shard = shard
         self.actor = f"{SERVICE}/shard-{shard}"
         self.rpc = rpc or CgminerRpc(settings.fleet_rpc_timeout_s, settings.fleet_rpc_max_reply_bytes)
+        self.relay_wake = relay_wake or asyncio.Event()
         self.failures: dict[int, int] = {}
         self._label = str(shard)
 
@@ -146,9 +150,8 @@ class ShardCollector:
         metrics.POLLS.labels(result.outcome).inc()
         failures = 0 if result.answered else self.failures.get(miner.miner_id, 0) + 1
         self.failures[miner.miner_id] = failures
-        change = status_change(
-            miner.status, result.answered, failures, self.settings.fleet_offline_after_failures
-        )
+        offline_after = self.settings.fleet_offline_after_failures
+        change = status_change(miner.status, result.answered, failures, offline_after, result.asleep)
         if change is not None:
             reason = result.detail or "answered"
             event = await apply_status_change(
@@ -163,6 +166,7 @@ class ShardCollector:
                 self.actor,
             )
             if event is not None:
+                self.relay_wake.set()
                 metrics.STATUS_CHANGES.labels(event.event_type).inc()
                 log.info(event.event_type, serial=miner.serial, reason=reason)
         return result
@@ -195,4 +199,4 @@ class ShardCollector:
             return PollResult(error.outcome, True, str(error))
         await self.sink.publish_telemetry(event)
         metrics.TELEMETRY_PUBLISHED.inc()
-        return PollResult("ok", True)
+        return PollResult("ok", True, asleep=event.sleeping)

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import asyncpg
 from windhash_common.events_fleet import MinerStatusChangedEvent
+from windhash_common.outbox import add_to_outbox, outbox_message
 from windhash_common.topics import Topics
 
 from windhash_fleet import miner_queries as queries
-from windhash_fleet.outbox_writer import add_to_outbox
 from windhash_fleet.status_rules import StatusChange
 
 
@@ -42,5 +42,5 @@ async def apply_status_change(
         details = {"before": change.before, "after": change.after, "reason": event.reason}
         operation = "mark_offline" if change.event_type == "miner.offline" else "mark_online"
         await connection.execute(queries.LOG_OPERATION, miner_id, operation, actor, json.dumps(details))
-        await add_to_outbox(connection, topics.miner_status, event.kafka_key, event.model_dump_json())
+        await add_to_outbox(connection, [outbox_message(topics.miner_status, event, event.kafka_key)])
     return event

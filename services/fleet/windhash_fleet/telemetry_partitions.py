@@ -1,7 +1,9 @@
 """Keeping `miner_telemetry`'s daily partitions: created ahead, dropped whole after the retention period.
 
-The SQL functions (migration 1200) do the work under one advisory lock; the telemetry writer calls
-`maintain_partitions` before it writes and once a day, and `windhash fleet partitions` runs it by hand.
+The SQL functions (migrations 1200, 1201: they run as the table's owner) do the work under one advisory
+lock; the telemetry writer's maintenance job (`telemetry_maintenance`) calls `maintain_partitions` every
+hour, a batch with readings of a day that has no partition yet creates it (`telemetry_writer`), and
+`windhash fleet partitions` runs the maintenance by hand.
 Days are UTC days: the partition of day D holds readings with D 00:00 UTC <= recorded_at < D+1 00:00 UTC.
 """
 
@@ -12,6 +14,12 @@ import asyncpg
 
 DAYS_AHEAD = 3
 RETENTION_DAYS = 90
+PARTITION_PREFIX = "miner_telemetry_p"
+
+
+def partition_name(day: date) -> str:
+    """The partition holding the readings of one UTC day (`miner_telemetry_partition_name` in SQL)."""
+    return f"{PARTITION_PREFIX}{day:%Y%m%d}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ class KafkaTelemetrySink:
     async def start(cls, bootstrap: str, topics: Topics) -> Self:
         return cls(await connected_kafka_broker(bootstrap, "fleet"), topics)
 
+    @property
+    def broker(self) -> KafkaBroker:
+        """The connected broker (the outbox relay publishes through it too)."""
+        return self._broker
+
     async def stop(self) -> None:
         await self._broker.stop()
 

@@ -19,7 +19,7 @@ from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_market.http_app import create_market_app
 from windhash_market.settings import MarketSettings
 
-from windhash_testing import crm_samples, specimen_service
+from windhash_testing import crm_samples, fleet_service, specimen_service
 
 AppFactory = Callable[[str, Mapping[str, Any]], FastAPI]
 """(the test database's superuser DSN, settings overrides such as `api_public_analytics`) → the service's
@@ -66,4 +66,10 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         bodies=crm_samples.BODIES,
     ),
     ContextServiceApp("market", create_market_service_app),
+    ContextServiceApp(
+        fleet_service.CONTEXT,
+        fleet_service.create_fleet_test_app,
+        path_values=fleet_service.PATH_VALUES,
+        bodies=fleet_service.BODIES,
+    ),
 ]

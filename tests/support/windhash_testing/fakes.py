@@ -18,6 +18,7 @@ from windhash_common.miner_models import MinerModel
 from windhash_common.outbox import OutboxMessage
 from windhash_common.summaries.recompute import RecomputedScope
 from windhash_common.summaries.summary_grains import months_of, years_of
+from windhash_fleet.telemetry_store import TelemetryRow
 
 PeriodKey = tuple[date, int]
 
@@ -148,3 +149,41 @@ class FakeAggregatorUnitOfWork(FakeUnitOfWork):
     def __init__(self, summaries: FakeSummaries, positions: FakePositions | None = None) -> None:
         super().__init__(positions)
         self.summaries = summaries
+
+
+class FakeTelemetryStore:
+    """miner_telemetry as the writer sees it: registered serials, the days with partitions, the rows (first
+    one kept per natural key)."""
+
+    def __init__(self, miners: Mapping[str, int], days: Iterable[date] = ()) -> None:
+        self.miners = dict(miners)
+        self.days = set(days)
+        self.rows: dict[tuple[int, datetime], TelemetryRow] = {}
+        self.lookups = 0
+
+    async def partition_days(self) -> set[date]:
+        return set(self.days)
+
+    async def create_partitions(self, days: Iterable[date]) -> int:
+        new = set(days) - self.days
+        self.days |= new
+        return len(new)
+
+    async def miner_ids(self, serials: Iterable[str]) -> dict[str, int]:
+        self.lookups += 1
+        return {serial: self.miners[serial] for serial in serials if serial in self.miners}
+
+    async def write(self, rows_by_day: Mapping[date, Sequence[TelemetryRow]]) -> int:
+        written = 0
+        for row in (row for rows in rows_by_day.values() for row in rows):
+            key = (row.miner_id, row.recorded_at)
+            if key not in self.rows:
+                self.rows[key] = row
+                written += 1
+        return written
+
+
+class FakeWriterUnitOfWork(FakeUnitOfWork):
+    def __init__(self, telemetry: FakeTelemetryStore, positions: FakePositions | None = None) -> None:
+        super().__init__(positions)
+        self.telemetry = telemetry

@@ -28,6 +28,7 @@ from windhash_common.access.permissions import (
 )
 
 V1 = "/api/v1"
+FLEET = f"{V1}/fleet"
 FORWARDING_ROUTE = f"{V1}/{{context}}/{{path:path}}"
 """The API's one route that forwards to a context service (windhash_api.forwarding)."""
 FORWARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -264,10 +265,68 @@ _FORWARDING = (
 
 # Defaults for the bounded contexts to come (issue #17, item 1): their services map their routes here.
 _HOSTING = (
-    Rule("miners", "read", "Miners and their telemetry", STAFF_AND_OWN_CLIENT),
-    Rule("miners", "operate", "Start, stop, curtail a miner; edit its record", STAFF),
-    Rule("sites", "manage", "Create and change hosting sites", ADMINS),
-    Rule("miner-models", "manage", "Add and change miner models", ADMINS),
+    Rule(
+        "miners",
+        "read",
+        "Miners, their telemetry, rollups and operation log, the fleet overview (a client: its own miners)",
+        STAFF_AND_OWN_CLIENT,
+        routes=(
+            f"GET {FLEET}/overview",
+            f"GET {FLEET}/miners",
+            f"GET {FLEET}/miners/{{serial}}",
+            f"GET {FLEET}/miners/{{serial}}/telemetry",
+            f"GET {FLEET}/miners/{{serial}}/rollups",
+            f"GET {FLEET}/miners/{{serial}}/operations",
+        ),
+    ),
+    Rule(
+        "miners",
+        "operate",
+        "Start, stop, curtail a miner; create, edit, move, retire and import miners",
+        STAFF,
+        routes=(
+            f"POST {FLEET}/miners",
+            f"POST {FLEET}/miners/import",
+            f"PATCH {FLEET}/miners/{{serial}}",
+            f"POST {FLEET}/miners/{{serial}}/move",
+            f"POST {FLEET}/miners/{{serial}}/retire",
+        ),
+    ),
+    Rule(
+        "sites",
+        "read",
+        "Hosting sites: power now against capacity, miners by status (a client: its miners' sites and share)",
+        STAFF_AND_OWN_CLIENT,
+        routes=(f"GET {FLEET}/sites", f"GET {FLEET}/sites/{{site_id}}"),
+    ),
+    Rule(
+        "sites",
+        "manage",
+        "Create and change hosting sites",
+        ADMINS,
+        routes=(f"POST {FLEET}/sites", f"PATCH {FLEET}/sites/{{site_id}}"),
+    ),
+    Rule(
+        "site-rollups",
+        "read",
+        "A site's hourly and daily rollups (every client's miners there added up)",
+        STAFF,
+        routes=(f"GET {FLEET}/sites/{{site_id}}/rollups",),
+    ),
+    Rule(
+        "miner-models",
+        "read",
+        "The miner model registry, with what is calculated (reference data, as the analytics' model list)",
+        SIGNED_IN,
+        routes=(f"GET {FLEET}/models",),
+    ),
+    Rule(
+        "miner-models",
+        "manage",
+        "Add miner models (recorded, not calculated) and change what no calculation depends on",
+        ADMINS,
+        routes=(f"POST {FLEET}/models", f"PATCH {FLEET}/models/{{name}}"),
+    ),
     Rule("difficulty", "correct", "Correct a stored difficulty or price (recalculates by replay)", ADMINS),
     Rule("plans", "read", "Curtailment plans (a client: those affecting its miners)", STAFF_AND_OWN_CLIENT),
     Rule("plans", "propose", "Create and edit curtailment plans", STAFF),

@@ -80,6 +80,7 @@ function renderNav() {
   if (!signedIn) $("crm-panel").hidden = true;
   $("nav-user").textContent = signedIn ? `${me.user.email} · ${me.role}` : "";
   document.body.dataset.role = signedIn ? me.role : "anonymous";
+  document.dispatchEvent(new CustomEvent("windhash:role", { detail: document.body.dataset.role }));
 }
 
 async function refreshMe() {

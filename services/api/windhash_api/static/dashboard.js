@@ -2,6 +2,7 @@
 import { initAccount, needLogin } from "./account.js";
 import { barChart } from "./charts.js";
 import { initCrm } from "./crm.js";
+import { initFleet } from "./fleet.js";
 import * as fmt from "./format.js";
 import { initMarket } from "./market.js";
 
@@ -218,6 +219,7 @@ async function init() {
   // Signing in or out can change what the page may show (private analytics, roles): start afresh.
   document.addEventListener("windhash:signed-in", () => location.reload());
   document.addEventListener("windhash:signed-out", () => location.reload());
+  initFleet();
   await initAccount();
   initCrm();
   const asked = new URLSearchParams(location.search);
