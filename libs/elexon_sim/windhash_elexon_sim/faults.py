@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FaultKind = Literal["status", "slow", "malformed", "missing_field", "null_field", "payload"]
-Endpoint = Literal["stack", "bmunits"]
+Endpoint = Literal["stack", "bmunits", "market_index"]
 
 
 class FaultRule(BaseModel):
