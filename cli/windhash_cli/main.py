@@ -27,6 +27,7 @@ GROUPS = {
     "reconcile": "reconcile_commands",
     "market": "market_commands",
     "fleet": "fleet_commands",
+    "plans": "plans_commands",
     "users": "users_commands",
     "audit": "audit_commands",
 }
@@ -43,6 +44,7 @@ COMMANDS = {
     "api": ("services_commands", "api"),
     "bench": ("bench_commands", "bench"),
     "jobs": ("jobs_commands", "jobs"),
+    "plans-api": ("plans_commands", "plans_api"),
 }
 
 

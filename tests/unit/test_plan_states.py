@@ -134,3 +134,18 @@ def test_a_stored_pair_outside_the_machine_is_refused() -> None:
         state_of("pending", "holding")
     with pytest.raises(ValueError):
         state_of("running", "idle")
+
+
+def test_who_may_cancel_which_plan() -> None:
+    import uuid
+
+    from windhash_common.access.roles import Role
+    from windhash_plans.domain.plan_permissions import may_cancel, proposable
+
+    me, other = uuid.uuid4(), uuid.uuid4()
+    assert may_cancel(Role.ADMIN, "executed", other, me) and may_cancel(Role.OWNER, "pending", None, me)
+    assert may_cancel(Role.USER, "pending", me, me)
+    assert not may_cancel(Role.USER, "approved", me, me)
+    assert not may_cancel(Role.USER, "pending", other, me)
+    assert not may_cancel(Role.CLIENT, "pending", me, me) and not may_cancel(None, "pending", None, None)
+    assert proposable("manual") and proposable("scheduled") and not proposable("automatic")

@@ -27,6 +27,9 @@ CREATE TABLE curtailment_plans (
     power_before_mw       numeric(14, 6),
     power_after_mw        numeric(14, 6),
     power_reduced_mw      numeric(14, 6),
+    -- When the executor's consumer planned the plan's sleep and wake-up commands (from its events).
+    sleeps_planned_at     timestamptz,
+    wakeups_planned_at    timestamptz,
     started_at            timestamptz,
     executed_at           timestamptz,
     recovery_started_at   timestamptz,

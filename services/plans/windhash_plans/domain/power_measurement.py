@@ -102,7 +102,8 @@ def measure(
     reduced = measurement.reduced_mw
     if reduced >= target_mw * rules.min_fraction:
         return Measurement(miners, target_mw, True, None)
-    parts = [f"power fell by {reduced:.3f} MW, under {rules.min_fraction:%} of the {target_mw} MW target"]
+    target = f"{target_mw.normalize():f}"
+    parts = [f"power fell by {reduced:.3f} MW, under {rules.min_fraction:%} of the {target} MW target"]
     if not_dropped:
         parts.append(f"did not drop: {_named(not_dropped)}")
     if unmeasured:
