@@ -52,6 +52,8 @@ FAST_PLANS = {
     "WINDHASH_PLANS_POLICY_INTERVAL_S": "3600",
     "WINDHASH_PLANS_PRICE_SYNC_INTERVAL_S": "3600",
     "WINDHASH_PLANS_SOURCE_ATTEMPTS": "1",
+    # No Elexon here unless a test starts one (nothing listens on the discard port).
+    "WINDHASH_ELEXON_BASE_URL": "http://127.0.0.1:9/bmrs/api/v1",
 }
 
 
