@@ -9,6 +9,7 @@ reconciler's self-check (`windhash reconciler`, scraped like the other services)
 """
 
 import asyncio
+import json
 import os
 import random
 import subprocess
@@ -74,6 +75,10 @@ SILENT = {
     "WindhashFleetWriterLagging",
     "WindhashFleetPartitionsNotAhead",
     "WindhashFleetRetentionNotApplied",
+    "WindhashPlansMinersPastRecovery",
+    "WindhashPlansCommandsOverdue",
+    "WindhashPlansWakeupsFailed",
+    "WindhashPlansPowerPricesStale",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -125,6 +130,8 @@ class Ports:
     market: int = field(default_factory=free_port)
     fleet_collector: int = field(default_factory=free_port)
     fleet_writer: int = field(default_factory=free_port)
+    plans: int = field(default_factory=free_port)
+    plans_api: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -337,6 +344,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
+        # The single origin forwards /api/v1/plans/... to the plans' HTTP app (the forwarding panel's data).
+        "WINDHASH_API_UPSTREAMS": json.dumps({"plans": f"http://127.0.0.1:{ports.plans_api}"}),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
         "WINDHASH_CALCULATOR_GROUP": f"observability-calculator-{service_env['WINDHASH_TOPIC_PREFIX']}",
         "WINDHASH_AGGREGATOR_GROUP": f"observability-aggregator-{service_env['WINDHASH_TOPIC_PREFIX']}",
@@ -361,7 +370,11 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         topics = Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"])
         await _register_fleet(service_env["WINDHASH_DATABASE_URL"], topics, fleet_sim)
         _start_fleet(processes, ports)
+        plans = {"WINDHASH_METRICS_PORT": str(ports.plans), "WINDHASH_PLANS_API_PORT": str(ports.plans_api)}
+        processes.start("plans", extra_env=plans)
+        processes.start("plans-api", extra_env=plans)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
+        await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.plans_api}/health", 60, processes)
         await _publish_malformed(stack.kafka_bootstrap, topics.settlement_periods)
         # A reading with a negative power: the telemetry writer dead-letters it (WindhashDeadLetters).
         await _publish_malformed(stack.kafka_bootstrap, topics.miner_telemetry, b'{"power_w": -1}')
@@ -372,7 +385,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "reconciler", extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconciler)}
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.api}") as client:
-            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page"):
+            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page", "/api/v1/plans"):
                 await client.get(path)
 
         promql, sql = all_queries(PROMETHEUS_DIR, DASHBOARDS)

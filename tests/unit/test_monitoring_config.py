@@ -59,6 +59,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.market_sources.http_fetch",
     "windhash_fleet.metrics",
     "windhash_fleet.writer_metrics",
+    "windhash_plans.metrics",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -127,6 +128,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9105",
                 "127.0.0.1:9106",
                 "127.0.0.1:9107",
+                "127.0.0.1:9108",
+                "127.0.0.1:8087",
             ],
         ),
         (
@@ -140,6 +143,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "market:9105",
                 "fleet-collector:9106",
                 "fleet-writer:9107",
+                "plans:9108",
+                "plans-api:8087",
             ],
         ),
     ],
@@ -238,7 +243,9 @@ def _dashboard(name: str) -> dict[str, Any]:
     return board
 
 
-@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json", "fleet.json"])
+@pytest.mark.parametrize(
+    "name", ["pipeline-health.json", "business.json", "market.json", "fleet.json", "plans.json"]
+)
 def test_dashboards_are_well_formed_and_use_provisioned_datasources(name: str) -> None:
     datasources = _yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
     provisioned = {source["uid"]: source["type"] for source in datasources}

@@ -28,6 +28,8 @@ SERVICE_JOBS = (
     "market",
     "fleet-collector",
     "fleet-writer",
+    "plans",
+    "plans-api",
 )
 # The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
@@ -39,6 +41,8 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "market": 9105,
     "fleet-collector": 9106,
     "fleet-writer": 9107,
+    "plans": 9108,
+    "plans-api": 8087,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

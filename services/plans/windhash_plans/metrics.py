@@ -30,7 +30,7 @@ WAKEUPS_FAILED = Counter(
     "windhash_plans_wakeups_failed_total", "Miners the executor could not wake after every try"
 )
 POWER_REDUCED_MW = Gauge(
-    "windhash_plans_power_reduced_mw", "Power reduction measured for the site's latest plan", ["site"]
+    "windhash_plans_power_reduced_mw", "Power reduction measured from telemetry for the latest plan executed"
 )
 EXECUTOR_HOLDS_LEASE = Gauge(
     "windhash_plans_executor_lease_held", "1 while this worker holds the executor's lease (plans/executor)"
@@ -49,3 +49,16 @@ POWER_PRICE_AGE_SECONDS = Gauge(
     "windhash_plans_power_price_age_seconds",
     "Age of the newest half-hourly power price stored (from its period's start)",
 )
+
+
+def export_zeros() -> None:
+    """Every labelled series at 0 from the start, so dashboards and rates have data before the first plan."""
+    for command in ("sleep", "wakeup"):
+        for outcome in ("sent", "already", "retry", "failed", "skipped"):
+            COMMANDS.labels(command, outcome)
+    for action in ("approve", "start", "measured", "shutdown_failed", "fail", "recovery_due", "recovered"):
+        TRANSITIONS.labels(action)
+    for decision in ("curtail", "resume", "keep_running", "keep_curtailed"):
+        DECISIONS.labels(decision)
+    for outcome in ("done", "failed"):
+        PRICE_SYNCS.labels(outcome)

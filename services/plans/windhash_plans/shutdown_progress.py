@@ -92,7 +92,7 @@ class ShutdownJudge:
             if measurement.confirmed:
                 changes = figures | {"executed_at": now}
                 await self.transition(plan_id, PlanAction.MEASURED, changes, details, connection)
-                metrics.POWER_REDUCED_MW.labels(str(plan["site_id"])).set(float(measurement.reduced_mw))
+                metrics.POWER_REDUCED_MW.set(float(measurement.reduced_mw))
             else:
                 assert measurement.reason is not None
                 await self._failed(plan_id, measurement.reason, figures, connection)

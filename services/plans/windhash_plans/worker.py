@@ -28,6 +28,7 @@ from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
 from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
 
+from windhash_plans import metrics
 from windhash_plans.automatic_policy import AutomaticPolicy
 from windhash_plans.command_consumer import (
     SERVICE,
@@ -116,6 +117,7 @@ async def run_worker(
 ) -> None:
     """The whole worker in the current event loop, until `stop` is set (tests run it so)."""
     readiness = readiness or new_readiness()
+    metrics.export_zeros()
     pool = await prepare_database_and_topics(
         settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
         readiness, (2, 8),
