@@ -66,7 +66,7 @@ def demo(
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
 # 127.0.0.1. A service joining adds itself here and starts in `_run`, trusting the API as its proxy
 # (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
-DEMO_UPSTREAMS: dict[str, int] = {}
+DEMO_UPSTREAMS: dict[str, int] = {"plans": 8087}
 
 
 def _environment(
@@ -113,6 +113,14 @@ def _run(
     processes.start("aggregator")
     processes.start("api")
     processes.start("market")  # snapshots, hashprice and indicators from the synthetic market server
+    # Curtailment plans: the worker (executor, automatic policy, power prices from the synthetic Elexon) and
+    # its HTTP app behind the API's /api/v1/plans/...
+    processes.start("plans")
+    plans_api = {
+        "WINDHASH_PLANS_API_PORT": str(DEMO_UPSTREAMS["plans"]),
+        "WINDHASH_API_TRUSTED_PROXIES": "127.0.0.1",
+    }
+    processes.start("plans-api", extra_env=plans_api)
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(

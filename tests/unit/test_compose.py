@@ -12,6 +12,7 @@ from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
+from windhash_plans.settings import PlansSettings
 from windhash_reconciler.settings import ReconcilerSettings
 
 COMPOSE = Path(__file__).parents[2] / "docker-compose.yml"
@@ -23,6 +24,8 @@ SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "reconciler": (ReconcilerSettings, IngestorSettings),
     "api": (ApiSettings,),
     "market": (MarketSettings,),
+    "plans": (PlansSettings,),
+    "plans-api": (PlansSettings,),
 }
 
 
