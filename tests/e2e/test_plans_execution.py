@@ -67,7 +67,7 @@ async def test_an_approved_plan_executes_is_measured_from_telemetry_and_recovers
                 "recovery_at": (start + timedelta(seconds=25)).isoformat(),
                 "note": "e2e",
             }
-            created = await world.call("staff@example.com", "POST", "/api/v1/plans", body)
+            created = await world.call("staff@example.com", "POST", "/api/v1/plans/", body)
             assert created.status_code == 201, created.text
             plan = created.json()
             plan_id = plan["plan_id"]
@@ -157,7 +157,9 @@ async def test_a_plan_whose_miners_do_not_drop_fails_with_the_reason_and_wakes_t
                 "target_reduction_mw": "0.006",
                 "hold_minutes": 10,
             }
-            plan_id = (await world.call("admin@example.com", "POST", "/api/v1/plans", body)).json()["plan_id"]
+            plan_id = (await world.call("admin@example.com", "POST", "/api/v1/plans/", body)).json()[
+                "plan_id"
+            ]
             await world.call("admin@example.com", "POST", f"/api/v1/plans/{plan_id}/approve")
             await wait_until(lambda: _plan_is(world, plan_id, "failed", "recovered"), 90, processes)
         finally:

@@ -385,7 +385,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "reconciler", extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconciler)}
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.api}") as client:
-            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page", "/api/v1/plans"):
+            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page", "/api/v1/plans/"):
                 await client.get(path)
 
         promql, sql = all_queries(PROMETHEUS_DIR, DASHBOARDS)

@@ -131,7 +131,7 @@ async def test_the_policy_curtails_when_power_costs_more_than_mining_and_resumes
             "plan.rescheduled",
         ]
         assert {row["actor"] for row in timeline} == {"plans-policy"}
-        refused = await world.call("admin@example.com", "POST", "/api/v1/plans", {"site_id": site_id,
+        refused = await world.call("admin@example.com", "POST", "/api/v1/plans/", {"site_id": site_id,
                                    "plan_type": "automatic", "target_reduction_mw": "0.001"})  # fmt: skip
         assert refused.status_code == 422 and refused.json()["error"]["code"] == "automatic_plans_from_policy"
     finally:

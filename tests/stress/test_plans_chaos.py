@@ -95,7 +95,9 @@ async def test_a_killed_executor_resumes_without_double_commands_or_stranded_min
                 "scheduled_at": start.isoformat(),
                 "recovery_at": recovery_at.isoformat(),
             }
-            plan_id = (await world.call("admin@example.com", "POST", "/api/v1/plans", body)).json()["plan_id"]
+            plan_id = (await world.call("admin@example.com", "POST", "/api/v1/plans/", body)).json()[
+                "plan_id"
+            ]
             assert (
                 await world.call("admin@example.com", "POST", f"/api/v1/plans/{plan_id}/approve")
             ).is_success

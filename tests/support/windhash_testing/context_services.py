@@ -59,7 +59,7 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         create_plans_test_app,
         path_values={"plan_id": "987654", "site_id": "987654"},
         bodies={
-            f"POST {PLANS}": {
+            f"POST {PLANS}/": {
                 "site_id": 987654,
                 "plan_type": "manual",
                 "target_reduction_mw": "1",

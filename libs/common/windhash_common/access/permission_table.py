@@ -235,14 +235,14 @@ _PLANS = (
         "read",
         "Curtailment plans, their timeline, miners and measured power (a client: those affecting its miners)",
         STAFF_AND_OWN_CLIENT,
-        routes=(f"GET {_PLANS_PREFIX}", f"GET {_PLANS_PREFIX}/{{plan_id}}"),
+        routes=(f"GET {_PLANS_PREFIX}/", f"GET {_PLANS_PREFIX}/{{plan_id}}"),
     ),
     Rule(
         "plans",
         "propose",
         "Create a manual or scheduled curtailment plan (automatic ones come from a site's policy)",
         STAFF,
-        routes=(f"POST {_PLANS_PREFIX}",),
+        routes=(f"POST {_PLANS_PREFIX}/",),
     ),
     Rule(
         "plans",

@@ -25,6 +25,8 @@ from windhash_plans.settings import PlansSettings
 from windhash_plans.site_candidates import site_miners
 
 PREFIX = "/api/v1/plans"
+# The collection is `/api/v1/plans/` (with its slash): the API forwards /api/v1/<context>/<path>, so the bare
+# context has no route of its own there.
 router = APIRouter(tags=["plans"])
 
 
@@ -57,7 +59,7 @@ async def plan_detail(connection: asyncpg.Connection, plan_id: int) -> PlanDetai
     return PlanDetail.model_validate(dict(plan) | {"timeline": timeline, "miners": miners})
 
 
-@router.get(PREFIX, response_model=PlanList, summary="Plans, newest first (CSV with ?format=csv)")
+@router.get(PREFIX + "/", response_model=PlanList, summary="Plans, newest first (CSV with ?format=csv)")
 async def list_plans(
     identity: CurrentIdentity,
     request: Request,
@@ -105,7 +107,9 @@ def _schedule(body: PlanRequest, now: datetime) -> None:
         )
 
 
-@router.post(PREFIX, response_model=PlanDetail, status_code=201, summary="Propose a manual or scheduled plan")
+@router.post(
+    PREFIX + "/", response_model=PlanDetail, status_code=201, summary="Propose a manual or scheduled plan"
+)
 async def create(
     body: PlanRequest,
     identity: CurrentIdentity,
