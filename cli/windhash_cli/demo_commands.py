@@ -34,15 +34,16 @@ console = Console()
 
 
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
-# 127.0.0.1 (defaults; `--crm-port` and `--fleet-api-port` move them). A service joining adds itself here and
+# 127.0.0.1 (defaults; `--crm-port`, `--fleet-api-port` and `--plans-api-port` move them). A service joining adds itself here and
 # starts in `_run`, trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own
 # environment).
-DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084, "fleet": 8086}
+DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084, "fleet": 8086, "plans": 8087}
 # The setting that gives each of them its port (the market serves its routes on its metrics port).
 DEMO_PORT_SETTINGS: dict[str, str] = {
     "market": "WINDHASH_METRICS_PORT",
     "crm": "WINDHASH_CRM_PORT",
     "fleet": "WINDHASH_FLEET_API_PORT",
+    "plans": "WINDHASH_PLANS_API_PORT",
 }
 
 
@@ -60,6 +61,9 @@ def demo(
     fleet_api_port: int = typer.Option(
         DEMO_UPSTREAMS["fleet"], help="Port of the fleet's HTTP app (behind the API)."
     ),
+    plans_api_port: int = typer.Option(
+        DEMO_UPSTREAMS["plans"], help="Port of the curtailment plans' HTTP app (behind the API)."
+    ),
     timeout: float = typer.Option(900, help="Seconds to wait for the pipeline to finish."),
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
@@ -67,7 +71,7 @@ def demo(
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
     was_running = event_loop.run(stack.status()).healthy
     endpoints = event_loop.run(stack.up())
-    upstreams = {**DEMO_UPSTREAMS, "crm": crm_port, "fleet": fleet_api_port}
+    upstreams = {**DEMO_UPSTREAMS, "crm": crm_port, "fleet": fleet_api_port, "plans": plans_api_port}
     env = _environment(endpoints, api_port, elexon_port, market_port, upstreams)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
@@ -127,7 +131,7 @@ def _run(
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     _require_free_port(market_port, "the synthetic market server", "--market-port")
     for context, port in upstreams.items():
-        option = "--fleet-api-port" if context == "fleet" else f"--{context}-port"
+        option = {"fleet": "--fleet-api-port", "plans": "--plans-api-port"}.get(context, f"--{context}-port")
         _require_free_port(port, f"the {context} service", option)
     _require_free_port(fleet_sim_port, "the synthetic fleet's control API", "--fleet-sim-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
@@ -146,6 +150,10 @@ def _run(
     processes.start("market", extra_env=_context_service_env("market", upstreams["market"]))
     processes.start("crm", extra_env=_context_service_env("crm", upstreams["crm"]))  # behind the API
     start_fleet(processes, env, fleet_sim_port, _os_env())
+    # Curtailment plans: the worker (executor, automatic policy, power prices from the synthetic Elexon) and
+    # its HTTP app behind the API's /api/v1/plans/...
+    processes.start("plans")
+    processes.start("plans-api", extra_env=_context_service_env("plans", upstreams["plans"]))
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     for port in upstreams.values():
         wait_for_http(f"http://127.0.0.1:{port}/ready", 60, processes)

@@ -27,6 +27,7 @@ GROUPS = {
     "reconcile": "reconcile_commands",
     "market": "market_commands",
     "fleet": "fleet_commands",
+    "plans": "plans_commands",
     "users": "users_commands",
     "audit": "audit_commands",
     "crm": "crm_commands",
@@ -45,6 +46,7 @@ COMMANDS = {
     "reconciler": ("services_commands", "reconciler"),
     "api": ("services_commands", "api"),
     "jobs": ("jobs_commands", "jobs"),
+    "plans-api": ("plans_commands", "plans_api"),
 }
 
 

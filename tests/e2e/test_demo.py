@@ -32,6 +32,8 @@ def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) 
             str(free_port()),
             "--crm-port",
             str(free_port()),
+            "--plans-api-port",
+            str(free_port()),
             "--fleet-sim-port",
             str(free_port()),
             "--fleet-api-port",

@@ -83,6 +83,10 @@ SILENT = {
     "WindhashFleetPartitionsNotAhead",
     "WindhashFleetRetentionNotApplied",
     "WindhashFleetApiErrors",
+    "WindhashPlansMinersPastRecovery",
+    "WindhashPlansCommandsOverdue",
+    "WindhashPlansWakeupsFailed",
+    "WindhashPlansPowerPricesStale",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -136,6 +140,8 @@ class Ports:
     fleet_collector: int = field(default_factory=free_port)
     fleet_writer: int = field(default_factory=free_port)
     fleet_api: int = field(default_factory=free_port)
+    plans: int = field(default_factory=free_port)
+    plans_api: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -371,13 +377,14 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
-        # The API forwards /api/v1/crm/..., /api/v1/market/... and /api/v1/fleet/... to their services (they
-        # believe it).
+        # The API forwards /api/v1/crm/..., /api/v1/market/..., /api/v1/fleet/... and
+        # /api/v1/plans/... to their services (they believe it).
         "WINDHASH_API_UPSTREAMS": json.dumps(
             {
                 "crm": f"http://127.0.0.1:{ports.crm}",
                 "market": f"http://127.0.0.1:{ports.market}",
                 "fleet": f"http://127.0.0.1:{ports.fleet_api}",
+                "plans": f"http://127.0.0.1:{ports.plans_api}",
             }
         ),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
@@ -410,11 +417,15 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         topics = Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"])
         await _register_fleet(service_env["WINDHASH_DATABASE_URL"], topics, fleet_sim)
         _start_fleet(processes, ports)
+        plans = {"WINDHASH_METRICS_PORT": str(ports.plans), "WINDHASH_PLANS_API_PORT": str(ports.plans_api)}
+        processes.start("plans", extra_env=plans)
+        processes.start("plans-api", extra_env=plans)
         fleet_health = f"http://127.0.0.1:{ports.fleet_api}/health"
         await asyncio.to_thread(wait_for_http, fleet_health, 60, processes)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.crm}/ready", 60, processes)
         await _a_crm_change(service_env["WINDHASH_DATABASE_URL"], ports.api)
+        await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.plans_api}/health", 60, processes)
         await _publish_malformed(stack.kafka_bootstrap, topics.settlement_periods)
         # A reading with a negative power: the telemetry writer dead-letters it (WindhashDeadLetters).
         await _publish_malformed(stack.kafka_bootstrap, topics.miner_telemetry, b'{"power_w": -1}')
@@ -432,6 +443,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
                 "/no-such-page",
                 "/api/v1/market/status",
                 "/api/v1/fleet/overview",
+                "/api/v1/plans/",
             ):
                 await client.get(path)
 

@@ -14,6 +14,7 @@ from windhash_crm.settings import CrmSettings
 from windhash_fleet.settings import FleetSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
+from windhash_plans.settings import PlansSettings
 from windhash_reconciler.settings import ReconcilerSettings
 
 COMPOSE = Path(__file__).parents[2] / "docker-compose.yml"
@@ -29,6 +30,8 @@ SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "fleet-collector": (FleetSettings,),
     "fleet-writer": (FleetSettings,),
     "fleet-api": (FleetSettings,),
+    "plans": (PlansSettings,),
+    "plans-api": (PlansSettings,),
 }
 # `windhash <command...>` each service runs, where it is not `windhash <service>`.
 COMMANDS = {"fleet-collector": ["fleet", "collector"], "fleet-writer": ["fleet", "writer"]}

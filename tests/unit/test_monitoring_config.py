@@ -61,6 +61,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_fleet.metrics",
     "windhash_fleet.writer_metrics",
     "windhash_fleet.api_metrics",
+    "windhash_plans.metrics",
 )
 REQUIRED_ALERTS = {
     "WindhashServiceDown",
@@ -131,6 +132,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9106",
                 "127.0.0.1:9107",
                 "127.0.0.1:8086",
+                "127.0.0.1:9108",
+                "127.0.0.1:8087",
             ],
         ),
         (
@@ -146,6 +149,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "fleet-collector:9106",
                 "fleet-writer:9107",
                 "fleet-api:8086",
+                "plans:9108",
+                "plans-api:8087",
             ],
         ),
     ],
@@ -244,7 +249,9 @@ def _dashboard(name: str) -> dict[str, Any]:
     return board
 
 
-@pytest.mark.parametrize("name", ["pipeline-health.json", "business.json", "market.json", "fleet.json"])
+@pytest.mark.parametrize(
+    "name", ["pipeline-health.json", "business.json", "market.json", "fleet.json", "plans.json"]
+)
 def test_dashboards_are_well_formed_and_use_provisioned_datasources(name: str) -> None:
     datasources = _yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
     provisioned = {source["uid"]: source["type"] for source in datasources}

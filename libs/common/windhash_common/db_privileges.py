@@ -27,6 +27,8 @@ OPERATOR = DatabaseRole.OPERATOR
 CRM = DatabaseRole.CRM
 MARKET = DatabaseRole.MARKET
 FLEET_API = DatabaseRole.FLEET_API
+PLANS = DatabaseRole.PLANS
+PLANS_API = DatabaseRole.PLANS_API
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -51,8 +53,8 @@ _FLEET_ROLLUP = _pipeline(fleet="rawd", operator="rawd")
 _ACCOUNT: dict[DatabaseRole, str] = {API: "raw", OPERATOR: "raw"}
 # A context service's HTTP app resolves identities as the API does (windhash_common.access.identity_queries):
 # it reads accounts and access windows and records a session's or key's last use.
-_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r", FLEET_API: "r"}
-_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw", FLEET_API: "rw"}
+_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r", FLEET_API: "r", PLANS_API: "r"}
+_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw", FLEET_API: "rw", PLANS_API: "rw"}
 
 TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Schema bookkeeping: every role checks that the schema is current when it starts.
@@ -83,7 +85,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "summary_stale_days": {**_SUMMARY, DatabaseRole.MARKET: "ra"},
     # Positions, events, jobs
     "consumer_positions": _pipeline(
-        calculator="rawd", aggregator="rawd", reconciler="rawd", fleet="rawd", operator="rawd"
+        calculator="rawd", aggregator="rawd", reconciler="rawd", fleet="rawd", plans="rawd", operator="rawd"
     ),
     # Every writer adds events; any service's relay publishes and marks every row (one relay at a time).
     "outbox": _pipeline(
@@ -96,11 +98,15 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
         fleet="raw",
         crm="raw",
         fleet_api="ra",
+        plans="raw",
+        plans_api="ra",
         operator="raw",
     ),
     "reconcile_jobs": _pipeline(reconciler="raw", operator="rawd"),
     # One runner per background job (migration 0750): every service that runs one takes and renews leases.
-    "scheduler_locks": _pipeline(reconciler="rawd", market="rawd", fleet="rawd", crm="rawd", operator="rawd"),
+    "scheduler_locks": _pipeline(
+        reconciler="rawd", market="rawd", fleet="rawd", crm="rawd", plans="rawd", operator="rawd"
+    ),
     # Market data (migration 1100): written by the market service.
     "market_analytics": _pipeline(market="raw", operator="rawd"),
     "market_slots": _pipeline(market="raw", operator="rawd"),
@@ -109,9 +115,10 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # HTTP app creates, edits, moves and retires them; the writer keeps the telemetry and its rollups and
     # prunes the log past its year.
     "hosting_sites": _FLEET,
-    "hosting_miners": _FLEET,
+    # The plans worker marks the miners it puts to sleep `curtailed` and those it wakes `active` (#20).
+    "hosting_miners": {**_FLEET, PLANS: "rw"},
     "hosting_miner_placements": _FLEET,
-    "miner_operation_log": _pipeline(fleet="rad", fleet_api="ra", operator="ra"),
+    "miner_operation_log": _pipeline(fleet="rad", fleet_api="ra", plans="ra", operator="ra"),
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
     "miner_telemetry_hourly": _FLEET_ROLLUP,
     "site_telemetry_hourly": _FLEET_ROLLUP,
@@ -126,7 +133,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "sessions": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
     "api_keys": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
-    "audit_log": {API: "ra", CRM: "ra", FLEET_API: "ra", OPERATOR: "ra"},
+    "audit_log": {API: "ra", CRM: "ra", FLEET_API: "ra", PLANS: "ra", PLANS_API: "ra", OPERATOR: "ra"},
     # The CRM (migration 1400): its service only, under row-level security; nothing is ever deleted (a lost
     # lead or a cancelled invoice stays). The operator reads it all and rescores leads.
     "crm_leads": {CRM: "raw", OPERATOR: "rw"},
@@ -135,6 +142,17 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "crm_activities": {CRM: "raw", OPERATOR: "r"},
     "crm_invoice_counters": {CRM: "raw", OPERATOR: "r"},
     "crm_invoices": {CRM: "raw", OPERATOR: "r"},
+    # Curtailment plans (migration 1300): the HTTP app creates, approves and cancels plans and sets the
+    # policies; the worker executes them (commands, measurements, timeline), runs the automatic policy and
+    # keeps the half-hourly power prices.
+    "curtailment_plans": {PLANS: "raw", PLANS_API: "raw", OPERATOR: "r"},
+    "curtailment_plan_miners": {PLANS: "raw", PLANS_API: "ra", OPERATOR: "r"},
+    "curtailment_plan_steps": {PLANS: "raw", PLANS_API: "r", OPERATOR: "r"},
+    "curtailment_plan_events": {PLANS: "ra", PLANS_API: "ra", OPERATOR: "r"},
+    "power_prices": {PLANS: "raw", PLANS_API: "r", OPERATOR: "rawd"},
+    "plan_site_policies": {PLANS: "r", PLANS_API: "raw", OPERATOR: "raw"},
+    "plan_client_minimums": {PLANS: "r", PLANS_API: "rawd", OPERATOR: "rawd"},
+    "automatic_decisions": {PLANS: "ra", PLANS_API: "r", OPERATOR: "r"},
 }
 
 

@@ -41,6 +41,12 @@ class DatabaseRole(StrEnum):
     FLEET_API = "windhash_fleet_api"
     """The fleet's HTTP app: sites, miners and models for the people using it; subject to row-level security
     (a client sees its own miners), unlike the fleet's background role."""
+    PLANS = "windhash_plans"
+    """The plans worker (executor, automatic policy, price sync): plans and their commands, miners' status and
+    log while it curtails them; sees every site's rows (it acts for no one request)."""
+    PLANS_API = "windhash_plans_api"
+    """The plans' HTTP app: creates, approves and cancels plans for the people using it; subject to row-level
+    security (a client sees the plans that affect its miners), unlike the worker's role."""
     OPERATOR = "windhash_operator"
     """The operator's command line: reference data, reconciliation, summaries repair, users and audit."""
 
@@ -61,6 +67,8 @@ COMMAND_ROLES: dict[str, DatabaseRole] = {
     "fleet": DatabaseRole.FLEET,
     "crm": DatabaseRole.CRM,
     "fleet-api": DatabaseRole.FLEET_API,
+    "plans": DatabaseRole.PLANS,
+    "plans-api": DatabaseRole.PLANS_API,
 }
 """`windhash <command>` → the role that command runs as when the system launches it (demo, tests, compose)."""
 

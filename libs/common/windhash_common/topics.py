@@ -49,6 +49,12 @@ class Topics:
         return f"{self.prefix}.fleet-changes.v1"
 
     @property
+    def curtailment_plans(self) -> str:
+        """`PlanEvent` (events_plans.py): every transition of a curtailment plan through the outbox, keyed
+        `plan/<id>`."""
+        return f"{self.prefix}.curtailment-plans.v1"
+
+    @property
     def audit(self) -> str:
         """`AuditEvent` (events_audit.py): every recorded state change, keyed `<target_type>/<target_id>`."""
         return f"{self.prefix}.audit.v1"
@@ -71,6 +77,7 @@ class Topics:
             self.fleet_changes,
             self.audit,
             self.crm,
+            self.curtailment_plans,
         )
 
 

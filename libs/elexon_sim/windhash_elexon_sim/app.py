@@ -7,6 +7,8 @@ Served under `/bmrs/api/v1`, as the real API is:
   side → 400 with a validation problem body, never an empty `data`, so a client asking the wrong question
   hears so.
 - `GET /reference/bmunits/all` → a JSON array of `BmUnitData`.
+- `GET /balancing/pricing/market-index?from=&to=[&settlementPeriodFrom=&settlementPeriodTo=&dataProviders=]`
+  → `{"data": [...]}`, Market Index Data per period and provider (`market_index.py`).
 Every response carries `X-Windhash-Synthetic: true`, and the stack's metadata says `"synthetic": true` (the
 one field the real schema does not have), so synthetic data can never pass for Elexon's.
 
@@ -46,6 +48,7 @@ from windhash_elexon_sim.answers import (
 )
 from windhash_elexon_sim.faults import FaultBook, FaultRule
 from windhash_elexon_sim.generator import DEFAULT_SEED, Side, settlement_stack, shared_stack
+from windhash_elexon_sim.market_index import MARKET_INDEX_PATH, QueryProblem, market_index
 from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
 
 API_PREFIX = "/bmrs/api/v1"
@@ -236,6 +239,26 @@ async def bm_units_answer(state: SimState) -> Answer:
     return Answer(200, body)
 
 
+async def market_index_answer(state: SimState, params: dict[str, str], providers: list[str]) -> Answer:
+    """`GET /balancing/pricing/market-index`, faults applied."""
+    state.count("market_index")
+    rule = state.faults.take("market_index")
+    if state.latency_s > 0:
+        await asyncio.sleep(state.latency_s)
+    if rule is not None and rule.kind == "status":
+        return _fault_answer(rule)
+    if rule is not None and rule.kind == "slow":
+        await asyncio.sleep(rule.delay_s)
+    try:
+        rows = market_index(params, providers, state.seed)
+    except QueryProblem as problem:
+        return _problem({problem.field: [str(problem)]})
+    body = _json({"data": rows, "metadata": {"datasets": ["MID"], "synthetic": True}})
+    if rule is not None and rule.kind == "malformed":
+        body = body[: len(body) // 2]
+    return Answer(200, body)
+
+
 def _response(answer: Answer) -> Response:
     headers = {name.decode(): value.decode() for name, value in answer.headers}
     return Response(answer.body, status_code=answer.status, media_type="application/json", headers=headers)
@@ -307,6 +330,13 @@ def _starlette_app(state: SimState) -> Starlette:
     async def bm_units(request: Request) -> Response:
         return _response(await bm_units_answer(state))
 
+    async def market_index_route(request: Request) -> Response:
+        providers = [
+            name for value in request.query_params.getlist("dataProviders") for name in value.split(",")
+        ]
+        params = {key: value for key, value in request.query_params.items() if key != "dataProviders"}
+        return _response(await market_index_answer(state, params, [name for name in providers if name]))
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             state.faults.clear()
@@ -345,6 +375,7 @@ def _starlette_app(state: SimState) -> Starlette:
     routes = [
         Route(STACK_PATH + "{side}/{settlement_date}/{settlement_period}", stack),
         Route(BM_UNITS_PATH, bm_units),
+        Route(API_PREFIX + MARKET_INDEX_PATH, market_index_route),
         Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sim/revisions", revisions, methods=["GET", "POST"]),
         Route("/_sim/stats", stats),

@@ -34,7 +34,7 @@ FaultKind = Literal[
     "oversized",
     "trickle",
 ]
-Endpoint = Literal["stack", "bmunits"]
+Endpoint = Literal["stack", "bmunits", "market_index"]
 
 
 class FaultRule(BaseModel):

@@ -4,7 +4,8 @@ GET  /_sim/health                     liveness
 GET  /_sim/stats                      miners, listening sockets, requests answered (and how many malformed)
 GET  /_sim/miners[?limit=&offset=]    every miner: serial, model, address, faults, asleep
 GET  /_sim/miners.csv                 the same as CSV (serial_number, miner_model, api_host, api_port)
-GET  /_sim/miners/{serial}            one miner, with the readings it last served (newest last)
+GET  /_sim/miners/{serial}            one miner, with the readings it last served and the curtail commands
+                                      it accepted (newest last)
 PUT  /_sim/miners/{serial}/faults     replace its faults (JSON `MinerFaults`); DELETE clears them
 """
 
@@ -17,7 +18,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from windhash_fleet_sim.fleet import Fleet
-from windhash_fleet_sim.sim_miner import MinerFaults, Reading, SimMiner
+from windhash_fleet_sim.sim_miner import CurtailCommand, MinerFaults, Reading, SimMiner
 
 
 class ServedReading(BaseModel):
@@ -42,6 +43,16 @@ class ServedReading(BaseModel):
         )
 
 
+class AcceptedCommand(BaseModel):
+    at: float
+    mode: str
+    changed: bool
+
+    @classmethod
+    def of(cls, command: CurtailCommand) -> "AcceptedCommand":
+        return cls(at=command.at, mode=command.mode, changed=command.changed)
+
+
 class MinerView(BaseModel):
     serial: str
     index: int
@@ -53,6 +64,7 @@ class MinerView(BaseModel):
     requests: int
     synthetic: bool = True
     served: list[ServedReading] | None = None
+    commands: list[AcceptedCommand] | None = None
 
     @classmethod
     def of(cls, miner: SimMiner, with_served: bool = False) -> "MinerView":
@@ -66,6 +78,7 @@ class MinerView(BaseModel):
             sleeping=miner.sleeping,
             requests=miner.requests,
             served=[ServedReading.of(reading) for reading in miner.served] if with_served else None,
+            commands=[AcceptedCommand.of(command) for command in miner.commands] if with_served else None,
         )
 
 

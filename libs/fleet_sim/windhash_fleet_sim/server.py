@@ -3,6 +3,7 @@
 with FleetSimServer(FleetSpec(miners=300, base_address="127.42.0.1")) as sim:
     sim.set_faults(serial, MinerFaults(offline=True))     # connections to it are refused from now on
     sim.served(serial)                                     # the readings it answered, newest last
+    sim.commands(serial)                                   # the curtail commands it accepted
 """
 
 import asyncio
@@ -17,7 +18,7 @@ import uvloop
 
 from windhash_fleet_sim.control_api import build_control_app
 from windhash_fleet_sim.fleet import LOOPBACK, Fleet, FleetSpec
-from windhash_fleet_sim.sim_miner import MinerFaults, Reading, SimMiner
+from windhash_fleet_sim.sim_miner import CurtailCommand, MinerFaults, Reading, SimMiner
 
 START_TIMEOUT_S = 60.0
 T = TypeVar("T")
@@ -124,6 +125,10 @@ class FleetSimServer:
 
     def served(self, serial: str) -> list[Reading]:
         return self._call(lambda: list(self.fleet.miner(serial).served))
+
+    def commands(self, serial: str) -> list[CurtailCommand]:
+        """The curtail commands the miner accepted, oldest first."""
+        return self._call(lambda: list(self.fleet.miner(serial).commands))
 
     def sleeping(self, serial: str) -> bool:
         return self._call(lambda: self.fleet.miner(serial).sleeping)

@@ -7,7 +7,8 @@ run with the same seed and the same sequence of requests answers the same):
 - hottest chip = 65 °C + N(0, 2) (clipped ±6), 95–105 °C when overheating, ambient (28–32 °C) asleep;
 - fans = 5,400 RPM + N(0, 150) each (6,600–7,000 overheating, 1,200 ± 50 asleep).
 Asleep (LuxOS `curtail sleep`) the miner hashes nothing and draws its sleep power; `wakeup` restores it at
-once.
+once. Every curtail command a miner accepts is recorded (`commands`, newest last), so a test can count the
+commands an executor sent; under the `ignore_curtail` fault the firmware accepts them and keeps hashing.
 """
 
 import random
@@ -37,6 +38,9 @@ class MinerFaults(BaseModel):
     hashrate_drop: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction of hashrate lost.")
     slow_s: float = Field(default=0.0, ge=0.0, le=600.0, description="Delay before every answer.")
     malformed: MalformedKind | None = None
+    ignore_curtail: bool = Field(
+        default=False, description="Accept curtail commands and keep hashing (a firmware fault)."
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,18 @@ class Reading:
     fan_rpms: tuple[int, ...]
     sleeping: bool
     uptime_s: int
+
+
+@dataclass(frozen=True)
+class CurtailCommand:
+    """A `curtail` command the miner accepted."""
+
+    at: float  # time.time() when answered
+    mode: str  # sleep or wakeup
+    changed: bool  # whether the miner's state changed (False: it was already so, or it ignored it)
+
+
+COMMAND_RECORD_DEPTH = 1000
 
 
 def _clipped_gauss(rng: random.Random, sigma: float, limit: float) -> float:
@@ -71,10 +87,12 @@ class SimMiner:
     started_at: float = field(default_factory=time.time)
     requests: int = 0
     served: deque[Reading] = field(init=False)
+    commands: deque[CurtailCommand] = field(init=False)
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.served = deque(maxlen=self.record_depth)
+        self.commands = deque(maxlen=COMMAND_RECORD_DEPTH)
         self._rng = random.Random(f"{self.seed}:{self.index}")
 
     def read(self) -> Reading:
@@ -119,5 +137,7 @@ class SimMiner:
             return "Invalid session id"
         if mode not in ("sleep", "wakeup"):
             return f"Invalid curtail mode {mode[:20]!r}"
-        self.sleeping = mode == "sleep"
+        asleep = mode == "sleep" and not self.faults.ignore_curtail
+        self.commands.append(CurtailCommand(time.time(), mode, asleep != self.sleeping))
+        self.sleeping = asleep
         return None

@@ -30,6 +30,8 @@ SERVICE_JOBS = (
     "fleet-collector",
     "fleet-writer",
     "fleet-api",
+    "plans",
+    "plans-api",
 )
 # The ports each service serves /metrics on by default (the API, the CRM and the fleet's HTTP app on their
 # HTTP ports).
@@ -44,6 +46,8 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "fleet-collector": 9106,
     "fleet-writer": 9107,
     "fleet-api": 8086,
+    "plans": 9108,
+    "plans-api": 8087,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

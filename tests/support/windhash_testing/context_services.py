@@ -18,6 +18,8 @@ from windhash_common.access.permissions import PermissionTable
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_market.http_app import create_market_app
 from windhash_market.settings import MarketSettings
+from windhash_plans.http.app import create_plans_app
+from windhash_plans.settings import PlansSettings
 
 from windhash_testing import crm_samples, fleet_service, specimen_service
 
@@ -52,6 +54,19 @@ def create_market_service_app(pg_dsn: str, overrides: Mapping[str, Any]) -> Fast
     return create_market_app(settings)
 
 
+def create_plans_test_app(pg_dsn: str, overrides: Mapping[str, Any]) -> FastAPI:
+    """The plans app as deployed: its own role, the API on this machine as its trusted proxy."""
+    settings = PlansSettings(
+        **(
+            {"database_url": dsn_as(pg_dsn, DatabaseRole.PLANS_API), "api_trusted_proxies": ["127.0.0.1"]}
+            | dict(overrides)
+        )
+    )
+    return create_plans_app(settings)
+
+
+PLANS = "/api/v1/plans"
+
 CONTEXT_SERVICES: list[ContextServiceApp] = [
     ContextServiceApp(
         specimen_service.CONTEXT,
@@ -71,5 +86,20 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         fleet_service.create_fleet_test_app,
         path_values=fleet_service.PATH_VALUES,
         bodies=fleet_service.BODIES,
+    ),
+    ContextServiceApp(
+        "plans",
+        create_plans_test_app,
+        path_values={"plan_id": "987654", "site_id": "987654"},
+        bodies={
+            f"POST {PLANS}/": {
+                "site_id": 987654,
+                "plan_type": "manual",
+                "target_reduction_mw": "1",
+                "hold_minutes": 30,
+            },
+            f"POST {PLANS}/{{plan_id}}/cancel": {"reason": "from the matrix"},
+            f"PUT {PLANS}/policies/{{site_id}}": {"automatic_enabled": False},
+        },
     ),
 ]

@@ -65,7 +65,9 @@ refused (403) and fails the authorization-matrix test (`tests/integration/test_a
 
 Rules the table cannot hold, each in one place: `roles.may_manage` — an admin manages accounts below owner,
 an owner every account, and nobody changes their own role, status or access (another administrator must);
-`roles.sees_every_client` — staff see every client's rows, a client only its own, a guest none.
+`roles.sees_every_client` — staff see every client's rows, a client only its own, a guest none;
+`windhash_plans.domain.plan_permissions` — automatic plans are made and approved by a site's policy only,
+and staff below admin cancel only their own proposals while pending.
 """
 
 ROUTES_HEADING = """

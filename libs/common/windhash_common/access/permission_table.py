@@ -263,6 +263,57 @@ _FORWARDING = (
     ),
 )
 
+# Curtailment plans (services/plans, behind /api/v1/plans/...). Which plan types each action applies to, and
+# who may cancel what, is windhash_plans.domain.plan_permissions (the rule the table cannot hold).
+_PLANS_PREFIX = f"{V1}/plans"
+_PLANS = (
+    Rule(
+        "plans",
+        "read",
+        "Curtailment plans, their timeline, miners and measured power (a client: those affecting its miners)",
+        STAFF_AND_OWN_CLIENT,
+        routes=(f"GET {_PLANS_PREFIX}/", f"GET {_PLANS_PREFIX}/{{plan_id}}"),
+    ),
+    Rule(
+        "plans",
+        "propose",
+        "Create a manual or scheduled curtailment plan (automatic ones come from a site's policy)",
+        STAFF,
+        routes=(f"POST {_PLANS_PREFIX}/",),
+    ),
+    Rule(
+        "plans",
+        "approve",
+        "Approve a curtailment plan, which then runs at its time",
+        ADMINS,
+        routes=(f"POST {_PLANS_PREFIX}/{{plan_id}}/approve",),
+    ),
+    Rule(
+        "plans",
+        "cancel",
+        "Cancel a plan, or end a running one early (staff: only their own proposal while it is pending)",
+        STAFF,
+        routes=(f"POST {_PLANS_PREFIX}/{{plan_id}}/cancel",),
+    ),
+    Rule(
+        "plans-economics",
+        "read",
+        "Backtests of curtailment policies, the automatic policy's decisions, half-hourly power prices",
+        STAFF,
+        routes=tuple(
+            f"GET {_PLANS_PREFIX}/{path}"
+            for path in ("backtest", "decisions", "power-prices", "policies/{site_id}")
+        ),
+    ),
+    Rule(
+        "plans-policy",
+        "manage",
+        "Set a site's automatic policy (its approval stands for the automatic plans) and client minimums",
+        ADMINS,
+        routes=(f"PUT {_PLANS_PREFIX}/policies/{{site_id}}",),
+    ),
+)
+
 # Defaults for the bounded contexts to come (issue #17, item 1): their services map their routes here.
 _HOSTING = (
     Rule(
@@ -328,9 +379,7 @@ _HOSTING = (
         routes=(f"POST {FLEET}/models", f"PATCH {FLEET}/models/{{name}}"),
     ),
     Rule("difficulty", "correct", "Correct a stored difficulty or price (recalculates by replay)", ADMINS),
-    Rule("plans", "read", "Curtailment plans (a client: those affecting its miners)", STAFF_AND_OWN_CLIENT),
-    Rule("plans", "propose", "Create and edit curtailment plans", STAFF),
-    Rule("plans", "approve", "Approve, execute or cancel a curtailment plan", ADMINS),
+    *_PLANS,
 )
 
 CRM = f"{V1}/crm"

@@ -1,0 +1,1 @@
+"""windhash_plans: curtailment plans; decide, approve, execute on the miners, confirm, backtest."""

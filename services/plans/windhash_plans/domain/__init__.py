@@ -1,0 +1,1 @@
+"""Pure domain rules of curtailment plans: no I/O, unit-tested against plain values."""
