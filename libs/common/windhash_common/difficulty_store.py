@@ -22,9 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-import aioboto3
 from botocore.exceptions import ClientError
 
+from windhash_common.aws_clients import dynamodb_client_options, dynamodb_session
 from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_difficulty_refusals
 from windhash_common.settings import CommonSettings
 
@@ -215,10 +215,6 @@ class DifficultyStore:
 
 @asynccontextmanager
 async def open_difficulty_store(settings: CommonSettings) -> AsyncIterator[DifficultyStore]:
-    session = aioboto3.Session(
-        aws_access_key_id=settings.aws_access_key_id,
-        aws_secret_access_key=settings.aws_secret_access_key,
-        region_name=settings.aws_region,
-    )
-    async with session.client("dynamodb", endpoint_url=settings.dynamodb_endpoint) as client:
+    session = dynamodb_session(settings.aws_region, settings.dynamodb_endpoint)
+    async with session.client("dynamodb", **dynamodb_client_options(settings.dynamodb_endpoint)) as client:
         yield DifficultyStore(client, settings.difficulty_table)
