@@ -56,7 +56,7 @@ def aggregator_consumer(
         group=settings.aggregator_group,
         topics=[settings.topics.period_calculated],
         dead_letter_topic=settings.topics.dead_letter,
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         batch_messages=settings.aggregator_batch_max_records,
         batch_wait_ms=int(settings.aggregator_poll_timeout_seconds * 1000),
     )
@@ -105,12 +105,12 @@ async def run_aggregator(
     """The whole service in the current event loop, until `stop` is set (tests and benchmarks run it so)."""
     readiness = readiness or new_readiness()
     pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
         readiness, (1, 3),
     )  # fmt: skip
     try:
         broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
             "connect the publisher",
             [KAFKA],
             readiness=readiness,

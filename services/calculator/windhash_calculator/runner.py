@@ -59,7 +59,7 @@ def calculator_consumer(
         group=settings.calculator_group,
         topics=[settings.topics.settlement_periods],
         dead_letter_topic=settings.topics.dead_letter,
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         batch_messages=settings.calculator_batch_messages,
         batch_wait_ms=int(settings.calculator_batch_wait_seconds * 1000),
         session_timeout_ms=int(settings.calculator_session_timeout_seconds * 1000),
@@ -106,14 +106,14 @@ async def run_calculator(
     crash = CrashPoints(settings.calculator_crash_at)
     readiness = readiness or new_readiness()
     pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
         readiness, (2, 6),
     )  # fmt: skip
     try:
         async with open_difficulty_store(settings) as store:
             await through_outages(store.ensure_table, "difficulty table", [DYNAMODB], readiness=readiness)
             broker = await through_outages(
-                lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+                lambda: connected_kafka_broker(settings.kafka, SERVICE),
                 "connect the publisher",
                 [KAFKA],
                 readiness=readiness,

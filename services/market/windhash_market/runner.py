@@ -52,7 +52,7 @@ async def market_collector(
 
 async def run_market(settings: MarketSettings, stop: asyncio.Event, clock: Clock = _now) -> None:
     await migrate_database(settings.database_url)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    await ensure_topics(settings.kafka, settings.topics, settings.topic_layout)
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     try:
         async with market_collector(settings, pool, clock) as collector:

@@ -30,7 +30,7 @@ async def _probe_postgresql(settings: ReconcilerSettings) -> None:
 
 
 async def _probe_kafka(settings: ReconcilerSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka.client_options())
     await admin.start()
     await admin.close()
 
