@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import aioboto3
 
 # DynamoDB Local only: it checks that a signature is present, not whose it is.
-LOCAL_DUMMY_KEYS = {"aws_access_key_id": "windhash-local", "aws_secret_access_key": "windhash-local"}
+# DynamoDB Local 2.x accepts key ids of letters and digits only.
+LOCAL_DUMMY_KEYS = {"aws_access_key_id": "windhash", "aws_secret_access_key": "windhash"}
 
 
 def is_dynamodb_local(endpoint: str | None) -> bool:
