@@ -38,7 +38,8 @@ def test_topic_layout_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -
 
 def test_a_plain_bootstrap_string_connects_anonymously_in_plaintext() -> None:
     options = as_connection("h:1").client_options()
-    assert options == {"bootstrap_servers": "h:1", "security_protocol": "PLAINTEXT"}
+    assert options == {"bootstrap_servers": ["h:1"], "security_protocol": "PLAINTEXT"}
+    assert as_connection("h:1, h:2").servers == ["h:1", "h:2"]
     assert as_connection("h:1").faststream_security() is None
 
 

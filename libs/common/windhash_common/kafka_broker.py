@@ -47,7 +47,7 @@ def kafka_broker(kafka: KafkaTarget, service: str) -> KafkaBroker:
     """
     connection = as_connection(kafka)
     return KafkaBroker(
-        connection.bootstrap,
+        connection.servers,
         security=connection.faststream_security(),
         acks="all",
         enable_idempotence=True,

@@ -33,6 +33,11 @@ class KafkaConnection:
             raise ValueError("Kafka SASL needs both a username and a password, or neither")
 
     @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers one by one (`host:port,host:port`: clients want them as a list)."""
+        return [server.strip() for server in self.bootstrap.split(",") if server.strip()]
+
+    @property
     def authenticated(self) -> bool:
         return self.sasl_username is not None
 
@@ -51,7 +56,7 @@ class KafkaConnection:
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka's consumer, producer and admin client."""
         options: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap,
+            "bootstrap_servers": self.servers,
             "security_protocol": self.security_protocol,
         }
         if self.ssl_cafile is not None:
