@@ -5,6 +5,7 @@ Consumers stay on aiokafka: they seek to positions stored in PostgreSQL and comm
 database transaction, which FastStream's subscribers do not do.
 """
 
+import logging
 from typing import Final
 
 from faststream.kafka import KafkaBroker
@@ -55,6 +56,8 @@ def kafka_broker(kafka: KafkaTarget, service: str) -> KafkaBroker:
         linger_ms=5,
         client_id=f"windhash-{service}",
         middlewares=[kafka_metrics(service)],
+        # Ours, propagating to the root handler (logging_setup): FastStream's default has its own handler.
+        logger=logging.getLogger("faststream.windhash"),
         apply_types=False,  # no subscribers, so nothing to inject
     )
 

@@ -56,6 +56,8 @@ def run(settings: ApiSettings | None = None) -> None:
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        # Our logging as configured above (JSON lines with WINDHASH_LOG_JSON), not uvicorn's own handlers.
+        log_config=None,
         access_log=False,
         factory=workers > 1,
         workers=workers if workers > 1 else None,
