@@ -98,11 +98,15 @@ def up(
         report = _run(stack.start(_servers(server)))
     _print_up(report)
     if monitoring:
-        with console.status("Starting Prometheus (installing Debian's prometheus package if missing)..."):
+        with console.status(
+            "Starting Prometheus, Alertmanager and the PostgreSQL exporter (Debian's packages)..."
+        ):
             watching = _run(stack.start_monitoring())
         state = f"[green]started[/] in {watching.seconds:.1f} s" if watching.started else "already running"
         console.print(f"prometheus: {state} (config {watching.config_file})")
         console.print(f"  Prometheus         {watching.url}")
+        console.print(f"  Alertmanager       {stack.watching.alertmanager.url}")
+        console.print(f"  PostgreSQL metrics {stack.watching.postgres_exporter.url}/metrics")
 
 
 @app.command()

@@ -23,10 +23,13 @@ from windhash_stack.monitoring_queries import (
 )
 from windhash_stack.prometheus_config import (
     ALERTS_FILE,
+    EXPORTER_JOBS,
     SERVICE_JOBS,
     compose_jobs,
     local_jobs,
     prometheus_deploy_dir,
+    render_compose_config,
+    render_local_config,
     render_prometheus_config,
 )
 from windhash_stack.prometheus_install import ensure_prometheus
@@ -99,8 +102,7 @@ def _yaml(path: Path) -> Any:
 
 
 def test_checked_in_configs_are_the_renderings() -> None:
-    local = render_prometheus_config(local_jobs(), how="local stack, default ports")
-    compose = render_prometheus_config(compose_jobs(), how="docker-compose")
+    local, compose = render_local_config(), render_compose_config()
     hint = "run `python -m windhash_stack.monitoring_setup render` to rewrite them"
     assert (PROMETHEUS_DIR / "prometheus.yml").read_text() == local, hint
     assert (PROMETHEUS_DIR / "docker" / "prometheus.yml").read_text() == compose, hint
@@ -121,6 +123,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9104",
                 "127.0.0.1:8080",
                 "127.0.0.1:9105",
+                "127.0.0.1:19187",
+                "127.0.0.1:19188",
             ],
         ),
         (
@@ -132,6 +136,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "reconciler:9104",
                 "api:8080",
                 "market:9105",
+                "postgres-exporter:9187",
+                "kafka-exporter:9308",
             ],
         ),
     ],
@@ -139,9 +145,10 @@ def test_checked_in_configs_are_the_renderings() -> None:
 def test_configs_scrape_every_service_and_load_the_rules(path: str, targets: list[str]) -> None:
     config = _yaml(PROMETHEUS_DIR / path)
     jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    assert list(jobs) == list(SERVICE_JOBS)
+    assert list(jobs) == [*SERVICE_JOBS, *EXPORTER_JOBS]
     assert [target for listed in jobs.values() for target in listed] == targets
     assert config["rule_files"] == [ALERTS_FILE]
+    assert len(config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]) == 1
     assert (PROMETHEUS_DIR / Path(path).parent / ALERTS_FILE).is_file()
 
 

@@ -176,6 +176,23 @@ class KafkaServer(ManagedServer):
         # Every node of a cluster is formatted with the same id.
         return self.settings.state_dir / f"kafka-{self.brokers}.cluster-id"
 
+    @property
+    def jmx_exporter_port(self) -> int | None:
+        first = self.settings.kafka_jmx_exporter_port
+        return None if first is None else first + self.node - 1
+
+    @property
+    def jmx_exporter_jars(self) -> Path:
+        return self.settings.jars_root / "jmx-exporter"
+
+    def _agent(self) -> list[str]:
+        """Prometheus's JMX exporter inside the JVM, serving /metrics on its own port."""
+        if self.jmx_exporter_port is None:
+            return []
+        [jar] = sorted(self.jmx_exporter_jars.glob("jmx_prometheus_javaagent-*.jar"))
+        rules = self.settings.deploy_dir / "kafka" / "jmx-exporter.yml"
+        return [f"-javaagent:{jar}={self.settings.host}:{self.jmx_exporter_port}:{rules}"]
+
     def _java(self) -> list[str]:
         return [
             str(find_java()),
@@ -192,7 +209,10 @@ class KafkaServer(ManagedServer):
 
     def check_prerequisites(self) -> None:
         find_java()
-        if not jars_current(self.settings.deploy_dir / "kafka" / "pom.xml", self.jars):
+        exporter_pom = self.settings.deploy_dir / "jmx-exporter" / "pom.xml"
+        if not jars_current(self.settings.deploy_dir / "kafka" / "pom.xml", self.jars) or (
+            self.jmx_exporter_port is not None and not jars_current(exporter_pom, self.jmx_exporter_jars)
+        ):
             find_maven()
 
     def prepare(self) -> list[str]:
@@ -200,6 +220,9 @@ class KafkaServer(ManagedServer):
         self.home.mkdir(parents=True, exist_ok=True)
         if ensure_jars(self.settings.deploy_dir / "kafka" / "pom.xml", self.jars):
             steps.append("fetched Kafka jars")
+        exporter_pom = self.settings.deploy_dir / "jmx-exporter" / "pom.xml"
+        if self.jmx_exporter_port is not None and ensure_jars(exporter_pom, self.jmx_exporter_jars):
+            steps.append("fetched the JMX exporter agent")
         # Rendered on every start so changed ports take effect; the storage itself is formatted only once.
         self.properties_file.write_text(
             render_server_properties(self.settings, self.data_dir, self.node, self.brokers)
@@ -237,7 +260,8 @@ class KafkaServer(ManagedServer):
             raise StackError(f"Formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
     def command(self) -> list[str]:
-        return [*self._java(), "kafka.Kafka", str(self.properties_file)]
+        java = self._java()
+        return [*java[:1], *self._agent(), *java[1:], "kafka.Kafka", str(self.properties_file)]
 
     async def probe(self, timeout_s: float) -> None:
         # This node alone: its own address, the cluster's credentials.

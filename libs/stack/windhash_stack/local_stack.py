@@ -27,9 +27,10 @@ from windhash_stack.endpoints import Server, ServerStatus, StackEndpoints, Stack
 from windhash_stack.errors import StackError
 from windhash_stack.kafka_server import KafkaServer, kafka_connection
 from windhash_stack.leases import Leases
+from windhash_stack.monitoring_servers import LocalMonitoring
 from windhash_stack.postgres_server import PostgresServer
 from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree, tail
-from windhash_stack.prometheus_server import MonitoringReport, PrometheusServer
+from windhash_stack.prometheus_server import MonitoringReport
 from windhash_stack.server_base import ManagedServer
 from windhash_stack.settings import StackSettings
 
@@ -57,7 +58,10 @@ class LocalStack:
             Server.DYNAMODB: DynamoDbServer(self.settings),
         }
         self.last_up: UpReport | None = None
-        self.monitoring = PrometheusServer(self.settings)
+        postgres = self._servers[Server.POSTGRES]
+        assert isinstance(postgres, PostgresServer)
+        self.watching = LocalMonitoring(self.settings, self.kafka_nodes, postgres.endpoint)
+        self.monitoring = self.watching.prometheus
 
     @property
     def kafka_connection(self) -> KafkaConnection:
@@ -137,13 +141,14 @@ class LocalStack:
         return stopped
 
     async def start_monitoring(self) -> MonitoringReport:
-        """Start Prometheus (installing Debian's package where missing) scraping the services' ports."""
+        """Start Alertmanager, the PostgreSQL exporter and Prometheus (installing Debian's packages where
+        missing), Prometheus scraping the services' ports and the exporters and alerting Alertmanager."""
         async with self._locked():
-            return await self.monitoring.start()
+            return await self.watching.start()
 
     async def stop_monitoring(self) -> bool:
         async with self._locked():
-            return await self.monitoring.stop()
+            return await self.watching.stop()
 
     async def stop(self, servers: Iterable[Server] | None = None) -> list[Server]:
         chosen = list(servers) if servers is not None else list(Server)

@@ -38,6 +38,8 @@ class StackSettings(LocalStackLocation):
     # Require SASL/SCRAM-SHA-512 from every Kafka client (kafka_server.py); the password is generated.
     kafka_sasl: bool = False
     kafka_sasl_username: str = "windhash"
+    # Prometheus's JMX exporter agent in each Kafka node (node N on this port + N - 1); None: no agent.
+    kafka_jmx_exporter_port: int | None = 19188
     postgres_port: int = LOCAL_POSTGRES_PORT
     dynamodb_port: int = LOCAL_DYNAMODB_PORT
     postgres_user: str = "windhash"

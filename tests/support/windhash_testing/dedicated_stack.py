@@ -40,6 +40,8 @@ async def dedicated_stack(
                 "kafka_brokers": brokers,
                 # Several JVMs of one test share 2 cores and the other tests' servers.
                 "kafka_heap": "384m" if brokers > 1 else base.kafka_heap,
+                # The JMX exporter's fixed port would clash between stacks: only where a test asks for it.
+                "kafka_jmx_exporter_port": None,
                 **ports,
                 **settings,
             }
