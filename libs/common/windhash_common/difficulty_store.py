@@ -11,7 +11,6 @@ A day's difficulty is the one in effect at 00:00 UTC of that day (see `daily_dif
 most 4 decimal places (rounded half-even), the precision of the PostgreSQL columns that record it.
 """
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from windhash_common.aws_clients import dynamodb_client_options, dynamodb_session
+from windhash_common.dependency_retries import DYNAMODB, DynamoDbUnprocessed, retrying
 from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_difficulty_refusals
 from windhash_common.settings import CommonSettings
 
@@ -142,17 +142,15 @@ class DifficultyStore:
             self._table: {"Keys": [{"date": {"S": day.isoformat()}} for day in dates], "ConsistentRead": True}
         }
         found: dict[date, Decimal] = {}
-        for attempt in range(_UNPROCESSED_RETRIES):
-            response = await self._client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[date.fromisoformat(item["date"]["S"])] = Decimal(item["difficulty"]["N"])
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-            await asyncio.sleep(0.05 * 2**attempt)  # throttled: back off as DynamoDB asks
-        raise RuntimeError(
-            f"DynamoDB left keys of {self._table} unprocessed after {_UNPROCESSED_RETRIES} tries"
-        )
+        async for attempt in retrying(DYNAMODB, _UNPROCESSED_RETRIES):
+            with attempt:
+                response = await self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found[date.fromisoformat(item["date"]["S"])] = Decimal(item["difficulty"]["N"])
+                request = response.get("UnprocessedKeys") or {}
+                if request:  # throttled: back off as DynamoDB asks, then ask for the rest
+                    raise DynamoDbUnprocessed(f"DynamoDB left keys of {self._table} unprocessed")
+        return found
 
     async def add_difficulties(self, values: Mapping[date, Decimal], source: str) -> DifficultyWrite:
         """Write the dates that have no item yet; report the ones that already hold this or another value,
@@ -202,15 +200,12 @@ class DifficultyStore:
 
     async def _write(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self._table: requests}
-        for attempt in range(_UNPROCESSED_RETRIES):
-            response = await self._client.batch_write_item(RequestItems=pending)
-            pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            await asyncio.sleep(0.05 * 2**attempt)
-        raise RuntimeError(
-            f"DynamoDB left writes to {self._table} unprocessed after {_UNPROCESSED_RETRIES} tries"
-        )
+        async for attempt in retrying(DYNAMODB, _UNPROCESSED_RETRIES):
+            with attempt:
+                response = await self._client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if pending:
+                    raise DynamoDbUnprocessed(f"DynamoDB left writes to {self._table} unprocessed")
 
 
 @asynccontextmanager
