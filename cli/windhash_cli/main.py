@@ -43,6 +43,7 @@ COMMANDS = {
     "api": ("services_commands", "api"),
     "bench": ("bench_commands", "bench"),
     "jobs": ("jobs_commands", "jobs"),
+    "health": ("health_commands", "health"),
 }
 
 

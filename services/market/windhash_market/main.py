@@ -5,9 +5,9 @@ import signal
 import sys
 
 import structlog
-from prometheus_client import start_http_server
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
+from windhash_common.worker_probes import serve_worker_probes, with_dependency_probes
 
 from windhash_market.runner import run_market
 from windhash_market.settings import MarketSettings
@@ -18,10 +18,10 @@ log = structlog.get_logger(__name__)
 def run() -> None:
     settings = MarketSettings()
     configure_logging(settings.log_level, settings.log_json)
-    start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    log.info("metrics served", port=settings.metrics_port)
+    readiness = serve_worker_probes("market", settings)
+    log.info("metrics and probes served", port=settings.metrics_port)
     try:
-        event_loop.run(_run_with_signals(settings))
+        event_loop.run(with_dependency_probes(_run_with_signals(settings), readiness, settings))
     except Exception:
         log.exception("market service stopped on an error")
         sys.exit(1)
