@@ -44,7 +44,7 @@ async def market_collector(
     async with (
         open_difficulty_store(settings) as store,
         ExplorerClient(settings.explorer_url, limits) as explorer,
-        PriceApiClient(settings.price_api_url, limits, settings.price_api_key) as prices,
+        PriceApiClient(settings.price_api_url, limits, settings.price_api_key_value) as prices,
     ):
         await store.ensure_table()
         yield MarketCollector(pool, MarketSources(explorer, prices), store, settings, clock)
