@@ -38,9 +38,9 @@ SETTINGS: tuple[tuple[str, type[BaseSettings]], ...] = (
 )
 HEADER = """# Every setting of windhash, generated from the Settings classes by
 # `python -m windhash_cli.env_example --write` (tests/unit/test_env_example.py keeps it complete). Each line
-# shows the default; uncomment and set what differs. Secrets show no value: give them through your secret store (compose secrets, Kubernetes
-# Secrets), never in a committed file. AWS credentials are the standard chain's (AWS_PROFILE,
-# AWS_ACCESS_KEY_ID, ... or an instance or pod role), not windhash settings.
+# shows the default; uncomment and set what differs. Secrets show no value: give them through your secret
+# store (compose secrets, Kubernetes Secrets), never in a committed file. AWS credentials are the standard
+# chain's (AWS_PROFILE, AWS_ACCESS_KEY_ID, ... or an instance or pod role), not windhash settings.
 """
 
 
