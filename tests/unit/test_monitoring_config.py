@@ -58,6 +58,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.consumer_runtime.metrics",
     "windhash_common.readiness",
     "windhash_common.outbox_relay",
+    "windhash_common.outbox_pruning",
     "windhash_market.metrics",
     "windhash_common.market_sources.http_fetch",
 )

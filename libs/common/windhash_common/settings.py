@@ -43,6 +43,9 @@ class CommonSettings(BaseSettings):
     # may fail without losing or refusing a write. 1 and 1 on the local single-broker stack.
     topic_replication_factor: int = Field(default=1, ge=1)
     topic_min_insync_replicas: int = Field(default=1, ge=1)
+    # Published and failed outbox rows are deleted this long after they settled (outbox_pruning.py).
+    outbox_retention_days: int = Field(default=30, ge=1)
+    outbox_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = False
     metrics_host: str = "127.0.0.1"

@@ -17,6 +17,7 @@ from windhash_common.consumer_runtime.consumer import (
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
 from windhash_common.events import PeriodCalculatedEvent
 from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.outbox_pruning import run_outbox_pruning
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
 from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
@@ -146,6 +147,13 @@ async def _run(
                     wake,
                     settings.aggregator_relay_interval_seconds,
                     settings.aggregator_relay_batch,
+                    readiness,
+                ),
+                "outbox pruning": run_outbox_pruning(
+                    pool,
+                    stop,
+                    settings.outbox_retention_days,
+                    settings.outbox_prune_interval_seconds,
                     readiness,
                 ),
                 "probes": run_probes(

@@ -26,6 +26,7 @@ from windhash_common.dependency_retries import DYNAMODB, KAFKA, POSTGRESQL, thro
 from windhash_common.difficulty_store import DifficultyLookup, DifficultyStore, open_difficulty_store
 from windhash_common.events import SettlementPeriodEvent
 from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.outbox_pruning import run_outbox_pruning
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
 from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
@@ -155,6 +156,13 @@ async def _run(
                     lambda: crash.reached("during_relay"),
                 ),
                 "pending sweep": sweep_pending(pool, store, settings, readiness, stop, wake),
+                "outbox pruning": run_outbox_pruning(
+                    pool,
+                    stop,
+                    settings.outbox_retention_days,
+                    settings.outbox_prune_interval_seconds,
+                    readiness,
+                ),
                 "probes": run_probes(
                     readiness,
                     {
