@@ -2,6 +2,7 @@
 ingests the bundled sample span, waits until every summary is current and prints what it found."""
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -62,11 +63,19 @@ def demo(
             event_loop.run(stack.down())
 
 
+# The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
+# 127.0.0.1. A service joining adds itself here and starts in `_run`, trusting the API as its proxy
+# (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
+DEMO_UPSTREAMS: dict[str, int] = {}
+
+
 def _environment(
     endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int
 ) -> dict[str, str]:
     # The operator's role for the CLI steps; each service runs as its own (service_processes).
+    upstreams = {context: f"http://127.0.0.1:{port}" for context, port in DEMO_UPSTREAMS.items()}
     return {
+        "WINDHASH_API_UPSTREAMS": json.dumps(upstreams),
         "WINDHASH_EXPLORER_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_PRICE_API_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_MARKET_BACKFILL_HOURS": "24",

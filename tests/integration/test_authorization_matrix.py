@@ -1,6 +1,10 @@
-"""The authorization matrix: every route of the OpenAPI document (and the two outside it) × anonymous, each
+"""The authorization matrix: every route of the API, and of each context service behind it, × anonymous, each
 role, an API key, an expired access window, a suspended account, a revoked session and an account that must
 change its password, against the real database, asserting exactly what docs/ACCESS.md promises.
+
+A context service (windhash_testing.context_services.CONTEXT_SERVICES) runs on its own uvicorn behind the
+API: its `/api/v1/<context>/...` routes are walked through the API (which delegates them) and judged by the
+service's own table; its other routes (probes, metrics) are walked on the service directly.
 
 Allowed means the answer is not a refusal (401/403); refused means 401 for anonymous and for credentials that
 no longer count, 403 for a signed-in role the table does not admit. Each request gets a fresh session, so one
@@ -8,10 +12,9 @@ route's logout cannot change another's outcome. A route missing from the permiss
 path parameter without a sample value below fails too (give the new route one).
 """
 
-import re
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,25 +24,29 @@ from test_accounts_support import (  # type: ignore[import-not-found]
     PASSWORD,
     TOPICS,
     Accounts,
-    ApiClient,
     accounts_fixture,  # noqa: F401
     open_api,
 )
 from windhash_common.access.identity import Subject
 from windhash_common.access.permission_table import PERMISSIONS
-from windhash_common.access.permissions import Grant, Rule, route_key
+from windhash_common.access.permissions import Grant, PermissionTable, Rule, route_key
 from windhash_common.access.roles import Role
 from windhash_common.accounts.sessions import create_api_key
 from windhash_common.audit import cli_actor
+from windhash_testing.app_routes import filled, path_parameters, routes_of
+from windhash_testing.context_services import CONTEXT_SERVICES, ContextServiceApp
+from windhash_testing.live_server import serving
 
 pytestmark = pytest.mark.integration
 
-NON_SCHEMA = [("GET", "/"), ("GET", "/metrics")]
 SAMPLE_PATH_VALUES = {
     "timeframe": "daily",
     "value": "2024-03-30",
     "settlement_date": "2024-03-30",
     "elexon_bm_unit": "T_NOSUCH-1",
+    # The API's forwarding route, with no context service configured: a 404, never a refusal of the API's.
+    "context": "nosuch",
+    "path": "anything",
 }
 REFUSALS = {401, 403}
 
@@ -78,10 +85,18 @@ def expected_refusal(rule: Rule, caller: Caller) -> int:
 
 
 class World:
-    """The accounts every caller acts on, and the body each write route is sent."""
+    """The accounts every caller acts on, and the body each write route is sent; a context service adds its
+    own sample path values and bodies."""
 
-    def __init__(self, accounts: Accounts) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        path_values: Mapping[str, str] | None = None,
+        bodies: Mapping[str, Any] | None = None,
+    ) -> None:
         self.accounts = accounts
+        self.path_values = {**SAMPLE_PATH_VALUES, **(path_values or {})}
+        self.bodies = dict(bodies or {})
 
     async def setup(self) -> None:
         add = self.accounts.add
@@ -157,8 +172,8 @@ class World:
         return callers
 
     async def path_value(self, name: str) -> str:
-        if name in SAMPLE_PATH_VALUES:
-            return SAMPLE_PATH_VALUES[name]
+        if name in self.path_values:
+            return self.path_values[name]
         if name == "user_id":
             return str(self.accounts.ids["target@example.com"])
         if name == "key_id":
@@ -175,7 +190,9 @@ class World:
             return str(row["id"])
         raise AssertionError(f"no sample value for the path parameter {{{name}}}: add one to this test")
 
-    def body(self, key: str) -> dict[str, Any] | None:
+    def body(self, key: str) -> Any:
+        if key in self.bodies:
+            return self.bodies[key]
         unique = uuid.uuid4().hex[:10]
         return {
             f"POST {V1}/auth/login": {"email": "login@example.com", "password": PASSWORD},
@@ -192,17 +209,34 @@ class World:
 V1 = "/api/v1"
 
 
-async def walk(client: ApiClient, app: Any, world: World, callers: list[Caller], public: bool) -> list[str]:
-    spec = app.openapi()
-    routes = [(method.upper(), path) for path, ops in spec["paths"].items() for method in ops] + NON_SCHEMA
+@dataclass(frozen=True)
+class Target:
+    """Where the walk sends each route's requests, and the table that judges them there."""
+
+    http: httpx.AsyncClient
+    table: PermissionTable = PERMISSIONS
+    via: Mapping[str, httpx.AsyncClient] = field(default_factory=dict)
+    """Path prefix → the client that reaches it some other way (a context service's probes, directly)."""
+
+    def client_for(self, path: str) -> httpx.AsyncClient:
+        for prefix, http in self.via.items():
+            if path.startswith(prefix):
+                return http
+        return self.http
+
+
+async def walk(
+    target: Target, routes: list[tuple[str, str]], world: World, callers: list[Caller], public: bool
+) -> list[str]:
+    """Every route × every caller; what differs from the table's cell for the caller, as failures."""
     failures = []
     for method, path in routes:
-        rule = PERMISSIONS.for_route(method, path)
+        rule = target.table.for_route(method, path)
         if rule is None:
             failures.append(f"{method} {path} has no row in the permission table (docs/ACCESS.md)")
             continue
         for caller in callers:
-            failure = await check(client.http, world, rule, caller, method, path, public)
+            failure = await check(target.client_for(path), world, rule, caller, method, path, public)
             if failure:
                 failures.append(failure)
     return failures
@@ -211,11 +245,12 @@ async def walk(client: ApiClient, app: Any, world: World, callers: list[Caller],
 async def check(
     http: httpx.AsyncClient, world: World, rule: Rule, caller: Caller, method: str, path: str, public: bool
 ) -> str | None:
-    url = path
-    for name in re.findall(r"{(\w+)}", path):
-        url = url.replace(f"{{{name}}}", await world.path_value(name))
+    values = {name: await world.path_value(name) for name in path_parameters(path)}
     response = await http.request(
-        method, url, headers=await caller.credentials(), json=world.body(route_key(method, path))
+        method,
+        filled(path, values),
+        headers=await caller.credentials(),
+        json=world.body(route_key(method, path)),
     )
     allowed = expected_allowed(rule, caller, public)
     where = f"{method} {path} as {caller.name} (public analytics {public})"
@@ -236,10 +271,36 @@ async def test_every_route_answers_every_caller_as_the_permission_table_says(
     await world.setup()
     client, app = await open_api(pg_dsn, api_public_analytics=public_analytics)
     try:
-        failures = await walk(client, app, world, world.callers(), public_analytics)
+        failures = await walk(Target(client.http), routes_of(app), world, world.callers(), public_analytics)
     finally:
         await client.http.aclose()
         await client.pool.close()
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("service", CONTEXT_SERVICES, ids=lambda service: service.context)
+@pytest.mark.parametrize("public_analytics", [True, False], ids=["public analytics", "private analytics"])
+async def test_every_route_of_a_context_service_answers_through_the_api_as_its_table_says(
+    pg_dsn: str, accounts: Accounts, public_analytics: bool, service: ContextServiceApp
+) -> None:
+    world = World(accounts, service.path_values, service.bodies)
+    await world.setup()
+    app = service.create_app(pg_dsn, {"api_public_analytics": public_analytics})
+    async with serving(app) as service_url, httpx.AsyncClient(base_url=service_url) as direct:
+        client, _ = await open_api(
+            pg_dsn, api_public_analytics=public_analytics, api_upstreams={service.context: service_url}
+        )
+        forwarded = f"/api/v1/{service.context}/"
+        routes = routes_of(app)
+        assert any(path.startswith(forwarded) for _, path in routes), f"no route under {forwarded}"
+        # Everything outside /api/v1/<context>/ is the service's own (probes, metrics): walked directly.
+        outside = {path: direct for _, path in routes if not path.startswith(forwarded)}
+        try:
+            target = Target(client.http, service.table, outside)
+            failures = await walk(target, routes, world, world.callers(), public_analytics)
+        finally:
+            await client.http.aclose()
+            await client.pool.close()
     assert failures == [], "\n".join(failures)
 
 

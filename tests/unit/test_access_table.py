@@ -6,17 +6,20 @@ from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.access.access_doc import access_doc_path, render
 from windhash_common.access.identity import Subject
-from windhash_common.access.permission_table import PERMISSIONS
-from windhash_common.access.permissions import Grant, route_key
+from windhash_common.access.permission_table import FORWARDING_ROUTE, PERMISSIONS
+from windhash_common.access.permissions import Grant
 from windhash_common.access.roles import Role, key_roles_for, may_manage, sees_every_client
+from windhash_testing.app_routes import routes_of
+from windhash_testing.context_services import CONTEXT_SERVICES
 
-NON_SCHEMA_ROUTES = {"GET /", "GET /metrics"}
+DSN = "postgresql://x@127.0.0.1/y"
 
 
 def api_routes() -> set[str]:
-    spec = create_app(ApiSettings(database_url="postgresql://x/y")).openapi()
-    documented = {route_key(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
-    return documented | NON_SCHEMA_ROUTES
+    """Every route of the API and of each context service that the one permission table judges."""
+    apps = [create_app(ApiSettings(database_url=DSN))]
+    apps += [service.create_app(DSN, {}) for service in CONTEXT_SERVICES if service.table is PERMISSIONS]
+    return {f"{method} {path}" for app in apps for method, path in routes_of(app)}
 
 
 def test_access_md_is_generated_from_the_table() -> None:
@@ -34,10 +37,21 @@ def test_every_api_route_has_a_row_and_every_row_names_a_route_that_exists() -> 
 
 def test_the_owner_may_do_everything_and_anonymous_changes_nothing() -> None:
     for rule in PERMISSIONS.rules:
+        if rule.key == ("context-services", "forward"):
+            continue  # judged by the context service's own rows
         assert rule.grant(Subject.OWNER, public_analytics=False) is Grant.YES, rule.key
         writes = [route for route in rule.routes if not route.startswith("GET ")]
         if writes and rule.identity:
             assert rule.grant(Subject.ANONYMOUS, public_analytics=True) is Grant.NO, rule.key
+
+
+def test_only_the_forwarding_route_is_delegated_and_wholly() -> None:
+    delegated = [rule for rule in PERMISSIONS.rules if Grant.DELEGATED in rule.grants.values()]
+    assert [rule.key for rule in delegated] == [("context-services", "forward")]
+    (rule,) = delegated
+    assert set(rule.grants.values()) == {Grant.DELEGATED} and len(rule.grants) == len(Subject)
+    assert not rule.identity, "the API must not judge credentials it only passes on"
+    assert {route.split(" ", 1)[1] for route in rule.routes} == {FORWARDING_ROUTE}
 
 
 def test_public_cells_close_when_the_analytics_are_private() -> None:

@@ -86,6 +86,7 @@ def _families(registry: CollectorRegistry) -> Iterator[Metric]:
 @pytest.fixture(scope="module")
 def exported_names() -> set[str]:
     """Every series name the four services export, read from their prometheus_client registries."""
+    from windhash_api.forwarding import ForwardingMetrics
     from windhash_api.metrics import RequestMetrics
 
     for module in SERVICE_METRICS_MODULES:
@@ -93,6 +94,7 @@ def exported_names() -> set[str]:
 
     api_registry = CollectorRegistry()
     RequestMetrics(api_registry)
+    ForwardingMetrics(api_registry)
     names = {name for family in _families(REGISTRY) for name in _series_names(family)}
     names |= {name for family in _families(api_registry) for name in _series_names(family)}
     return names

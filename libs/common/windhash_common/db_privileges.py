@@ -70,7 +70,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "bm_unit_daily": _SUMMARY,
     "lead_party_daily": _SUMMARY,
     # btc_prices' trigger marks days stale, as whoever writes the prices (the operator)
-    "summary_stale_days": _SUMMARY,
+    "summary_stale_days": {**_SUMMARY, DatabaseRole.MARKET: "ra"},
     # Positions, events, jobs
     "consumer_positions": _pipeline(
         calculator="rawd", aggregator="rawd", reconciler="rawd", fleet="rawd", operator="rawd"
@@ -167,6 +167,9 @@ async def apply_privileges(connection: asyncpg.Connection) -> None:
     for (signature,) in await connection.fetch(_FUNCTIONS_OWNED_ELSEWHERE, owner):
         await connection.execute(f"ALTER FUNCTION {signature} OWNER TO {owner}")
     roles = ", ".join(role.value for role in SERVICE_ROLES)
+    # The owner creates objects (migrations, and telemetry partitions through its SECURITY DEFINER functions)
+    # whoever owns the database (a test's database is the superuser's).
+    await connection.execute(f"GRANT CREATE, USAGE ON SCHEMA public TO {owner}")
     await connection.execute(f"GRANT USAGE ON SCHEMA public TO {roles}")
     await connection.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles}")
     await connection.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {roles}")

@@ -19,6 +19,7 @@ from windhash_common.db import migrate_database
 from windhash_api.data_version import DataVersion
 from windhash_api.database import SERVER_SETTINGS, open_pool
 from windhash_api.errors import install_error_handlers
+from windhash_api.forwarding import Forwarder, install_forwarding
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
 from windhash_api.response_cache import ResponseCache, ResponseCacheMiddleware
 from windhash_api.routes import (
@@ -60,7 +61,7 @@ Figures come from Elexon's settlement stack: **energy_mwh** is curtailed energy 
 
 
 def _lifespan(
-    settings: ApiSettings, given_pool: asyncpg.Pool | None, cache: ResponseCache | None
+    settings: ApiSettings, given_pool: asyncpg.Pool | None, cache: ResponseCache | None, forwarder: Forwarder
 ) -> Lifespan[FastAPI]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +83,7 @@ def _lifespan(
             if cache is not None and version is not None:
                 cache.version = None
                 await version.stop()
+            await forwarder.aclose()
             if given_pool is None:
                 await pool.close()
 
@@ -111,30 +113,34 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
             check_interval_s=settings.api_cache_check_seconds,
             registry=registry_,
         )
+    forwarder = Forwarder(settings, registry_)
     app = FastAPI(
         title="windhash API",
         version="1.0.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(settings, pool, cache),
+        lifespan=_lifespan(settings, pool, cache, forwarder),
         # windhash observes through Prometheus (/metrics) and logs, never OpenTelemetry; left on, FastAPI asks
         # OpenTelemetry for its (unconfigured) providers on every request, ~6% of a cached answer's CPU.
         telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.response_cache = cache
+    app.state.forwarder = forwarder
     if pool is not None:
         app.state.pool = pool
     # The one authorization dependency (docs/ACCESS.md) on every route added below.
     install_access(app, settings)
     install_error_handlers(app)
     # The last added runs first: metrics time and count every request, cache hits included.
-    app.add_middleware(ResponseCacheMiddleware, cache=cache)
+    app.add_middleware(ResponseCacheMiddleware, cache=cache, uncached_prefixes=forwarder.uncached_prefixes())
     app.add_middleware(MetricsMiddleware, metrics=RequestMetrics(registry_))
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
     for module in (auth, users, api_keys, clients, audit):
         app.include_router(module.router)
     app.include_router(status.probes)
+    # /api/v1/<context>/... to the context services (WINDHASH_API_UPSTREAMS), after the API's own routes.
+    install_forwarding(app, forwarder)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

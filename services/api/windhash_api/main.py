@@ -59,6 +59,9 @@ def run(settings: ApiSettings | None = None) -> None:
         # Our logging as configured above (JSON lines with WINDHASH_LOG_JSON), not uvicorn's own handlers.
         log_config=None,
         access_log=False,
+        # Whose X-Forwarded-For is believed is WINDHASH_API_TRUSTED_PROXIES's call (client_address.py), not
+        # uvicorn's: left on, uvicorn would rewrite the peer from any local process's header first.
+        proxy_headers=False,
         factory=workers > 1,
         workers=workers if workers > 1 else None,
     )

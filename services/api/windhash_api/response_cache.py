@@ -2,9 +2,9 @@
 
 What is cached: the complete 200 response (body and headers, JSON or CSV) of every GET under `/api/v1/`
 asked without credentials (so only what anonymous visitors may read) except `/api/v1/reconciliation` (an
-operator's live view), keyed by path, query string and Accept header. A
-hit never reaches FastAPI: no routing, validation, query or serialization, only a dict lookup and two ASGI
-messages. Errors and other statuses are never cached.
+operator's live view) and what the API forwards to a context service (forwarding.py), keyed by path, query
+string and Accept header. A hit never reaches FastAPI: no routing, validation, query or serialization, only
+a dict lookup and two ASGI messages. Errors and other statuses are never cached.
 
 When it is dropped (the staleness bound):
 
@@ -182,14 +182,17 @@ class ResponseCache:
             self.bytes_held -= evicted.size
 
 
-def cacheable(scope: Scope) -> bool:
+def cacheable(scope: Scope, uncached_prefixes: tuple[str, ...] = ()) -> bool:
     """Only anonymous requests: a request with credentials goes through the authorization dependency every
-    time (a revoked session is refused at once), so the cache only ever holds what anonymous may read."""
+    time (a revoked session is refused at once), so the cache only ever holds what anonymous may read.
+    Never what is forwarded to a context service (`uncached_prefixes`): those answers are the service's to
+    cache or not, and they stream rather than being held whole."""
     path: str = scope["path"]
     return (
         scope["method"] == "GET"
         and path.startswith(CACHED_PREFIX)
         and path not in UNCACHED_PATHS
+        and not path.startswith(uncached_prefixes)
         and not carries_credentials(scope["headers"])
     )
 
@@ -225,14 +228,17 @@ async def _request_without_body() -> Message:
 class ResponseCacheMiddleware:
     """Pure ASGI, inside the metrics middleware (hits are counted and timed like any request)."""
 
-    def __init__(self, app: ASGIApp, cache: ResponseCache | None) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: ResponseCache | None, uncached_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.cache = cache
+        self.uncached_prefixes = uncached_prefixes
         self._background: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cache = self.cache
-        if cache is None or scope["type"] != "http" or not cacheable(scope):
+        if cache is None or scope["type"] != "http" or not cacheable(scope, self.uncached_prefixes):
             await self.app(scope, receive, send)
             return
         now = time.monotonic()

@@ -16,7 +16,13 @@ from windhash_common.db_privileges import ACL_PRIVILEGES, TABLE_PRIVILEGES
 from windhash_common.db_roles import SERVICE_ROLES, DatabaseRole
 from windhash_common.local_stack_location import checkout_root
 
-CELL = {Grant.YES: "yes", Grant.OWN: "own rows", Grant.PUBLIC: "yes (public)", Grant.NO: "—"}
+CELL = {
+    Grant.YES: "yes",
+    Grant.OWN: "own rows",
+    Grant.PUBLIC: "yes (public)",
+    Grant.DELEGATED: "its service",
+    Grant.NO: "—",
+}
 
 INTRODUCTION = """# Access control
 
@@ -51,6 +57,10 @@ refused (403) and fails the authorization-matrix test (`tests/integration/test_a
 5. A state change carried by the session cookie must also carry the `X-Windhash-CSRF` header (403 otherwise).
 6. Rows marked "credentials not read" (logging in, probes, the dashboard's page, metrics) ignore credentials,
    so a stale cookie never stops anyone from logging in again.
+7. *its service*: the API is the dashboard's single origin and forwards `/api/v1/<context>/...` to the
+   bounded-context service configured for `<context>` (`WINDHASH_API_UPSTREAMS`), credentials and CSRF
+   header included. It judges nothing there: the service runs the same dependency on its own routes, each
+   with its own row below, so every route is judged once, by one row. A context not configured is a 404.
 
 Rules the table cannot hold, each in one place: `roles.may_manage` — an admin manages accounts below owner,
 an owner every account, and nobody changes their own role, status or access (another administrator must);
@@ -59,7 +69,8 @@ an owner every account, and nobody changes their own role, status or access (ano
 
 ROUTES_HEADING = """
 ## Routes
-Every route of the API and the action it performs (HEAD is judged as GET).
+Every route of the API and of the context services behind it, and the action it performs (HEAD is judged
+as GET).
 
 | route | resource · action |
 |---|---|

@@ -3,6 +3,11 @@ each action. The enforcement dependency (enforcement.py) reads only this; docs/A
 (`python -m windhash_common.access.access_doc --write`) and a test fails when the two differ. A route missing
 here is refused (403) and fails the authorization-matrix test.
 
+The API forwards `/api/v1/<context>/...` to the bounded-context service configured for `<context>`
+(`WINDHASH_API_UPSTREAMS`); that one route of the API is delegated (`Grant.DELEGATED`): the API judges
+nothing there and the service judges each of its routes by its own row below, so every route is judged in
+exactly one place.
+
 Rules without routes yet are the defaults the coming bounded contexts (fleet, plans, CRM) map their routes to:
 the table is the contract, written before the code.
 """
@@ -15,6 +20,7 @@ from windhash_common.access.permissions import (
     SIGNED_IN,
     STAFF,
     STAFF_AND_OWN_CLIENT,
+    TO_ITS_SERVICE,
     YES,
     PermissionTable,
     Rule,
@@ -22,6 +28,9 @@ from windhash_common.access.permissions import (
 )
 
 V1 = "/api/v1"
+FORWARDING_ROUTE = f"{V1}/{{context}}/{{path:path}}"
+"""The API's one route that forwards to a context service (windhash_api.forwarding)."""
+FORWARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 _SERVICE = (
     Rule(
@@ -205,6 +214,18 @@ _ACCOUNTS_ADMIN = (
     ),
 )
 
+_FORWARDING = (
+    Rule(
+        "context-services",
+        "forward",
+        "Any route of a bounded-context service (fleet, market, plans, CRM…), passed on by the API to that"
+        " service, which judges it by its own row",
+        TO_ITS_SERVICE,
+        False,
+        routes=tuple(f"{method} {FORWARDING_ROUTE}" for method in FORWARDED_METHODS if method != "HEAD"),
+    ),
+)
+
 # Defaults for the bounded contexts to come (issue #17, item 1): their services map their routes here.
 _HOSTING = (
     Rule("miners", "read", "Miners and their telemetry", STAFF_AND_OWN_CLIENT),
@@ -223,4 +244,6 @@ _HOSTING = (
     Rule("invoices", "write", "Issue and change invoices", STAFF),
 )
 
-PERMISSIONS = PermissionTable((*_SERVICE, *_ANALYTICS, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_HOSTING))
+PERMISSIONS = PermissionTable(
+    (*_SERVICE, *_ANALYTICS, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_FORWARDING, *_HOSTING)
+)

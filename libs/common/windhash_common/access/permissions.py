@@ -13,6 +13,9 @@ class Grant(StrEnum):
     """Allowed, on the rows the subject's organisation owns only (row-level security)."""
     PUBLIC = "public"
     """Allowed while the analytics are public (WINDHASH_API_PUBLIC_ANALYTICS, true by default)."""
+    DELEGATED = "delegated"
+    """Judged by another app: the API passes the request on to the context service owning the path, whose
+    own row for its route decides (authorization stays in one place, that service's `authorize`)."""
     NO = "no"
 
 
@@ -59,7 +62,7 @@ def grants(
     }
 
 
-YES, OWN, PUBLIC, NO = Grant.YES, Grant.OWN, Grant.PUBLIC, Grant.NO
+YES, OWN, PUBLIC, DELEGATED, NO = Grant.YES, Grant.OWN, Grant.PUBLIC, Grant.DELEGATED, Grant.NO
 EVERYONE = grants(YES, YES, YES, YES, YES, YES)
 PUBLIC_READ = grants(PUBLIC, YES, YES, YES, YES, YES)
 SIGNED_IN = grants(NO, YES, YES, YES, YES, YES)
@@ -67,6 +70,7 @@ STAFF = grants(user=YES, admin=YES, owner=YES)
 ADMINS = grants(admin=YES, owner=YES)
 OWNERS = grants(owner=YES)
 STAFF_AND_OWN_CLIENT = grants(client=OWN, user=YES, admin=YES, owner=YES)
+TO_ITS_SERVICE = grants(DELEGATED, DELEGATED, DELEGATED, DELEGATED, DELEGATED, DELEGATED)
 
 
 class PermissionTable:

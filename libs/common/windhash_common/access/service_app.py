@@ -7,7 +7,9 @@ PostgreSQL per request; refusals in the API's error shape), with `/health`, `/re
 and `/metrics`, and a pool opened by its lifespan (or the one given, for tests). The `api` service stays the
 dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately minimal: the API's security
 headers, limits and response cache live in the `api` service (the harden work); a context service behind it
-adds what it needs the same way.
+adds what it needs the same way. Serve it with uvicorn's `proxy_headers=False` (as the API does): whose
+`X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, and a service behind the API lists
+the API's address there, so that audit and login records name the real client.
 """
 
 import asyncio

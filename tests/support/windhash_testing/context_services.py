@@ -1,0 +1,41 @@
+"""The bounded-context services' HTTP apps, as the API forwards to them: the authorization-matrix test walks
+every route of each one through the API (and its probes directly), against the service's own table.
+
+A context service that serves HTTP adds itself to CONTEXT_SERVICES, with a factory for its app, its table
+(normally the one PERMISSIONS) and a sample value for each path parameter and a body for each write route.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from windhash_common.access.permission_table import PERMISSIONS
+from windhash_common.access.permissions import PermissionTable
+
+from windhash_testing import specimen_service
+
+AppFactory = Callable[[str, Mapping[str, Any]], FastAPI]
+"""(the test database's superuser DSN, settings overrides such as `api_public_analytics`) → the service's
+app, connecting as its own database role; its lifespan (run by uvicorn) opens its pool."""
+
+
+@dataclass(frozen=True)
+class ContextServiceApp:
+    context: str
+    """The <context> of /api/v1/<context>/... and of WINDHASH_API_UPSTREAMS."""
+    create_app: AppFactory
+    table: PermissionTable = PERMISSIONS
+    path_values: Mapping[str, str] = field(default_factory=dict)
+    bodies: Mapping[str, Any] = field(default_factory=dict)
+    """JSON body for each write route, by `METHOD /path/template`."""
+
+
+CONTEXT_SERVICES: list[ContextServiceApp] = [
+    ContextServiceApp(
+        specimen_service.CONTEXT,
+        specimen_service.create_specimen_app,
+        table=specimen_service.specimen_table(),
+        bodies={f"POST {specimen_service.PREFIX}/notes": {"text": "from the matrix"}},
+    ),
+]
