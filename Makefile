@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 
 install: $(STAMP)
 
-# Chromium (dashboard test) and Prometheus (monitoring test) from Debian's packages, where missing.
+# Chromium (dashboard test), Prometheus, Alertmanager and the PostgreSQL exporter (monitoring tests) from
+# Debian's packages, and kubeconform (manifest test) from the Go module proxy, where missing.
 system-packages:
 	deploy/local/install-system-packages.sh
+	deploy/local/install-kubeconform.sh
 
 demo: $(STAMP)
 	$(BIN)/windhash demo $(ARGS)
