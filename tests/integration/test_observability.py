@@ -87,6 +87,8 @@ async def test_monitoring_starts_once_reloads_and_stops_with_the_stack(
 ) -> None:
     # A stack of its own with no core server running: `down` must still stop its Prometheus.
     monkeypatch.setenv("WINDHASH_STACK_PROMETHEUS_PORT", str(free_port()))
+    monkeypatch.setenv("WINDHASH_STACK_ALERTMANAGER_PORT", str(free_port()))
+    monkeypatch.setenv("WINDHASH_STACK_POSTGRES_EXPORTER_PORT", str(free_port()))
     local = LocalStack(StackSettings(state_dir=tmp_path / "state"))
     first = await local.start_monitoring()
     try:
@@ -98,11 +100,16 @@ async def test_monitoring_starts_once_reloads_and_stops_with_the_stack(
         async with httpx.AsyncClient(base_url=first.url) as client:
             loaded = yaml.safe_load((await client.get("/api/v1/status/config")).json()["data"]["yaml"])
             rules = (await client.get("/api/v1/rules")).json()["data"]["groups"]
-        assert [job["job_name"] for job in loaded["scrape_configs"]] == list(SERVICE_JOBS)
+        assert [job["job_name"] for job in loaded["scrape_configs"]] == [*SERVICE_JOBS, *EXPORTER_JOBS]
+        assert loaded["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
+            local.watching.alertmanager.url.removeprefix("http://")
+        ]
         assert {group["name"] for group in rules} >= {"windhash-availability", "windhash-ingest"}
     finally:
         await local.down()
     assert local.monitoring.running_pid() is None
+    assert local.watching.alertmanager.running_pid() is None
+    assert local.watching.postgres_exporter.running_pid() is None
     assert (tmp_path / "state" / "prometheus" / "data").is_dir()
 
 
