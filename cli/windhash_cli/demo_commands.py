@@ -31,6 +31,12 @@ ISO_DATE = "%Y-%m-%d"
 console = Console()
 
 
+# The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
+# 127.0.0.1 (defaults; `--crm-port` moves the CRM). A service joining adds itself here and starts in `_run`,
+# trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
+DEMO_UPSTREAMS: dict[str, int] = {"crm": 8084}
+
+
 def demo(
     once: bool = typer.Option(False, "--once", help="Stop everything after printing the summary table."),
     first: datetime = typer.Option(
@@ -40,6 +46,7 @@ def demo(
     api_port: int = typer.Option(8080, help="Port of the API and dashboard."),
     elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
     market_port: int = typer.Option(18090, help="Port of the synthetic market server."),
+    crm_port: int = typer.Option(DEMO_UPSTREAMS["crm"], help="Port of the CRM service (behind the API)."),
     timeout: float = typer.Option(900, help="Seconds to wait for the pipeline to finish."),
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample and serve the dashboard."""
@@ -47,10 +54,12 @@ def demo(
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
     was_running = event_loop.run(stack.status()).healthy
     endpoints = event_loop.run(stack.up())
-    env = _environment(endpoints, api_port, elexon_port, market_port)
+    upstreams = {**DEMO_UPSTREAMS, "crm": crm_port}
+    env = _environment(endpoints, api_port, elexon_port, market_port, upstreams)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
-        _run(processes, env, first.date(), last.date(), api_port, (elexon_port, market_port), timeout)
+        ports = (elexon_port, market_port)
+        _run(processes, env, first.date(), last.date(), api_port, ports, upstreams, timeout)
         if not once:
             console.print(
                 f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (log in: Account; Ctrl-C to stop)"
@@ -63,19 +72,13 @@ def demo(
             event_loop.run(stack.down())
 
 
-# The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
-# 127.0.0.1. A service joining adds itself here and starts in `_run`, trusting the API as its proxy
-# (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
-DEMO_UPSTREAMS: dict[str, int] = {}
-
-
 def _environment(
-    endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int
+    endpoints: StackEndpoints, api_port: int, elexon_port: int, market_port: int, upstreams: dict[str, int]
 ) -> dict[str, str]:
     # The operator's role for the CLI steps; each service runs as its own (service_processes).
-    upstreams = {context: f"http://127.0.0.1:{port}" for context, port in DEMO_UPSTREAMS.items()}
+    urls = {context: f"http://127.0.0.1:{port}" for context, port in upstreams.items()}
     return {
-        "WINDHASH_API_UPSTREAMS": json.dumps(upstreams),
+        "WINDHASH_API_UPSTREAMS": json.dumps(urls),
         "WINDHASH_EXPLORER_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_PRICE_API_URL": f"http://127.0.0.1:{market_port}",
         "WINDHASH_MARKET_BACKFILL_HOURS": "24",
@@ -87,6 +90,14 @@ def _environment(
     }
 
 
+def _context_service_env(context: str, port: int) -> dict[str, str]:
+    """A context service on its demo port, believing the API (its only client) as its proxy."""
+    return {
+        f"WINDHASH_{context.upper()}_PORT": str(port),
+        "WINDHASH_API_TRUSTED_PROXIES": "127.0.0.1",
+    }
+
+
 def _run(
     processes: ServiceProcesses,
     env: dict[str, str],
@@ -94,12 +105,15 @@ def _run(
     last: date,
     api_port: int,
     sim_ports: tuple[int, int],
+    upstreams: dict[str, int],
     timeout: float,
 ) -> None:
     elexon_port, market_port = sim_ports
     _require_free_port(api_port, "the API", "--api-port")
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     _require_free_port(market_port, "the synthetic market server", "--market-port")
+    for context, port in upstreams.items():
+        _require_free_port(port, f"the {context} service", f"--{context}-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
     processes.start("market-sim", "market-sim", "--port", str(market_port))
     wait_for_http(f"http://127.0.0.1:{elexon_port}/bmrs/api/v1/reference/bmunits/all", 60, processes)
@@ -113,7 +127,10 @@ def _run(
     processes.start("aggregator")
     processes.start("api")
     processes.start("market")  # snapshots, hashprice and indicators from the synthetic market server
+    processes.start("crm", extra_env=_context_service_env("crm", upstreams["crm"]))  # behind the API
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
+    for port in upstreams.values():
+        wait_for_http(f"http://127.0.0.1:{port}/ready", 60, processes)
     console.print(f"[bold]Ingesting[/] {first} to {last} from the synthetic Elexon server…")
     ingest = subprocess.run(
         [*WINDHASH, "ingest", "range", first.isoformat(), last.isoformat()],

@@ -16,6 +16,7 @@ from windhash_aggregator.settings import AggregatorSettings
 from windhash_api.settings import ApiSettings
 from windhash_calculator.settings import CalculatorSettings
 from windhash_common.settings import CommonSettings
+from windhash_crm.settings import CrmSettings
 from windhash_fleet.settings import FleetSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
@@ -33,6 +34,7 @@ SETTINGS: tuple[tuple[str, type[BaseSettings]], ...] = (
     ("api", ApiSettings),
     ("market (windhash market; the prices and difficulty commands)", MarketSettings),
     ("fleet (windhash fleet collector)", FleetSettings),
+    ("crm (windhash crm)", CrmSettings),
     ("the local stack (windhash stack)", StackSettings),
     ("the local stack's monitoring (windhash stack up --monitoring)", MonitoringSettings),
 )

@@ -34,10 +34,14 @@ class Workload:
     role: DatabaseRole
     cpu: str = "250m"
     memory: str = "384Mi"
+    # An HTTP service's settings prefix (WINDHASH_API_HOST/_PORT, WINDHASH_CRM_...): it answers /health,
+    # /ready and /metrics on that port; a worker on WINDHASH_METRICS_PORT.
+    http: str | None = None
+    extra_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def probe_port(self) -> str:
-        return "http" if self.name == "api" else "metrics"
+        return "http" if self.http else "metrics"
 
 
 # How many of each run: the consumers scale by partitions (6 by default), the API is stateless, the others
@@ -49,7 +53,28 @@ WORKLOADS = (
     Workload("reconciler", ("reconciler",), 1, 9104, COMMAND_ROLES["reconciler"]),
     Workload("market", ("market",), 1, 9105, COMMAND_ROLES["market"]),
     Workload("fleet-collector", ("fleet", "collector"), 2, 9106, COMMAND_ROLES["fleet"]),
-    Workload("api", ("api",), 2, 8080, COMMAND_ROLES["api"], "500m", "512Mi"),
+    Workload(
+        "api",
+        ("api",),
+        2,
+        8080,
+        COMMAND_ROLES["api"],
+        "500m",
+        "512Mi",
+        http="API",
+        # The single origin: /api/v1/<context>/... forwarded to each context service's Service.
+        extra_env=(("WINDHASH_API_UPSTREAMS", '{"crm": "http://crm.windhash.svc"}'),),
+    ),
+    Workload(
+        "crm",
+        ("crm",),
+        2,
+        8084,
+        COMMAND_ROLES["crm"],
+        http="CRM",
+        # Reached only through the api, whose X-Forwarded-For it believes: the cluster's pod network.
+        extra_env=(("WINDHASH_API_TRUSTED_PROXIES", "10.0.0.0/8"),),
+    ),
 )
 CONFIG = {
     "WINDHASH_KAFKA_BOOTSTRAP": "kafka-bootstrap.kafka.svc:9092",
@@ -95,13 +120,14 @@ def _container(workload: Workload) -> dict[str, Any]:
         _secret_env("WINDHASH_KAFKA_SASL_USERNAME", "username", "windhash-kafka", optional=True),
         _secret_env("WINDHASH_KAFKA_SASL_PASSWORD", "password", "windhash-kafka", optional=True),
     ]
-    if workload.name == "api":
+    if workload.http:
         env += [
-            {"name": "WINDHASH_API_HOST", "value": "0.0.0.0"},
-            {"name": "WINDHASH_API_PORT", "value": str(workload.port)},
+            {"name": f"WINDHASH_{workload.http}_HOST", "value": "0.0.0.0"},
+            {"name": f"WINDHASH_{workload.http}_PORT", "value": str(workload.port)},
         ]
     else:
         env += [{"name": "WINDHASH_METRICS_PORT", "value": str(workload.port)}]
+    env += [{"name": name, "value": value} for name, value in workload.extra_env]
 
     def probe(path: str, period: int) -> dict[str, Any]:
         return {
@@ -174,6 +200,18 @@ def deployment(workload: Workload) -> dict[str, Any]:
     }
 
 
+def service(workload: Workload) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(workload.name),
+        "spec": {
+            "selector": {LABEL: workload.name},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+        },
+    }
+
+
 def disruption_budget(workload: Workload) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
@@ -183,9 +221,10 @@ def disruption_budget(workload: Workload) -> dict[str, Any]:
     }
 
 
-INIT_SCRIPT = """umask 077
+_ROLE_NAMES = " ".join(role.value.removeprefix("windhash_") for role in DatabaseRole)
+INIT_SCRIPT = f"""umask 077
 : > /tmp/pgpass
-for role in owner api ingestor calculator aggregator reconciler market fleet operator; do
+for role in {_ROLE_NAMES}; do
   printf '*:*:*:windhash_%s:%s\\n' "$role" "$(printenv "PG_$(echo "$role" | tr a-z A-Z)")" >> /tmp/pgpass
 done
 WINDHASH_DATABASE_URL="$SUPERUSER_DSN" windhash db roles --passfile /tmp/pgpass
@@ -234,7 +273,7 @@ def init_job() -> dict[str, Any]:
 
 def manifests() -> dict[str, list[dict[str, Any]]]:
     """File name → the documents it holds."""
-    api = next(workload for workload in WORKLOADS if workload.name == "api")
+    http = [workload for workload in WORKLOADS if workload.http]
     return {
         "00-namespace.yaml": [
             {
@@ -259,18 +298,9 @@ def manifests() -> dict[str, list[dict[str, Any]]]:
             },
         ],
         "10-init-job.yaml": [init_job()],
-        "20-workers.yaml": [deployment(workload) for workload in WORKLOADS if workload.name != "api"],
-        "30-api.yaml": [
-            deployment(api),
-            {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": _metadata("api"),
-                "spec": {
-                    "selector": {LABEL: "api"},
-                    "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
-                },
-            },
+        "20-workers.yaml": [deployment(workload) for workload in WORKLOADS if not workload.http],
+        "30-http.yaml": [
+            document for workload in http for document in (deployment(workload), service(workload))
         ],
         "40-disruption-budgets.yaml": [
             disruption_budget(workload) for workload in WORKLOADS if workload.replicas > 1

@@ -29,6 +29,7 @@ GROUPS = {
     "fleet": "fleet_commands",
     "users": "users_commands",
     "audit": "audit_commands",
+    "crm": "crm_commands",
 }
 # Single commands: name → (module, function).
 COMMANDS = {

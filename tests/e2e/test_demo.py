@@ -30,6 +30,8 @@ def test_demo_runs_the_sample_span_to_complete_summaries(stack: StackEndpoints) 
             str(free_port()),
             "--market-port",
             str(free_port()),
+            "--crm-port",
+            str(free_port()),
         ],
         capture_output=True,
         text=True,

@@ -107,7 +107,7 @@ async def test_stopping_the_calculator_sends_an_alert_to_the_webhook(
     monitoring = LocalMonitoring(
         monitored_stack.settings,
         monitored_stack.kafka_nodes,
-        endpoints.postgres_dsn,
+        lambda: endpoints.postgres_dsn,
         settings,
         services=[ScrapeJob("calculator", f"127.0.0.1:{metrics_port}")],
     )

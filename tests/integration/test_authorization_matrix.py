@@ -34,7 +34,7 @@ from windhash_common.access.roles import Role
 from windhash_common.accounts.sessions import create_api_key
 from windhash_common.audit import cli_actor
 from windhash_testing.app_routes import filled, path_parameters, routes_of
-from windhash_testing.context_services import CONTEXT_SERVICES, ContextServiceApp
+from windhash_testing.context_services import CONTEXT_SERVICES, ContextServiceApp, FreshValue
 from windhash_testing.live_server import serving
 
 pytestmark = pytest.mark.integration
@@ -93,9 +93,11 @@ class World:
         accounts: Accounts,
         path_values: Mapping[str, str] | None = None,
         bodies: Mapping[str, Any] | None = None,
+        fresh_values: Mapping[str, FreshValue] | None = None,
     ) -> None:
         self.accounts = accounts
         self.path_values = {**SAMPLE_PATH_VALUES, **(path_values or {})}
+        self.fresh_values = dict(fresh_values or {})
         self.bodies = dict(bodies or {})
 
     async def setup(self) -> None:
@@ -174,6 +176,8 @@ class World:
     async def path_value(self, name: str) -> str:
         if name in self.path_values:
             return self.path_values[name]
+        if name in self.fresh_values:
+            return await self.fresh_values[name](self.accounts.superuser, self.accounts.ids)
         if name == "user_id":
             return str(self.accounts.ids["target@example.com"])
         if name == "key_id":
@@ -283,7 +287,7 @@ async def test_every_route_answers_every_caller_as_the_permission_table_says(
 async def test_every_route_of_a_context_service_answers_through_the_api_as_its_table_says(
     pg_dsn: str, accounts: Accounts, public_analytics: bool, service: ContextServiceApp
 ) -> None:
-    world = World(accounts, service.path_values, service.bodies)
+    world = World(accounts, service.path_values, service.bodies, service.fresh_values)
     await world.setup()
     app = service.create_app(pg_dsn, {"api_public_analytics": public_analytics})
     async with serving(app) as service_url, httpx.AsyncClient(base_url=service_url) as direct:

@@ -1,6 +1,7 @@
-"""A real Prometheus scraping the five services while they ingest, calculate and summarise a day: every target
-is up, every PromQL expression of the dashboards and alert rules is valid and answers with data where data is
-expected, the alerts the scenario provokes fire and the others stay silent, and promtool accepts the rules.
+"""A real Prometheus scraping the services while they ingest, calculate and summarise a day (and the CRM takes
+a lead through the API): every target is up, every PromQL expression of the dashboards and alert rules is
+valid and answers with data where data is expected, the alerts the scenario provokes fire and the others stay
+silent, and promtool accepts the rules.
 
 The scenario provokes, on purpose: one settlement period Elexon keeps failing (ingest failure), one 429
 (a retry), one malformed message on the settlement-period topic (a dead letter with its reason), periods of
@@ -9,6 +10,7 @@ reconciler's self-check (`windhash reconciler`, scraped like the other services)
 """
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -25,6 +27,11 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, wait_for_http
+from windhash_common.access.roles import Role
+from windhash_common.accounts.sessions import open_session
+from windhash_common.accounts.users import create_user
+from windhash_common.audit import cli_actor
+from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.settlement_calendar import settlement_date_of
 from windhash_common.topics import Topics
 from windhash_elexon_sim import ElexonSimServer, FaultRule
@@ -65,6 +72,8 @@ SILENT = {
     "WindhashNotReady",
     "WindhashSummariesStale",
     "WindhashSummariesSlow",
+    "WindhashCrmJobStalled",
+    "WindhashCrmServerErrors",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
@@ -121,6 +130,7 @@ class Ports:
     api: int = field(default_factory=free_port)
     reconciler: int = field(default_factory=free_port)
     market: int = field(default_factory=free_port)
+    crm: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
 
     def metrics(self) -> dict[str, int]:
@@ -173,6 +183,28 @@ async def _publish_malformed(bootstrap: str, topic: str) -> None:
         await producer.send_and_wait(topic, b'{"settlement_date": "not json', key=b"2024-03-20:1")
     finally:
         await producer.stop()
+
+
+async def _a_crm_change(dsn: str, api_port: int) -> None:
+    """A salesperson adds a lead through the API: the forwarding, the CRM's requests, audited changes and
+    events have data."""
+    operator = await asyncpg.connect(dsn_as(dsn, DatabaseRole.OPERATOR))
+    try:
+        async with operator.transaction():
+            user = await create_user(
+                operator, Topics(), cli_actor(), email="sales@example.com", name="sales", role=Role.USER,
+                client_id=None, password_hash="not a hash: this account never logs in",
+                must_change_password=False, access_until=None,
+            )  # fmt: skip
+        token, _ = await open_session(operator, user["id"], timedelta(hours=1), "127.0.0.1", "observability")
+    finally:
+        await operator.close()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as client:
+        lead = {"name": "Ann", "email": "ann@northwind.example", "source": "referral"}
+        response = await client.post(
+            "/api/v1/crm/leads", json=lead, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 201, response.text
 
 
 async def _wait_for_day(dsn: str, processes: ServiceProcesses) -> None:
@@ -302,6 +334,8 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
+        # The API forwards /api/v1/crm/... to the CRM, which believes the API's X-Forwarded-For.
+        "WINDHASH_API_UPSTREAMS": json.dumps({"crm": f"http://127.0.0.1:{ports.crm}"}),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
         "WINDHASH_CALCULATOR_GROUP": f"observability-calculator-{service_env['WINDHASH_TOPIC_PREFIX']}",
         "WINDHASH_AGGREGATOR_GROUP": f"observability-aggregator-{service_env['WINDHASH_TOPIC_PREFIX']}",
@@ -323,7 +357,15 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "WINDHASH_METRICS_PORT": str(ports.market),
         }
         processes.start("market", extra_env=market)
+        crm = {
+            "WINDHASH_CRM_PORT": str(ports.crm),
+            "WINDHASH_CRM_JOB_INTERVAL_SECONDS": "1",
+            "WINDHASH_API_TRUSTED_PROXIES": "127.0.0.1",
+        }
+        processes.start("crm", extra_env=crm)
         await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.api}/health", 60, processes)
+        await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{ports.crm}/ready", 60, processes)
+        await _a_crm_change(service_env["WINDHASH_DATABASE_URL"], ports.api)
         await _publish_malformed(
             stack.kafka_bootstrap, Topics(prefix=service_env["WINDHASH_TOPIC_PREFIX"]).settlement_periods
         )

@@ -62,8 +62,14 @@ def test_public_cells_close_when_the_analytics_are_private() -> None:
 
 
 def test_clients_see_their_own_rows_only_where_a_client_owns_rows() -> None:
-    own = {rule.key for rule in PERMISSIONS.rules if Grant.OWN in rule.grants.values()}
+    own = {rule.key for rule in PERMISSIONS.rules if rule.grants.get(Subject.CLIENT) is Grant.OWN}
     assert own == {("clients", "read"), ("miners", "read"), ("plans", "read"), ("invoices", "read")}
+
+
+def test_sales_staff_act_on_their_own_records_only_in_the_crm() -> None:
+    own = {rule.key for rule in PERMISSIONS.rules if rule.grants.get(Subject.USER) is Grant.OWN}
+    assert own == {("crm", "read"), ("crm", "write"), ("invoices", "read"), ("invoices", "write")}
+    assert all(PERMISSIONS.rule(*key).grants[Subject.ADMIN] is Grant.YES for key in own)
 
 
 @pytest.mark.parametrize(

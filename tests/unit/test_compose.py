@@ -17,6 +17,7 @@ from windhash_calculator.settings import CalculatorSettings
 from windhash_cli.db_commands import app as db_app
 from windhash_cli.db_commands import compose_password_variables
 from windhash_common.db_roles import COMMAND_ROLES
+from windhash_crm.settings import CrmSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
 from windhash_reconciler.settings import ReconcilerSettings
@@ -30,8 +31,11 @@ SERVICE_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "reconciler": (ReconcilerSettings, IngestorSettings),
     "api": (ApiSettings,),
     "market": (MarketSettings,),
+    "crm": (CrmSettings,),
 }
-WORKERS = sorted(set(SERVICE_SETTINGS) - {"api"})
+# The HTTP services (the API, the CRM) answer /health on their own port; the workers on their metrics port.
+HTTP_SERVICES = {"api", "crm"}
+WORKERS = sorted(set(SERVICE_SETTINGS) - HTTP_SERVICES)
 # An exact release (PostgreSQL's are major.minor): never `latest` or a bare major version.
 PINNED = re.compile(r"^[a-z0-9./-]+:v?\d+\.\d+(\.\d+)?$")
 
@@ -68,7 +72,7 @@ def test_every_service_connects_as_its_own_role_with_a_required_password(
     password = f"WINDHASH_PG_{role.removeprefix('windhash_').upper()}_PASSWORD"
     required = f"${{{password}:?run windhash db passwords --env-file .env}}"
     assert variables["WINDHASH_DATABASE_URL"] == f"postgresql://{role}:{required}@postgres:5432/windhash"
-    if service != "api":
+    if service in WORKERS:
         assert variables["WINDHASH_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert variables["WINDHASH_METRICS_HOST"] == "0.0.0.0"
         assert variables["WINDHASH_METRICS_PORT"], "windhash health (the healthcheck) asks the metrics port"
@@ -124,7 +128,7 @@ def test_the_init_job_provisions_roles_migrates_as_the_owner_and_loads_reference
     assert [script.index(step) for step in steps] == sorted(script.index(step) for step in steps)
     migrate_step = script.split("windhash db migrate")[0].rsplit("&&", 1)[-1]
     assert "postgresql://windhash_owner:" in migrate_step
-    for worker in [*WORKERS, "api"]:
+    for worker in [*WORKERS, *HTTP_SERVICES]:
         assert compose["services"][worker]["depends_on"]["init"] == {
             "condition": "service_completed_successfully"
         }

@@ -60,6 +60,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.outbox_relay",
     "windhash_common.outbox_pruning",
     "windhash_market.metrics",
+    "windhash_crm.metrics",
     "windhash_common.market_sources.http_fetch",
 )
 REQUIRED_ALERTS = {
@@ -126,6 +127,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:9104",
                 "127.0.0.1:8080",
                 "127.0.0.1:9105",
+                "127.0.0.1:8084",
                 "127.0.0.1:19187",
                 "127.0.0.1:19188",
             ],
@@ -139,6 +141,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "reconciler:9104",
                 "api:8080",
                 "market:9105",
+                "crm:8084",
                 "postgres-exporter:9187",
             ],
         ),

@@ -24,6 +24,7 @@ INGESTOR = DatabaseRole.INGESTOR
 CALCULATOR = DatabaseRole.CALCULATOR
 AGGREGATOR = DatabaseRole.AGGREGATOR
 OPERATOR = DatabaseRole.OPERATOR
+CRM = DatabaseRole.CRM
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -85,12 +86,19 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
         reconciler="raw",
         market="raw",
         fleet="raw",
+        crm="raw",
         operator="raw",
     ),
     "reconcile_jobs": _pipeline(reconciler="raw", operator="rawd"),
     # One runner per background job (migration 0750): every service that runs one takes and renews leases.
     "scheduler_locks": _pipeline(
-        reconciler="rawd", market="rawd", fleet="rawd", operator="rawd", calculator="rawd", aggregator="rawd"
+        reconciler="rawd",
+        market="rawd",
+        fleet="rawd",
+        crm="rawd",
+        operator="rawd",
+        calculator="rawd",
+        aggregator="rawd",
     ),
     # Market data (migration 1100): written by the market service.
     "market_analytics": _pipeline(market="raw", operator="rawd"),
@@ -101,14 +109,23 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "hosting_miners": _FLEET,
     "miner_operation_log": _pipeline(fleet="ra", operator="ra"),
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
-    # Accounts (migration 1000): the API and the operator's CLI only.
-    "clients": dict(_ACCOUNT),
-    "users": dict(_ACCOUNT),
-    "user_access": dict(_ACCOUNT),
-    "sessions": dict(_ACCOUNT),
-    "api_keys": dict(_ACCOUNT),
+    # Accounts (migration 1000): the API and the operator's CLI. The CRM resolves each request's identity
+    # (reads them, touches sessions' and keys' last use) and creates a won deal's client and its account.
+    "clients": {**_ACCOUNT, CRM: "ra"},
+    "users": {**_ACCOUNT, CRM: "ra"},
+    "user_access": {**_ACCOUNT, CRM: "ra"},
+    "sessions": {**_ACCOUNT, CRM: "rw"},
+    "api_keys": {**_ACCOUNT, CRM: "rw"},
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
-    "audit_log": {API: "ra", OPERATOR: "ra"},
+    "audit_log": {API: "ra", CRM: "ra", OPERATOR: "ra"},
+    # The CRM (migration 1400): its service only, under row-level security; nothing is ever deleted (a lost
+    # lead or a cancelled invoice stays). The operator reads it all and rescores leads.
+    "crm_leads": {CRM: "raw", OPERATOR: "rw"},
+    "crm_deals": {CRM: "raw", OPERATOR: "r"},
+    "crm_deal_stage_history": {CRM: "ra", OPERATOR: "r"},
+    "crm_activities": {CRM: "raw", OPERATOR: "r"},
+    "crm_invoice_counters": {CRM: "raw", OPERATOR: "r"},
+    "crm_invoices": {CRM: "raw", OPERATOR: "r"},
 }
 
 
@@ -116,6 +133,11 @@ FUNCTION_PRIVILEGES: dict[str, tuple[DatabaseRole, ...]] = {
     # Run as their owner (SECURITY DEFINER, migration 1201): only these roles may call them.
     "ensure_miner_telemetry_partitions(date, integer)": (DatabaseRole.FLEET, OPERATOR),
     "drop_miner_telemetry_partitions_before(date)": (DatabaseRole.FLEET, OPERATOR),
+    # The CRM's acts for no single request (migration 1400), each able to do only its one thing.
+    "crm_lead_duplicates(text, text, bigint)": (CRM, OPERATOR),
+    "crm_mark_overdue_invoices(date)": (CRM, OPERATOR),
+    "crm_fire_due_reminders(timestamp with time zone)": (CRM, OPERATOR),
+    "crm_link_miners_to_client(uuid, text[], uuid, text)": (CRM, OPERATOR),
 }
 """Functions that act with their owner's rights, and the roles that may execute them (nobody else may)."""
 

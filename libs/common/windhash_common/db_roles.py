@@ -35,6 +35,9 @@ class DatabaseRole(StrEnum):
     """The market service: snapshots, indicators, the daily prices it keeps current."""
     FLEET = "windhash_fleet"
     """The fleet's collector and telemetry writer: miners' status, telemetry, the operation log."""
+    CRM = "windhash_crm"
+    """The CRM service: serves its HTTP app under row-level security (like the API's role) and acts for no
+    request only through the SECURITY DEFINER functions of migration 1400 (its scheduled jobs)."""
     OPERATOR = "windhash_operator"
     """The operator's command line: reference data, reconciliation, summaries repair, users and audit."""
 
@@ -53,6 +56,7 @@ COMMAND_ROLES: dict[str, DatabaseRole] = {
     "reconciler": DatabaseRole.RECONCILER,
     "market": DatabaseRole.MARKET,
     "fleet": DatabaseRole.FLEET,
+    "crm": DatabaseRole.CRM,
 }
 """`windhash <command>` → the role that command runs as when the system launches it (demo, tests, compose)."""
 

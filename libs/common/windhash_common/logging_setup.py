@@ -45,6 +45,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+        logger.setLevel(logging.NOTSET)  # the root's level; uvicorn sets its own again when it runs
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -87,6 +87,12 @@ TOPIC_POLICIES: Mapping[str, TopicPolicy] = {
         "miner.offline / miner.online keyed by serial: compaction keeps each miner's latest status for "
         "a new consumer to start from.",
     ),
+    "crm": TopicPolicy(
+        "delete",
+        400 * DAY_MS,
+        "Sales events (a deal won, an invoice paid or overdue, a reminder) for their consumers: a year and a "
+        "month; the CRM's tables are the record.",
+    ),
     "audit": TopicPolicy(
         "delete",
         400 * DAY_MS,
@@ -143,6 +149,13 @@ class Topics:
     def audit(self) -> str:
         """`AuditEvent` (events_audit.py): every recorded state change, keyed `<target_type>/<target_id>`."""
         return f"{self.prefix}.audit.v1"
+
+    @property
+    def crm(self) -> str:
+        """CRM events (events_crm.py) through the outbox: a lead converted, a deal won or lost, an invoice
+        sent, paid or overdue, an activity's reminder; keyed `deal/<id>` (a sale's events stay in order) or
+        `activity/<id>`."""
+        return f"{self.prefix}.crm.v1"
 
     def policies(self) -> dict[str, TopicPolicy]:
         """Every topic's name → its policy."""

@@ -60,7 +60,7 @@ class LocalStack:
         self.last_up: UpReport | None = None
         postgres = self._servers[Server.POSTGRES]
         assert isinstance(postgres, PostgresServer)
-        self.watching = LocalMonitoring(self.settings, self.kafka_nodes, postgres.endpoint)
+        self.watching = LocalMonitoring(self.settings, self.kafka_nodes, lambda: postgres.endpoint)
         self.monitoring = self.watching.prometheus
 
     @property
@@ -79,8 +79,10 @@ class LocalStack:
             return None
 
     def _members(self, server: Server) -> list[ManagedServer]:
-        """The processes that make up `server`: every node for Kafka, one for the others."""
-        return list(self.kafka_nodes) if server is Server.KAFKA else [self._servers[server]]
+        """The processes that make up `server`: every node of a Kafka cluster, one server otherwise."""
+        if server is Server.KAFKA and self.brokers > 1:
+            return list(self.kafka_nodes)
+        return [self._servers[server]]
 
     @property
     def endpoints(self) -> StackEndpoints:

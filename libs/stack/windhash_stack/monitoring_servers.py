@@ -10,7 +10,7 @@ reads the local stack's server statistics as its superuser (local only: a deploy
 import asyncio
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,6 +168,14 @@ class AlertmanagerServer(DebianServer):
 
 @dataclass
 class PostgresExporter(DebianServer):
+    # The superuser's DSN, asked at start (the stack's password file is made when PostgreSQL first starts).
+    superuser_dsn: Callable[[], str] = lambda: ""
+    passfile: Path = Path()
+
+    def prepare(self) -> None:
+        dsn = self.superuser_dsn().split("?")[0] + "?sslmode=disable"
+        self.env = {"DATA_SOURCE_NAME": dsn, "PGPASSFILE": str(self.passfile), "PATH": "/usr/bin:/bin"}
+
     def arguments(self) -> list[str]:
         return [self.marker]
 
@@ -182,13 +190,11 @@ def alertmanager(
 
 
 def postgres_exporter(
-    settings: StackSettings, port: int, superuser_dsn: str, passfile: Path
+    settings: StackSettings, port: int, superuser_dsn: Callable[[], str], passfile: Path
 ) -> PostgresExporter:
-    dsn = superuser_dsn.split("?")[0] + "?sslmode=disable"
-    env = {"DATA_SOURCE_NAME": dsn, "PGPASSFILE": str(passfile), "PATH": "/usr/bin:/bin"}
     return PostgresExporter(
         settings, "postgres-exporter", POSTGRES_EXPORTER_BINARY, "prometheus-postgres-exporter", port,
-        "/metrics", env=env,
+        "/metrics", superuser_dsn=superuser_dsn, passfile=passfile,
     )  # fmt: skip
 
 
@@ -200,7 +206,7 @@ class LocalMonitoring:
         self,
         settings: StackSettings,
         kafka_nodes: Sequence[KafkaServer],
-        superuser_dsn: str,
+        superuser_dsn: Callable[[], str],
         monitoring: MonitoringSettings | None = None,
         services: Sequence[ScrapeJob] | None = None,
     ) -> None:

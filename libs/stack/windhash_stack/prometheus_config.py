@@ -19,13 +19,13 @@ from pathlib import Path
 
 from windhash_stack.settings import default_deploy_dir
 
-SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "reconciler", "api", "market")
+SERVICE_JOBS = ("ingestor", "calculator", "aggregator", "reconciler", "api", "market", "crm")
 # The servers' exporters: PostgreSQL's (Debian's prometheus-postgres-exporter) and Kafka's JMX agent.
 EXPORTER_JOBS = ("postgres", "kafka")
 DEFAULT_POSTGRES_EXPORTER_PORT = 19187
 DEFAULT_KAFKA_JMX_EXPORTER_PORT = 19188
 DEFAULT_ALERTMANAGER_PORT = 19091
-# The ports each service serves /metrics on by default (the API serves it on its own HTTP port).
+# The ports each service serves /metrics on by default (the API and the CRM on their own HTTP ports).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "ingestor": 9101,
     "calculator": 9102,
@@ -33,6 +33,7 @@ DEFAULT_METRICS_PORTS: Mapping[str, int] = {
     "reconciler": 9104,
     "api": 8080,
     "market": 9105,
+    "crm": 8084,
 }
 ALERTS_FILE = "alerts.yml"
 CONFIG_FILE = "prometheus.yml"

@@ -66,6 +66,7 @@ class MonitoringSettings(BaseSettings):
     reconciler_metrics_port: int = DEFAULT_METRICS_PORTS["reconciler"]
     api_port: int = DEFAULT_METRICS_PORTS["api"]
     market_metrics_port: int = DEFAULT_METRICS_PORTS["market"]
+    crm_port: int = DEFAULT_METRICS_PORTS["crm"]
 
     def metrics_ports(self) -> dict[str, int]:
         return {
@@ -75,6 +76,7 @@ class MonitoringSettings(BaseSettings):
             "reconciler": self.reconciler_metrics_port,
             "api": self.api_port,
             "market": self.market_metrics_port,
+            "crm": self.crm_port,
         }
 
 

@@ -32,10 +32,10 @@ from prometheus_client import CollectorRegistry, Counter
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 from windhash_common.access.permission_table import FORWARDED_METHODS, FORWARDING_ROUTE
+from windhash_common.access.request_actor import request_client
 
 from windhash_api.errors import error_response
 from windhash_api.forwarded_headers import client_response_headers, upstream_request_headers
-from windhash_api.request_actor import request_client
 from windhash_api.settings import ApiSettings
 
 log = structlog.get_logger(__name__)

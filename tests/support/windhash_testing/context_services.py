@@ -2,22 +2,28 @@
 every route of each one through the API (and its probes directly), against the service's own table.
 
 A context service that serves HTTP adds itself to CONTEXT_SERVICES, with a factory for its app, its table
-(normally the one PERMISSIONS) and a sample value for each path parameter and a body for each write route.
+(normally the one PERMISSIONS) and a sample value for each path parameter (or a maker of a fresh record per
+request) and a body for each write route.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 from fastapi import FastAPI
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
 
-from windhash_testing import specimen_service
+from windhash_testing import crm_samples, specimen_service
 
 AppFactory = Callable[[str, Mapping[str, Any]], FastAPI]
 """(the test database's superuser DSN, settings overrides such as `api_public_analytics`) → the service's
 app, connecting as its own database role; its lifespan (run by uvicorn) opens its pool."""
+FreshValue = Callable[[asyncpg.Connection, Mapping[str, UUID]], Awaitable[str]]
+"""(the test database's superuser connection, account ids by email) → the id of a record made for one
+request, so that each route acts on a record of its own (a conversion, a send) and the walk stays exact."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class ContextServiceApp:
     create_app: AppFactory
     table: PermissionTable = PERMISSIONS
     path_values: Mapping[str, str] = field(default_factory=dict)
+    fresh_values: Mapping[str, FreshValue] = field(default_factory=dict)
     bodies: Mapping[str, Any] = field(default_factory=dict)
     """JSON body for each write route, by `METHOD /path/template`."""
 
@@ -37,5 +44,11 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         specimen_service.create_specimen_app,
         table=specimen_service.specimen_table(),
         bodies={f"POST {specimen_service.PREFIX}/notes": {"text": "from the matrix"}},
+    ),
+    ContextServiceApp(
+        crm_samples.CONTEXT,
+        crm_samples.create_crm_test_app,
+        fresh_values=crm_samples.FRESH_VALUES,
+        bodies=crm_samples.BODIES,
     ),
 ]

@@ -50,7 +50,8 @@ refused (403) and fails the authorization-matrix test (`tests/integration/test_a
    windows (`user_access`) must cover now. Otherwise **401**, on every route, at once: a suspension, a revoked
    window, a logout or "revoke all sessions" ends live sessions on their next request.
 3. The cell for the caller: *yes*; *own rows* (allowed; PostgreSQL's row-level security limits the rows to
-   the caller's organisation); *yes (public)* (anonymous may, unless `WINDHASH_API_PUBLIC_ANALYTICS=false`);
+   the caller's organisation, for a client, or to the records the caller owns, for sales staff in the CRM);
+   *yes (public)* (anonymous may, unless `WINDHASH_API_PUBLIC_ANALYTICS=false`);
    *—* (refused: **401** when anonymous, **403** when signed in).
 4. While an account must change its password (after an administrator's reset), only the rows marked
    "during password change" are allowed (403 `password_change_required` otherwise).
@@ -110,15 +111,25 @@ A client sees only the rows its organisation owns, enforced by PostgreSQL, not o
 - **The API's role** (`windhash_api`) is NOBYPASSRLS and owns no table, so the policies bind it (asserted
   by `tests/integration/test_row_level_security.py`, which also issues a deliberately unfiltered SELECT as a
   client and gets only its organisation's rows).
+- **Staff-owned rows** (the CRM, migration 1400): sales staff (`user`) see and change the leads, deals,
+  activities and invoices they own, admins and owners all of them, through
+  `SELECT windhash_enable_owner_rls('<table>', 'owner_id', …)` keyed on `windhash_request_sees_owner(owner)`
+  (the request's `windhash.role` and `windhash.user_id`). A client reads its organisation's sent invoices
+  (`crm_invoices.client_id`, policy `client_reads_own`), nothing else of the CRM. The CRM's role
+  (`windhash_crm`) serves requests, so it is bound like the API's; its scheduled jobs (overdue invoices,
+  reminders) and the cross-owner duplicate check act through SECURITY DEFINER functions that do only that
+  (`db_privileges.FUNCTION_PRIVILEGES` says who may call them). Asserted by
+  `tests/integration/test_crm_row_level_security.py`.
 
 ## Audit
-Every state change (accounts, access, sessions, keys, organisations, lockouts; later models, corrections,
-reconciliation, fleet and plan actions) calls `windhash_common.audit.record_audit` in the transaction of the
-change: an `audit_log` row (who, what, when, before, after; append-only for every role) and an `AuditEvent`
-on the `windhash.audit.v1` topic through the outbox. Logins are recorded in `login_records` (every attempt:
-email, outcome, time, client address — `X-Forwarded-For` believed only from `WINDHASH_API_TRUSTED_PROXIES` —
-and location from the trusted proxy's headers); a lockout imposed after repeated failures is audited.
-Admins read both: `GET /api/v1/audit`, `GET /api/v1/login-records`, `windhash audit log|logins`.
+Every state change (accounts, access, sessions, keys, organisations, lockouts, every CRM change and its
+scheduled jobs' changes; later models, corrections, reconciliation, fleet and plan actions) calls
+`windhash_common.audit.record_audit` in the transaction of the change: an `audit_log` row (who, what, when,
+before, after; append-only for every role) and an `AuditEvent` on the `windhash.audit.v1` topic through the
+outbox. Logins are recorded in `login_records` (every attempt: email, outcome, time, client address —
+`X-Forwarded-For` believed only from `WINDHASH_API_TRUSTED_PROXIES` — and location from the trusted proxy's
+headers); a lockout imposed after repeated failures is audited. Admins read both: `GET /api/v1/audit`,
+`GET /api/v1/login-records`, `windhash audit log|logins`.
 """
 
 

@@ -50,7 +50,12 @@ _SERVICE = (
         routes=("GET /",),
     ),
     Rule(
-        "metrics", "read", "Prometheus metrics of the API process", EVERYONE, False, routes=("GET /metrics",)
+        "metrics",
+        "read",
+        "Prometheus metrics of the process (the API, a context service)",
+        EVERYONE,
+        False,
+        routes=("GET /metrics",),
     ),
 )
 
@@ -243,14 +248,82 @@ _HOSTING = (
     Rule("plans", "read", "Curtailment plans (a client: those affecting its miners)", STAFF_AND_OWN_CLIENT),
     Rule("plans", "propose", "Create and edit curtailment plans", STAFF),
     Rule("plans", "approve", "Approve, execute or cancel a curtailment plan", ADMINS),
-    Rule("crm", "read", "Leads, deals and activities", STAFF),
-    Rule("crm", "write", "Create and change leads, deals and activities", STAFF),
+)
+
+CRM = f"{V1}/crm"
+# The CRM (services/crm): sales staff act on the records they own, admins and owners on all (row-level
+# security, migration 1400); a client reads its organisation's sent invoices.
+STAFF_OWN = grants(user=OWN, admin=YES, owner=YES)
+_CRM = (
     Rule(
-        "invoices", "read", "Invoices (a client: its own)", grants(client=OWN, user=YES, admin=YES, owner=YES)
+        "crm",
+        "read",
+        "Leads (and their duplicates), deals and their stage history, activities, my reminders, the pipeline",
+        STAFF_OWN,
+        routes=tuple(
+            f"GET {CRM}{path}"
+            for path in (
+                "/leads",
+                "/leads/{lead_id}",
+                "/leads/{lead_id}/duplicates",
+                "/deals",
+                "/deals/{deal_id}",
+                "/deals/{deal_id}/stages",
+                "/pipeline",
+                "/activities",
+                "/activities/{activity_id}",
+                "/reminders",
+            )
+        ),
     ),
-    Rule("invoices", "write", "Issue and change invoices", STAFF),
+    Rule(
+        "crm",
+        "write",
+        "Create and change leads, convert one into a deal, change deals and move their stage, activities",
+        STAFF_OWN,
+        routes=(
+            f"POST {CRM}/leads",
+            f"PATCH {CRM}/leads/{{lead_id}}",
+            f"POST {CRM}/leads/{{lead_id}}/convert",
+            f"PATCH {CRM}/deals/{{deal_id}}",
+            f"POST {CRM}/deals/{{deal_id}}/stage",
+            f"POST {CRM}/activities",
+            f"PATCH {CRM}/activities/{{activity_id}}",
+        ),
+    ),
+    Rule(
+        "crm-accounts",
+        "create",
+        "Make a won deal's client: its organisation and first account, its miners linked by serial",
+        ADMINS,
+        routes=(f"POST {CRM}/deals/{{deal_id}}/client-account",),
+    ),
+    Rule(
+        "invoices",
+        "read",
+        "Invoices and their PDFs (a client: its organisation's sent ones)",
+        grants(client=OWN, user=OWN, admin=YES, owner=YES),
+        routes=(
+            f"GET {CRM}/invoices",
+            f"GET {CRM}/invoices/{{invoice_id}}",
+            f"GET {CRM}/invoices/{{invoice_id}}/pdf",
+        ),
+    ),
+    Rule(
+        "invoices",
+        "write",
+        "Create invoices (gapless numbers), change drafts, send, record payments, cancel drafts",
+        STAFF_OWN,
+        routes=(
+            f"POST {CRM}/invoices",
+            f"PATCH {CRM}/invoices/{{invoice_id}}",
+            f"POST {CRM}/invoices/{{invoice_id}}/send",
+            f"POST {CRM}/invoices/{{invoice_id}}/pay",
+            f"POST {CRM}/invoices/{{invoice_id}}/cancel",
+        ),
+    ),
 )
 
 PERMISSIONS = PermissionTable(
-    (*_SERVICE, *_ANALYTICS, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_FORWARDING, *_HOSTING)
+    (*_SERVICE, *_ANALYTICS, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_FORWARDING, *_HOSTING, *_CRM)
 )

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from windhash_common.access.enforcement import AccessRefused, CurrentIdentity
+from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
 from windhash_common.access.roles import Role, may_manage
 from windhash_common.accounts import sessions
@@ -12,7 +13,6 @@ from windhash_common.accounts.users import find_user
 from windhash_api.database import Pool, Settings
 from windhash_api.errors import ApiError, NotFound
 from windhash_api.models.accounts import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Revoked
-from windhash_api.request_actor import actor_of
 from windhash_api.routes import API_PREFIX
 from windhash_api.routes.users import RESPONSES
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from windhash_common.access.enforcement import AccessPolicy, AccessRefused, CurrentIdentity
 from windhash_common.access.identity import CredentialKind, Identity
+from windhash_common.access.request_actor import actor_of, request_client
 from windhash_common.access.request_identity import identity_transaction
 from windhash_common.accounts import passwords
 from windhash_common.accounts.login import LoginOutcome, log_in
@@ -29,7 +30,6 @@ from windhash_api.models.accounts import (
     SessionOut,
     UserOut,
 )
-from windhash_api.request_actor import actor_of, request_client
 from windhash_api.routes import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])

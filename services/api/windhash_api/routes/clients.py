@@ -3,13 +3,13 @@ PostgreSQL's row-level security does it (windhash_common.access.request_identity
 
 from fastapi import APIRouter, Request
 from windhash_common.access.enforcement import CurrentIdentity
+from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
 from windhash_common.accounts import users as accounts
 
 from windhash_api.database import Pool, Settings
 from windhash_api.errors import ApiError
 from windhash_api.models.accounts import ClientCreate, ClientOut
-from windhash_api.request_actor import actor_of
 from windhash_api.routes import API_PREFIX
 from windhash_api.routes.users import RESPONSES
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from windhash_common.access.enforcement import AccessRefused, CurrentIdentity
 from windhash_common.access.identity import Identity
+from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
 from windhash_common.access.roles import Role, may_manage
 from windhash_common.accounts import passwords
@@ -30,7 +31,6 @@ from windhash_api.models.accounts import (
     UserOut,
     UserUpdate,
 )
-from windhash_api.request_actor import actor_of
 from windhash_api.routes import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])

@@ -49,6 +49,7 @@ function changes(entry) {
 
 async function showAdmin(view) {
   $("admin-panel").hidden = false;
+  $("crm-panel").hidden = true;
   document.body.dataset.admin = "loading";
   for (const name of ["users", "audit", "logins"]) $(`admin-${name}`).hidden = name !== view;
   if (view === "users") {
@@ -72,6 +73,11 @@ function renderNav() {
   const admin = signedIn && ADMIN_ROLES.has(me.role);
   for (const link of document.querySelectorAll(".admin-link")) link.hidden = !admin;
   if (!admin) $("admin-panel").hidden = true;
+  // The CRM's pages, each for the roles it names (the CRM's own rules decide what they hold).
+  for (const link of document.querySelectorAll("[data-roles]")) {
+    link.hidden = !signedIn || !link.dataset.roles.split(" ").includes(me.role);
+  }
+  if (!signedIn) $("crm-panel").hidden = true;
   $("nav-user").textContent = signedIn ? `${me.user.email} · ${me.role}` : "";
   document.body.dataset.role = signedIn ? me.role : "anonymous";
 }

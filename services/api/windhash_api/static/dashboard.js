@@ -1,6 +1,7 @@
 // windhash dashboard: reads /api/v1 and draws cards, two charts and the top-farms table.
 import { initAccount, needLogin } from "./account.js";
 import { barChart } from "./charts.js";
+import { initCrm } from "./crm.js";
 import * as fmt from "./format.js";
 
 const API = "/api/v1";
@@ -217,6 +218,7 @@ async function init() {
   document.addEventListener("windhash:signed-in", () => location.reload());
   document.addEventListener("windhash:signed-out", () => location.reload());
   await initAccount();
+  initCrm();
   const asked = new URLSearchParams(location.search);
   try {
     const [status, models, parties] = await Promise.all([

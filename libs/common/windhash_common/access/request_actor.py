@@ -1,14 +1,14 @@
-"""Who is acting and from where, for the accounts routes' audit records and login records."""
+"""Who is acting and from where, for the audit records (and the API's login records) of every HTTP app."""
 
 from fastapi import Request
+
 from windhash_common.access.identity import Identity
+from windhash_common.access.settings import AccessSettings
 from windhash_common.accounts.client_address import ClientInfo, client_info
 from windhash_common.audit import Actor
 
-from windhash_api.settings import ApiSettings
 
-
-def request_client(request: Request, settings: ApiSettings) -> ClientInfo:
+def request_client(request: Request, settings: AccessSettings) -> ClientInfo:
     return client_info(
         request.client.host if request.client else None,
         {name: value for name, value in request.headers.items()},
@@ -18,5 +18,5 @@ def request_client(request: Request, settings: ApiSettings) -> ClientInfo:
     )
 
 
-def actor_of(request: Request, identity: Identity, settings: ApiSettings) -> Actor:
+def actor_of(request: Request, identity: Identity, settings: AccessSettings) -> Actor:
     return Actor(identity.actor, identity.user_id, request_client(request, settings).address)

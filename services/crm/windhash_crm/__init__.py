@@ -1,0 +1,1 @@
+"""windhash CRM: leads, deals, activities and invoices (services/crm/README.md)."""

@@ -1,0 +1,94 @@
+"""The CRM service in one event loop: its HTTP app (uvicorn), the shared outbox relay that publishes its
+events, and its two scheduled jobs (each under its own lease), side by side until `stop`
+(windhash_common.service_loops).
+
+Start-up waits out PostgreSQL and Kafka outages; afterwards a job's failed run is logged and retried, the
+relay waits outages out, and a request meeting an outage answers 5xx while /ready says why.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+import uvicorn
+from windhash_common.dependency_retries import KAFKA, through_outages
+from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.outbox_relay import run_relay
+from windhash_common.service_loops import prepare_database_and_topics, run_loops
+
+from windhash_crm.app import create_crm_app
+from windhash_crm.scheduler import Clock, run_job, utc_now
+from windhash_crm.settings import OVERDUE_JOB, REMINDER_JOB, CrmSettings
+
+SERVICE = "crm"
+log = structlog.get_logger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn serving inside our loop: the service's stop event, not uvicorn, answers SIGTERM and SIGINT."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc_now) -> None:
+    pool = await prepare_database_and_topics(
+        settings.database_url,
+        settings.kafka,
+        settings.topics,
+        settings.topic_layout,
+        None,
+        (settings.db_pool_min_size, settings.db_pool_max_size),
+    )
+    try:
+        broker = await through_outages(
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
+            "connect the publisher",
+            [KAFKA],
+        )
+        try:
+            relay_wake = asyncio.Event()
+            app = create_crm_app(settings, pool, clock, relay_wake)
+            config = uvicorn.Config(
+                app,
+                host=settings.crm_host,
+                port=settings.crm_port,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+            )
+            log.info("crm service running", port=settings.crm_port)
+            await run_loops(
+                {
+                    "http": _serve(_Server(config), stop),
+                    "relay": run_relay(
+                        SERVICE,
+                        pool,
+                        broker,
+                        stop,
+                        relay_wake,
+                        settings.crm_relay_interval_seconds,
+                        settings.crm_relay_batch,
+                    ),
+                    "overdue": run_job(OVERDUE_JOB, pool, settings, stop, clock),
+                    "reminders": run_job(REMINDER_JOB, pool, settings, stop, clock),
+                },
+                stop,
+            )
+        finally:
+            await broker.stop()
+    finally:
+        await pool.close()
+    log.info("crm service stopped")
+
+
+async def _serve(server: uvicorn.Server, stop: asyncio.Event) -> None:
+    serving = asyncio.create_task(server.serve())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopped.cancel()
+    await serving
+    if not server.started:
+        raise RuntimeError("the CRM's HTTP server did not start (is its port free? WINDHASH_CRM_PORT)")
