@@ -12,7 +12,7 @@ uv="$scratch/tools/bin/uv"
 "$uv" venv --quiet -p python3.11 "$scratch/venv"
 VIRTUAL_ENV="$scratch/venv" "$uv" pip install --quiet --resolution lowest-direct .
 # The test runner afterwards, resolved normally: "lowest" applies to windhash's own dependencies only.
-VIRTUAL_ENV="$scratch/venv" "$uv" pip install --quiet pytest pytest-asyncio pytest-timeout hypothesis pyyaml
+VIRTUAL_ENV="$scratch/venv" "$uv" pip install --quiet pytest pytest-asyncio pytest-timeout hypothesis pyyaml pypdf
 VIRTUAL_ENV="$scratch/venv" "$uv" pip list --quiet 2>/dev/null | head -80
 (cd "$scratch" && "$scratch/venv/bin/python" - <<'PY'
 import importlib
