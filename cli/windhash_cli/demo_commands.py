@@ -34,7 +34,9 @@ console = Console()
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
 # 127.0.0.1 (defaults; `--crm-port` moves the CRM). A service joining adds itself here and starts in `_run`,
 # trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
-DEMO_UPSTREAMS: dict[str, int] = {"crm": 8084}
+DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084}
+# The setting that gives each of them its port (the market serves its routes on its metrics port).
+DEMO_PORT_SETTINGS: dict[str, str] = {"market": "WINDHASH_METRICS_PORT", "crm": "WINDHASH_CRM_PORT"}
 
 
 def demo(
@@ -93,7 +95,7 @@ def _environment(
 def _context_service_env(context: str, port: int) -> dict[str, str]:
     """A context service on its demo port, believing the API (its only client) as its proxy."""
     return {
-        f"WINDHASH_{context.upper()}_PORT": str(port),
+        DEMO_PORT_SETTINGS[context]: str(port),
         "WINDHASH_API_TRUSTED_PROXIES": "127.0.0.1",
     }
 
@@ -126,7 +128,8 @@ def _run(
     processes.start("calculator")
     processes.start("aggregator")
     processes.start("api")
-    processes.start("market")  # snapshots, hashprice and indicators from the synthetic market server
+    # Snapshots, hashprice and indicators from the synthetic market server; its routes behind the API.
+    processes.start("market", extra_env=_context_service_env("market", upstreams["market"]))
     processes.start("crm", extra_env=_context_service_env("crm", upstreams["crm"]))  # behind the API
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     for port in upstreams.values():
@@ -149,6 +152,8 @@ def _run(
     for table in event_loop.run(_tables(env["WINDHASH_DATABASE_URL"], first, last)):
         console.print(table)
     event_loop.run(_wait_for_market_snapshot(processes, env["WINDHASH_DATABASE_URL"], 120))
+    # The market's routes through the single origin, as the dashboard's market panel reads them.
+    wait_for_http(f"http://127.0.0.1:{api_port}/api/v1/market/snapshots/latest", 60, processes)
     subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
     console.print(
         f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "

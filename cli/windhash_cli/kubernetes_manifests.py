@@ -38,6 +38,8 @@ class Workload:
     # /ready and /metrics on that port; a worker on WINDHASH_METRICS_PORT.
     http: str | None = None
     extra_env: tuple[tuple[str, str], ...] = ()
+    # A Service in front (the API's forwarding reaches the market's routes on its metrics port).
+    exposed: bool = False
 
     @property
     def probe_port(self) -> str:
@@ -51,7 +53,7 @@ WORKLOADS = (
     Workload("calculator", ("calculator",), 3, 9102, COMMAND_ROLES["calculator"], "500m", "512Mi"),
     Workload("aggregator", ("aggregator",), 2, 9103, COMMAND_ROLES["aggregator"]),
     Workload("reconciler", ("reconciler",), 1, 9104, COMMAND_ROLES["reconciler"]),
-    Workload("market", ("market",), 1, 9105, COMMAND_ROLES["market"]),
+    Workload("market", ("market",), 1, 9105, COMMAND_ROLES["market"], exposed=True),
     Workload("fleet-collector", ("fleet", "collector"), 2, 9106, COMMAND_ROLES["fleet"]),
     Workload(
         "api",
@@ -63,7 +65,12 @@ WORKLOADS = (
         "512Mi",
         http="API",
         # The single origin: /api/v1/<context>/... forwarded to each context service's Service.
-        extra_env=(("WINDHASH_API_UPSTREAMS", '{"crm": "http://crm.windhash.svc"}'),),
+        extra_env=(
+            (
+                "WINDHASH_API_UPSTREAMS",
+                '{"market": "http://market.windhash.svc", "crm": "http://crm.windhash.svc"}',
+            ),
+        ),
     ),
     Workload(
         "crm",
@@ -207,7 +214,7 @@ def service(workload: Workload) -> dict[str, Any]:
         "metadata": _metadata(workload.name),
         "spec": {
             "selector": {LABEL: workload.name},
-            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            "ports": [{"name": "http", "port": 80, "targetPort": workload.probe_port}],
         },
     }
 
@@ -298,7 +305,12 @@ def manifests() -> dict[str, list[dict[str, Any]]]:
             },
         ],
         "10-init-job.yaml": [init_job()],
-        "20-workers.yaml": [deployment(workload) for workload in WORKLOADS if not workload.http],
+        "20-workers.yaml": [
+            document
+            for workload in WORKLOADS
+            if not workload.http
+            for document in (deployment(workload), *([service(workload)] if workload.exposed else []))
+        ],
         "30-http.yaml": [
             document for workload in http for document in (deployment(workload), service(workload))
         ],

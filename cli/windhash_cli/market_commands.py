@@ -1,6 +1,5 @@
 """`windhash market`: run the market service (no subcommand), or look at and act on its data."""
 
-import csv
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.tabular import csv_text, flat_row
 
 app = typer.Typer(
     help="The market service: 15-minute snapshots, reference data kept current, hashprice, indicators. "
@@ -70,10 +70,8 @@ def status(as_csv: bool = typer.Option(False, "--csv", help="The recent problems
 
     found: MarketStatus = event_loop.run(_with_pool(work))
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(("slot_at", "status", "reason", "attempts", "updated_at"))
-        for row in found.problems:
-            writer.writerow([row[key] for key in ("slot_at", "status", "reason", "attempts", "updated_at")])
+        columns = ("slot_at", "status", "reason", "attempts", "updated_at")
+        sys.stdout.write(csv_text([flat_row(row) for row in found.problems], columns))
         return
     if found.latest is None:
         console.print("[red]no market snapshot yet[/]")
@@ -169,9 +167,7 @@ def hashprice(as_csv: bool = typer.Option(False, "--csv", help="Write CSV to sta
         for price in found.models
     ]
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        sys.stdout.write(csv_text([dict(zip(columns, row, strict=True)) for row in rows], columns))
         return
     label = " (SYNTHETIC)" if found.synthetic else ""
     table = Table(title=f"hashprice at {found.slot_at.isoformat()}{label}")

@@ -5,22 +5,10 @@ route's handler runs, not only its refusal), the API answers as documented and n
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
 
 import asyncpg
 import pytest
-import schemathesis
 import uvicorn
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.result import Ok
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.access.roles import Role
@@ -32,12 +20,10 @@ from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.settlement_calendar import dates_between
 from windhash_common.topics import Topics
 from windhash_stack.ports import free_port
+from windhash_testing.openapi_fuzz import fuzz
 from windhash_testing.sample_dataset import load_sample
 
 pytestmark = pytest.mark.integration
-EXAMPLES_PER_OPERATION = 25
-# Not "positive data accepted": a schema-valid month such as 2024-13 is still refused, with a hint.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
@@ -90,39 +76,8 @@ async def owner_key(pg_dsn: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def _fuzz(base_url: str, headers: dict[str, str] | None = None) -> list[str]:
-    """Every operation, with data that fits the schema and data that does not; returns the failures."""
-    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-    failures: list[str] = []
-    for result in schema.get_all_operations():
-        if not isinstance(result, Ok):
-            raise AssertionError(f"the OpenAPI document has an invalid operation: {result.err()}")
-        operation = result.ok()
-        strategy = st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
-        )
-
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=strategy)
-        def check(case: schemathesis.Case[Any]) -> None:
-            response = case.call(base_url=base_url, timeout=30, headers=headers)
-            if response.status_code >= 500:
-                failures.append(f"{case.method} {response.request.url} -> {response.status_code}")
-                return
-            case.validate_response(response, checks=CHECKS)
-
-        check()
-    return failures
-
-
 async def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_api: str) -> None:
-    failures = await asyncio.to_thread(_fuzz, live_api)
+    failures = await asyncio.to_thread(fuzz, live_api)
     assert failures == []
 
 
@@ -130,5 +85,5 @@ async def test_schemathesis_with_an_owners_key_finds_no_server_error_and_no_undo
     live_api: str, pg_dsn: str
 ) -> None:
     headers = await owner_key(pg_dsn)
-    failures = await asyncio.to_thread(_fuzz, live_api, headers)
+    failures = await asyncio.to_thread(fuzz, live_api, headers)
     assert failures == []

@@ -189,6 +189,33 @@ async def test_a_slot_the_history_lacks_stays_a_gap_after_its_attempts(
     assert stored == [datetime(2026, 3, 1, 12, 15, tzinfo=UTC)]  # no invented value in any gap
 
 
+async def test_a_backfill_source_failure_uses_up_an_attempt_only_of_the_slot_whose_own_read_failed(
+    sim: MarketSimServer, clock: Clock, pool: asyncpg.Pool
+) -> None:
+    settings = market_settings(sim, backfill_hours=1)  # 11:00 to 11:45 before the 12:00 slot
+    first = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+    async with market_collector(settings, pool, clock) as collector:
+        # What every slot shares fails (the difficulty adjustments): no slot was read, none uses an attempt.
+        sim.add_fault(FaultRule(kind="status", endpoint="adjustments", status=503, times=None))
+        for _ in range(settings.market_slot_attempts + 1):
+            await collector.backfill(clock())
+        assert await slots(pool) == {}
+        sim.clear_faults()
+        # The first slot's own block fails after its retries: that slot alone is missed, with one attempt;
+        # the others are backfilled in the same cycle.
+        sim.add_fault(FaultRule(kind="status", endpoint="block", status=500, times=settings.source_attempts))
+        await collector.backfill(clock())
+        rows = await pool.fetch("SELECT slot_at, status, reason, attempts FROM market_slots ORDER BY 1")
+        assert [(row[0], row[1], row[3]) for row in rows] == [(first, "missed", 1)] + [
+            (first + SLOT * n, "backfilled", 1) for n in (1, 2, 3)
+        ]
+        assert "a source failed" in rows[0]["reason"] and "HTTP 500" in rows[0]["reason"]
+        await collector.backfill(clock())  # its next attempt finds the source back
+    outcome = await pool.fetchrow("SELECT status, attempts FROM market_slots WHERE slot_at = $1", first)
+    assert (outcome["status"], outcome["attempts"]) == ("backfilled", 2)
+    assert await pool.fetchval("SELECT count(*) FROM market_analytics") == 4
+
+
 async def test_a_slot_backfilled_before_the_newest_recomputes_the_indicators_after_it(
     sim: MarketSimServer, clock: Clock, pool: asyncpg.Pool
 ) -> None:

@@ -334,8 +334,10 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
         "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "0.2",
         "WINDHASH_FOLLOW_REVISION_DAYS": "0",
         "WINDHASH_API_PORT": str(ports.api),
-        # The API forwards /api/v1/crm/... to the CRM, which believes the API's X-Forwarded-For.
-        "WINDHASH_API_UPSTREAMS": json.dumps({"crm": f"http://127.0.0.1:{ports.crm}"}),
+        # The API forwards /api/v1/crm/... and /api/v1/market/... to their services (they believe it).
+        "WINDHASH_API_UPSTREAMS": json.dumps(
+            {"crm": f"http://127.0.0.1:{ports.crm}", "market": f"http://127.0.0.1:{ports.market}"}
+        ),
         # Own consumer groups: sharing the default ones with other test sessions means endless rebalances.
         "WINDHASH_CALCULATOR_GROUP": f"observability-calculator-{service_env['WINDHASH_TOPIC_PREFIX']}",
         "WINDHASH_AGGREGATOR_GROUP": f"observability-aggregator-{service_env['WINDHASH_TOPIC_PREFIX']}",
@@ -376,7 +378,7 @@ async def test_prometheus_scrapes_the_pipeline_and_every_query_answers(
             "reconciler", extra_env={**self_check, "WINDHASH_METRICS_PORT": str(ports.reconciler)}
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.api}") as client:
-            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page"):
+            for path in ("/api/v1/status", "/health", "/ready", "/no-such-page", "/api/v1/market/status"):
                 await client.get(path)
 
         promql, sql = all_queries(PROMETHEUS_DIR, DASHBOARDS)

@@ -25,6 +25,7 @@ CALCULATOR = DatabaseRole.CALCULATOR
 AGGREGATOR = DatabaseRole.AGGREGATOR
 OPERATOR = DatabaseRole.OPERATOR
 CRM = DatabaseRole.CRM
+MARKET = DatabaseRole.MARKET
 
 ACL_PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 
@@ -45,6 +46,10 @@ _FACT = _pipeline(reconciler="rawd", calculator="rawd", operator="rawd")
 _SUMMARY = _pipeline(reconciler="rawd", aggregator="rawd", operator="rawd")
 _FLEET = _pipeline(fleet="raw", operator="rawd")
 _ACCOUNT: dict[DatabaseRole, str] = {API: "raw", OPERATOR: "raw"}
+# A context service's HTTP app resolves identities as the API does (windhash_common.access.identity_queries):
+# it reads accounts and access windows and records a session's or key's last use.
+_IDENTITY_READ: dict[DatabaseRole, str] = {MARKET: "r"}
+_IDENTITY_TOUCH: dict[DatabaseRole, str] = {MARKET: "rw"}
 
 TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Schema bookkeeping: every role checks that the schema is current when it starts.
@@ -109,13 +114,14 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "hosting_miners": _FLEET,
     "miner_operation_log": _pipeline(fleet="ra", operator="ra"),
     "miner_telemetry": _pipeline(fleet="ra", operator="r"),
-    # Accounts (migration 1000): the API and the operator's CLI. The CRM resolves each request's identity
-    # (reads them, touches sessions' and keys' last use) and creates a won deal's client and its account.
+    # Accounts (migration 1000): the API and the operator's CLI. Context services that serve HTTP resolve each
+    # request's identity (read them, touch sessions' and keys' last use); the CRM also creates a won deal's
+    # client and its account.
     "clients": {**_ACCOUNT, CRM: "ra"},
-    "users": {**_ACCOUNT, CRM: "ra"},
-    "user_access": {**_ACCOUNT, CRM: "ra"},
-    "sessions": {**_ACCOUNT, CRM: "rw"},
-    "api_keys": {**_ACCOUNT, CRM: "rw"},
+    "users": {**_ACCOUNT, **_IDENTITY_READ, CRM: "ra"},
+    "user_access": {**_ACCOUNT, **_IDENTITY_READ, CRM: "ra"},
+    "sessions": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
+    "api_keys": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
     "login_records": {API: "ra", OPERATOR: "rad"},  # the operator prunes past the retention
     "audit_log": {API: "ra", CRM: "ra", OPERATOR: "ra"},
     # The CRM (migration 1400): its service only, under row-level security; nothing is ever deleted (a lost

@@ -2,9 +2,15 @@
 the sources' history, the day's difficulty and price written to the reference tables, the indicators.
 
 Every path ends in a recorded outcome: a slot gets a snapshot (taken or backfilled), or is recorded refused
-(with the reasons its values failed `reference_bounds`) or missed (a source failed, or its history has nothing
-for the slot); a source failure is counted and the cycle goes on with its other steps. A missed or refused
-slot is tried again by the backfill up to `market_slot_attempts` times, then stays a gap.
+(with the reasons its values failed `reference_bounds`) or missed (a source failed on the slot's own reads, or
+its history has nothing for the slot); a source failure is counted and the cycle goes on with its other steps.
+
+Attempts (the rule the README states): every read of a slot's own data counts one attempt, whatever its
+outcome: the live read, or the slot's part of the history (its day's charts, its block), ending in a snapshot,
+a refusal, a gap in the history or a source failure after its retries. A failure of what every slot of the
+backfill shares (the difficulty adjustments and hashrate history of the period) counts against no slot: none
+of them was read. A missed or refused slot is tried again by the backfill until it has had
+`market_slot_attempts` attempts, then stays a gap; so does a slot older than `market_backfill_hours`.
 """
 
 import dataclasses
@@ -98,13 +104,15 @@ class MarketCollector:
             return
         tolerance = timedelta(minutes=self.settings.market_backfill_tolerance_minutes)
         try:
-            readings = await self.sources.read_history(slots, tolerance, now)
+            history = await self.sources.read_history(slots, tolerance, now)
         except SourceError as error:
-            # Not the slots' fault: they are tried again next cycle without using up an attempt.
+            # What every slot needs failed (the adjustments or the hashrate history): no slot's own read was
+            # made, so none uses up an attempt; they are all tried again at the next cycle.
             metrics.SOURCE_ERRORS.labels("backfill").inc()
             log.warning("market backfill: a source failed", slots=len(slots), error=str(error))
             return
-        for slot, reading in readings.items():
+        metrics.SOURCE_ERRORS.labels("backfill").inc(history.failed_reads)
+        for slot, reading in history.slots.items():
             if isinstance(reading, MissingHistory):
                 await self._missed(slot, reading.reason)
             else:

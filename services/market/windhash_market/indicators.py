@@ -30,6 +30,11 @@ from talipp.indicators import BB, EMA, MACD, RSI
 Signal = Literal["BUY", "SELL", "NEUTRAL"]
 RSI_PERIOD, EMA_FAST, EMA_SLOW, MACD_SIGNAL, BOLLINGER_PERIOD, BOLLINGER_WIDTH = 14, 12, 26, 9, 20, 2.0
 RSI_OVERSOLD, RSI_OVERBOUGHT = 30.0, 70.0
+SIGNAL_RULE = (
+    "Three votes: RSI(14) below 30 +1, above 70 -1; MACD histogram above 0 +1, below 0 -1; price below the"
+    " lower Bollinger band +1, above the upper -1. BUY at +2 or more, SELL at -2 or less, NEUTRAL otherwise"
+    " and while any indicator warms up."
+)
 # talipp keeps every value it saw; older ones no longer change anything, so they are dropped in chunks.
 _KEEP, _PURGE_AT = 1_000, 2_000
 

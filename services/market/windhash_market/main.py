@@ -1,4 +1,5 @@
-"""`windhash market`: run the market service until SIGTERM or SIGINT; exit non-zero when it fails."""
+"""`windhash market`: run the market service until SIGTERM or SIGINT; exit non-zero when it fails. Its HTTP
+app (routes, /health, /ready, /metrics) is served on WINDHASH_METRICS_HOST:WINDHASH_METRICS_PORT (runner)."""
 
 import asyncio
 import signal
@@ -7,7 +8,6 @@ import sys
 import structlog
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
-from windhash_common.worker_probes import serve_worker_probes, with_dependency_probes
 
 from windhash_market.runner import run_market
 from windhash_market.settings import MarketSettings
@@ -18,10 +18,9 @@ log = structlog.get_logger(__name__)
 def run() -> None:
     settings = MarketSettings()
     configure_logging(settings.log_level, settings.log_json)
-    readiness = serve_worker_probes("market", settings)
-    log.info("metrics and probes served", port=settings.metrics_port)
+    log.info("market service starting", http=f"{settings.metrics_host}:{settings.metrics_port}")
     try:
-        event_loop.run(with_dependency_probes(_run_with_signals(settings), readiness, settings))
+        event_loop.run(_run_with_signals(settings))
     except Exception:
         log.exception("market service stopped on an error")
         sys.exit(1)

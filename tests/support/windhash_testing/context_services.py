@@ -15,6 +15,9 @@ import asyncpg
 from fastapi import FastAPI
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
+from windhash_common.db_roles import DatabaseRole, dsn_as
+from windhash_market.http_app import create_market_app
+from windhash_market.settings import MarketSettings
 
 from windhash_testing import crm_samples, specimen_service
 
@@ -38,6 +41,17 @@ class ContextServiceApp:
     """JSON body for each write route, by `METHOD /path/template`."""
 
 
+def create_market_service_app(pg_dsn: str, overrides: Mapping[str, Any]) -> FastAPI:
+    """The market service's app as it runs: its own database role, the API on this machine as its proxy."""
+    settings = MarketSettings(
+        **(
+            {"database_url": dsn_as(pg_dsn, DatabaseRole.MARKET), "api_trusted_proxies": ["127.0.0.1"]}
+            | dict(overrides)
+        )
+    )
+    return create_market_app(settings)
+
+
 CONTEXT_SERVICES: list[ContextServiceApp] = [
     ContextServiceApp(
         specimen_service.CONTEXT,
@@ -51,4 +65,5 @@ CONTEXT_SERVICES: list[ContextServiceApp] = [
         fresh_values=crm_samples.FRESH_VALUES,
         bodies=crm_samples.BODIES,
     ),
+    ContextServiceApp("market", create_market_service_app),
 ]

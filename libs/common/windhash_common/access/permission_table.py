@@ -92,6 +92,29 @@ _ANALYTICS = (
     ),
 )
 
+# The market service (services/market): public analytics like the curtailment figures.
+MARKET = f"{V1}/market"
+_MARKET = (
+    Rule(
+        "market",
+        "read",
+        "Market snapshots (BTC price, volume, hashrate, difficulty, block), their series, technical"
+        " indicators and hashprice per miner model",
+        PUBLIC_READ,
+        routes=tuple(
+            f"GET {MARKET}{path}"
+            for path in ("/snapshots/latest", "/snapshots", "/indicators", "/hashprice", "/hashprice/series")
+        ),
+    ),
+    Rule(
+        "market-status",
+        "read",
+        "Whether the market data is current, and every refused or missed slot with its reason",
+        PUBLIC_READ,
+        routes=(f"GET {MARKET}/status",),
+    ),
+)
+
 _OWN_ACCOUNT = (
     Rule(
         "session", "create", "Log in (email and password)", EVERYONE, False, routes=(f"POST {V1}/auth/login",)
@@ -325,5 +348,5 @@ _CRM = (
 )
 
 PERMISSIONS = PermissionTable(
-    (*_SERVICE, *_ANALYTICS, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_FORWARDING, *_HOSTING, *_CRM)
+    (*_SERVICE, *_ANALYTICS, *_MARKET, *_OWN_ACCOUNT, *_ACCOUNTS_ADMIN, *_FORWARDING, *_HOSTING, *_CRM)
 )

@@ -3,11 +3,12 @@
     app = create_service_app("windhash fleet", FleetSettings(), [miners.router])
 
 gives an app whose every route runs the one authorization dependency (permission table, identity from
-PostgreSQL per request; refusals in the API's error shape), with `/health`, `/ready` (the database answers)
-and `/metrics`, and a pool opened by its lifespan (or the one given, for tests). The `api` service stays the
-dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately minimal: the API's security
-headers, limits and response cache live in the `api` service (the harden work); a context service behind it
-adds what it needs the same way. Serve it with uvicorn's `proxy_headers=False` (as the API does): whose
+PostgreSQL per request), answers every error in the API's error shape (`service_errors`), with `/health`,
+`/ready` (the database answers) and `/metrics`, and a pool opened by its lifespan (or the one given). The
+`api` service stays the dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately
+minimal: the API's security headers, limits and response cache live in the `api` service (the harden work);
+a context service behind it adds what it needs the same way. Serve it with uvicorn's `proxy_headers=False`
+(as the API does, and as `service_server` does inside a service's own event loop): whose
 `X-Forwarded-For` is believed is `WINDHASH_API_TRUSTED_PROXIES`'s call, and a service behind the API lists
 the API's address there, so that audit and login records name the real client.
 """
@@ -21,26 +22,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from windhash_common.access.enforcement import AccessRefused, install_access
+from windhash_common.access.enforcement import install_access
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
+from windhash_common.access.service_errors import install_error_shape
 from windhash_common.access.settings import AccessSettings
 from windhash_common.db import create_pool, migrate_database
 
 READY_TIMEOUT_S = 2.0
-
-
-def refusal_response(refused: AccessRefused) -> JSONResponse:
-    """A refusal in the API's error shape (`{"error": {"code", "message", "hint", "fields"}}`)."""
-    body: dict[str, object] = {
-        "error": {"code": refused.code, "message": refused.detail, "hint": refused.hint, "fields": []}
-    }
-    return JSONResponse(body, status_code=refused.status_code, headers=refused.headers)
-
-
-async def _refused(_: Request, error: Exception) -> Response:
-    assert isinstance(error, AccessRefused)
-    return refusal_response(error)
 
 
 def _probes() -> APIRouter:
@@ -95,7 +84,7 @@ def create_service_app(
     if pool is not None:
         app.state.pool = pool
     install_access(app, settings, table)
-    app.add_exception_handler(AccessRefused, _refused)
+    install_error_shape(app)
     app.include_router(_probes())
     for router in routers:
         app.include_router(router)

@@ -1,8 +1,9 @@
-// windhash dashboard: reads /api/v1 and draws cards, two charts and the top-farms table.
+// windhash dashboard: reads /api/v1 and draws cards, two charts, the top-farms table and the market panel.
 import { initAccount, needLogin } from "./account.js";
 import { barChart } from "./charts.js";
 import { initCrm } from "./crm.js";
 import * as fmt from "./format.js";
+import { initMarket } from "./market.js";
 
 const API = "/api/v1";
 const $ = (id) => document.getElementById(id);
@@ -234,6 +235,7 @@ async function init() {
     controls.timeframe.value = asked.get("timeframe") ?? "monthly";
     setDateInput(controls.timeframe.value, latest);
     if (asked.get("value")) controls.date.value = asked.get("value");
+    initMarket(controls.model); // draws on its own; a missing or failing market service never stops the rest
   } catch (error) {
     showError(`Could not reach the API: ${error.message}`);
     document.body.dataset.state = "error";

@@ -1,12 +1,17 @@
-"""The latest hashprice per active miner model: the newest snapshot's difficulty, block reward and prices
-through `windhash_common.hashprice` (the API route that serves it comes with the market's HTTP routes)."""
+"""Hashprice per miner model: at the newest snapshot (its difficulty, block reward and prices through
+`windhash_common.hashprice`), and over time for one model (the sums `hashprice_series` needs)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import asyncpg
 from windhash_common.hashprice import ModelHashprice, model_hashprice
-from windhash_common.miner_models import active_miner_models
+from windhash_common.miner_models import MinerModel, active_miner_models, find_miner_model
+
+from windhash_market.hashprice_series import HashpricePoint, hashprice_points
+from windhash_market.queries.series import price_sums
+from windhash_market.series_range import SeriesRange
 
 LATEST_SNAPSHOT = """
 SELECT slot_at, difficulty, block_reward_btc, price_usd, price_gbp, synthetic
@@ -18,6 +23,10 @@ SELECT slot_at, difficulty, block_reward_btc, price_usd, price_gbp, synthetic
 class LatestHashprice:
     slot_at: datetime
     synthetic: bool
+    difficulty: Decimal
+    block_reward_btc: Decimal
+    price_usd: Decimal
+    price_gbp: Decimal
     models: list[ModelHashprice]
 
 
@@ -38,4 +47,22 @@ async def latest_hashprice(connection: asyncpg.Connection) -> LatestHashprice | 
         )
         for model in await active_miner_models(connection)
     ]
-    return LatestHashprice(row["slot_at"], row["synthetic"], models)
+    return LatestHashprice(
+        row["slot_at"],
+        row["synthetic"],
+        row["difficulty"],
+        row["block_reward_btc"],
+        row["price_usd"],
+        row["price_gbp"],
+        models,
+    )
+
+
+async def hashprice_over_time(
+    connection: asyncpg.Connection, model_name: str, span: SeriesRange
+) -> tuple[MinerModel, list[HashpricePoint]] | None:
+    """The model and its hashprice per bucket of `span`; None when no model has that name."""
+    model = await find_miner_model(connection, model_name)
+    if model is None:
+        return None
+    return model, hashprice_points(model, await price_sums(connection, span))

@@ -1,9 +1,8 @@
 """SQL of the snapshots (`market_analytics`), the slots' outcomes (`market_slots`) and the indicators
 (`technical_indicators`), migration 1100.
 
-A snapshot and its event are written in one transaction: the row and an `outbox` row (published by the
-outbox relay, which today runs in the calculator and publishes every outbox row; the shared relay of
-libs/common will replace it). The outbox insert is a small local function until that shared writer lands.
+A snapshot and its event are written in one transaction: the row and an `outbox` row
+(`windhash_common.outbox`), which the market service's own relay publishes (`windhash_common.outbox_relay`).
 """
 
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
+from windhash_common.outbox import add_to_outbox, outbox_message
 from windhash_common.topics import Topics
 
 from windhash_market.indicators import IndicatorValues
@@ -31,8 +31,6 @@ ON CONFLICT (slot_at) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.
     attempts = slot.attempts + 1, updated_at = now()
 WHERE slot.status NOT IN ('taken', 'backfilled')
 """
-
-INSERT_OUTBOX = "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3::jsonb)"
 
 SLOTS_SETTLED = """
 SELECT slot_at FROM market_analytics WHERE slot_at BETWEEN $1 AND $2
@@ -85,13 +83,9 @@ async def store_snapshot(connection: asyncpg.Connection, snapshot: MarketSnapsho
             return False
         status = "backfilled" if snapshot.backfilled else "taken"
         await connection.execute(RECORD_SLOT, snapshot.slot_at, status, None)
-        await _add_to_outbox(connection, topics, snapshot)
+        event = snapshot.event()
+        await add_to_outbox(connection, [outbox_message(topics.market_snapshots, event, event.kafka_key)])
     return True
-
-
-async def _add_to_outbox(connection: asyncpg.Connection, topics: Topics, snapshot: MarketSnapshot) -> None:
-    event = snapshot.event()
-    await connection.execute(INSERT_OUTBOX, topics.market_snapshots, event.kafka_key, event.model_dump_json())
 
 
 async def record_problem(connection: asyncpg.Connection, slot_at: datetime, status: str, reason: str) -> None:

@@ -1,5 +1,6 @@
-"""What `windhash market status` shows: the newest snapshot and its age, the last day's slots by outcome,
-the recent refusals and misses with their reasons, the newest indicators, and who holds the job."""
+"""What `windhash market status` and GET /api/v1/market/status show: the newest snapshot and its age, the last
+day's slots by outcome, the recent refusals and misses with their reasons, the newest indicators, and who
+holds the job."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,11 +9,7 @@ from typing import Any
 import asyncpg
 from windhash_common.job_leases import JobHolder, job_holders
 
-LATEST = """
-SELECT slot_at, price_usd, price_gbp, volume_24h_usd, hashrate_ehs, difficulty, block_height,
-       block_reward_btc, collected_at, backfilled, synthetic
-  FROM market_analytics ORDER BY slot_at DESC LIMIT 1
-"""
+from windhash_market.queries.series import latest_snapshot
 
 # Outcomes of the slots of the last `$2`: a slot with no row in market_slots was never looked at.
 OUTCOMES = """
@@ -26,8 +23,10 @@ SELECT slot_at, status, reason, attempts, updated_at FROM market_slots
 """
 
 LATEST_INDICATORS = """
-SELECT slot_at, rsi_14, macd, macd_signal, macd_histogram, bb_upper, bb_middle, bb_lower, ema_12, ema_26,
-       signal FROM technical_indicators ORDER BY slot_at DESC LIMIT 1
+SELECT i.slot_at, m.price_usd, i.rsi_14, i.macd, i.macd_signal, i.macd_histogram, i.bb_upper, i.bb_middle,
+       i.bb_lower, i.ema_12, i.ema_26, i.signal, m.synthetic
+  FROM technical_indicators AS i JOIN market_analytics AS m USING (slot_at)
+ ORDER BY i.slot_at DESC LIMIT 1
 """
 
 
@@ -44,11 +43,11 @@ class MarketStatus:
 async def market_status(
     connection: asyncpg.Connection, now: datetime, job_key: str, problems: int = 10
 ) -> MarketStatus:
-    latest = await connection.fetchrow(LATEST)
+    latest = await latest_snapshot(connection)
     outcomes = {row[0]: row[1] for row in await connection.fetch(OUTCOMES, now, timedelta(days=1))}
     indicators = await connection.fetchrow(LATEST_INDICATORS)
     return MarketStatus(
-        latest=dict(latest) if latest else None,
+        latest=latest,
         age=now - latest["slot_at"] if latest else None,
         outcomes=outcomes,
         problems=[dict(row) for row in await connection.fetch(PROBLEMS, problems)],
