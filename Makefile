@@ -4,20 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages demo test lint unit bench stack-up stack-down clean
+.PHONY: install system-packages demo test lint unit bench stack-up stack-down clean minimum-versions
 
-$(STAMP): pyproject.toml requirements.lock
+# requirements.lock: what the services run on (the Docker image installs only it); requirements-dev.lock: the
+# same pins plus the test and lint tools (tests/unit/test_locks.py keeps the two in step).
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Chromium (dashboard test) and Prometheus (monitoring test) from Debian's packages, where missing.
+# Chromium (dashboard test), Prometheus, Alertmanager and the PostgreSQL exporter (monitoring tests) from
+# Debian's packages, and kubeconform (manifest test) from the Go module proxy, where missing.
 system-packages:
 	deploy/local/install-system-packages.sh
+	deploy/local/install-kubeconform.sh
 
 demo: $(STAMP)
 	$(BIN)/windhash demo $(ARGS)
@@ -41,6 +45,11 @@ stack-up: $(STAMP)
 
 stack-down: $(STAMP)
 	$(BIN)/windhash stack down
+
+# pyproject.toml's minimum versions, proved: the lowest direct versions resolved into a scratch venv (uv from
+# PyPI), every module imported and the unit tests run.
+minimum-versions:
+	deploy/minimum-versions.sh
 
 clean:
 	-$(BIN)/windhash stack down

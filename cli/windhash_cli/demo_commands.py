@@ -34,9 +34,9 @@ console = Console()
 
 
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
-# 127.0.0.1 (defaults; `--crm-port`, `--fleet-api-port` and `--plans-api-port` move them). A service joining adds itself here and
-# starts in `_run`, trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own
-# environment).
+# 127.0.0.1 (defaults; `--crm-port`, `--fleet-api-port` and `--plans-api-port` move them). A service joining
+# adds itself here and starts in `_run`, trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1
+# in its own environment).
 DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084, "fleet": 8086, "plans": 8087}
 # The setting that gives each of them its port (the market serves its routes on its metrics port).
 DEMO_PORT_SETTINGS: dict[str, str] = {

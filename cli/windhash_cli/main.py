@@ -47,6 +47,7 @@ COMMANDS = {
     "api": ("services_commands", "api"),
     "jobs": ("jobs_commands", "jobs"),
     "plans-api": ("plans_commands", "plans_api"),
+    "health": ("health_commands", "health"),
 }
 
 

@@ -43,7 +43,7 @@ async def pipeline_progress(connection: asyncpg.Connection, first: date, last: d
         first,
         last,
     )
-    backlog = await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    backlog = await connection.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
     days_with_records = await connection.fetchval(
         "SELECT count(DISTINCT settlement_date) FROM curtailment_records"
         " WHERE settlement_date BETWEEN $1 AND $2",

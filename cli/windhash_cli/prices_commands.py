@@ -77,7 +77,7 @@ def sync(
 
     async def fetch() -> list[DailyPrice]:
         limits = settings.fetch_limits()
-        async with PriceApiClient(settings.price_api_url, limits, settings.price_api_key) as prices:
+        async with PriceApiClient(settings.price_api_url, limits, settings.price_api_key_value) as prices:
             return await prices.daily_prices(first, last)
 
     with console.status(f"fetching prices {first} to {last} from {settings.price_api_url}"):

@@ -39,7 +39,13 @@ def _status_table(status: StackStatus) -> Table:
         table.add_column(column, overflow="fold")
     for server in status.servers:
         state = "[green]healthy[/]" if server.healthy else f"[red]{server.detail}[/]"
-        table.add_row(server.server.value, state, str(server.pid or "-"), server.endpoint, server.log_file)
+        table.add_row(
+            server.name or server.server.value,
+            state,
+            str(server.pid or "-"),
+            server.endpoint,
+            server.log_file,
+        )
     return table
 
 
@@ -53,6 +59,10 @@ def _print_up(report: UpReport) -> None:
     kind = "cold" if report.cold else "warm"
     console.print(f"Stack up in {report.seconds:.1f} s ({kind}).")
     console.print(f"  Kafka bootstrap    {report.endpoints.kafka_bootstrap}")
+    if report.endpoints.kafka_bootstrap.count(",") >= 2:
+        console.print(
+            "  Kafka topics       WINDHASH_TOPIC_REPLICATION_FACTOR=3 WINDHASH_TOPIC_MIN_INSYNC_REPLICAS=2"
+        )
     console.print(f"  PostgreSQL DSN     {report.endpoints.postgres_dsn}  (the superuser: stack and tests)")
     console.print(
         "  Services connect as their own roles (windhash_api, windhash_operator, ...): the same DSN with "
@@ -67,20 +77,36 @@ def up(
     monitoring: bool = typer.Option(
         False,
         "--monitoring",
-        help="Also start Prometheus (Debian's package, installed where missing) scraping the four services.",
+        help="Also start Prometheus and Alertmanager (Debian's packages, installed where missing) scraping "
+        "the services and the PostgreSQL and Kafka exporters.",
+    ),
+    brokers: int | None = typer.Option(
+        None,
+        "--brokers",
+        min=1,
+        max=5,
+        help="Kafka nodes (KRaft, each broker and controller): 3 for replication factor 3 with 2 in sync. "
+        "Default: as many as the last `up`, else 1.",
     ),
 ) -> None:
     """Start the stack (idempotent) and wait until each server answers a real client."""
-    stack = LocalStack(StackSettings())
+    settings = StackSettings()
+    if brokers is not None:
+        settings = settings.model_copy(update={"kafka_brokers": brokers})
+    stack = LocalStack(settings)
     with console.status("Starting the local stack (the first start fetches jars from Maven Central)..."):
         report = _run(stack.start(_servers(server)))
     _print_up(report)
     if monitoring:
-        with console.status("Starting Prometheus (installing Debian's prometheus package if missing)..."):
+        with console.status(
+            "Starting Prometheus, Alertmanager and the PostgreSQL exporter (Debian's packages)..."
+        ):
             watching = _run(stack.start_monitoring())
         state = f"[green]started[/] in {watching.seconds:.1f} s" if watching.started else "already running"
         console.print(f"prometheus: {state} (config {watching.config_file})")
         console.print(f"  Prometheus         {watching.url}")
+        console.print(f"  Alertmanager       {stack.watching.alertmanager.url}")
+        console.print(f"  PostgreSQL metrics {stack.watching.postgres_exporter.url}/metrics")
 
 
 @app.command()

@@ -31,6 +31,7 @@ async def own_stack() -> AsyncIterator[LocalStack]:
             "kafka_controller_port": free_port(),
             "postgres_port": free_port(),
             "dynamodb_port": free_port(),
+            "kafka_jmx_exporter_port": free_port(),
         }
     )
     stack = LocalStack(settings)
@@ -50,6 +51,7 @@ def _cli(settings: StackSettings, *args: str) -> subprocess.CompletedProcess[str
         "WINDHASH_STACK_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
         "WINDHASH_STACK_POSTGRES_PORT": str(settings.postgres_port),
         "WINDHASH_STACK_DYNAMODB_PORT": str(settings.dynamodb_port),
+        "WINDHASH_STACK_KAFKA_JMX_EXPORTER_PORT": str(settings.kafka_jmx_exporter_port),
     }
     windhash = Path(sys.executable).parent / "windhash"
     return subprocess.run(

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from windhash_calculator.runner import run_calculator
@@ -194,6 +195,7 @@ async def test_bad_messages_become_dead_letters_and_leave_only_valid_facts(
     assert len(valid_event(2, records=400).model_dump_json()) > MAX_BYTES
     valid = [valid_event(period) for period in settlement_periods(DAY)]
     sent_bad: dict[tuple[int, int], BadMessage] = {}
+    refused_by_kafka = 0
     producer = AIOKafkaProducer(bootstrap_servers=service_env["WINDHASH_KAFKA_BOOTSTRAP"], acks="all")
     await producer.start()
     try:
@@ -204,7 +206,12 @@ async def test_bad_messages_become_dead_letters_and_leave_only_valid_facts(
                     valid[index].model_dump_json().encode(),
                     key=valid[index].kafka_key,
                 )
-            if index < len(bad):
+            if index < len(bad) and bad[index].key is None:
+                # The settlement-period topic is compacted: Kafka itself refuses a message without a key.
+                with pytest.raises(KafkaError):
+                    await producer.send_and_wait(topics.settlement_periods, bad[index].value)
+                refused_by_kafka += 1
+            elif index < len(bad):
                 sent = await producer.send_and_wait(
                     topics.settlement_periods, bad[index].value, key=bad[index].key
                 )
@@ -224,6 +231,7 @@ async def test_bad_messages_become_dead_letters_and_leave_only_valid_facts(
         ]
         by_source = {(letter.source_partition, letter.source_offset): letter for letter in letters}
         assert len(by_source) == len(letters) == len(sent_bad)
+        assert refused_by_kafka == sum(1 for message in bad if message.key is None)
         assert set(by_source) == set(sent_bad)
         for source, message in sent_bad.items():
             letter = by_source[source]

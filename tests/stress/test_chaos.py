@@ -18,27 +18,19 @@ which a crash legitimately moves (a republished period is a new message); instea
 have reached the end of each topic. The outbox is compared as a set: delivery is at least once."""
 
 import asyncio
-import contextlib
 import os
 import random
-import subprocess
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
-from windhash_cli.pipeline_completion import pipeline_progress
-from windhash_cli.service_processes import WINDHASH, ServiceProcess
-from windhash_common.db import migrate_database
-from windhash_common.topics import Topics, ensure_topics
+from windhash_common.topics import TopicLayout
 from windhash_elexon_sim.server import ElexonSimServer
 from windhash_stack import LocalStack, Server
 from windhash_testing.dedicated_stack import dedicated_stack
+from windhash_testing.pipeline_runs import Pipeline, prepare, run_until_caught_up
 from windhash_testing.table_checksums import differing_rows, table_checksums
 
 
@@ -62,9 +54,7 @@ SCALE = (
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(4 * 3600 if FULL else 900)]
 
 PARTITIONS = 3
-CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator"
 CRASH_POINTS = ("mid_batch", "after_db_commit", "during_relay")
-RESTART_BACKOFF_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -86,189 +76,33 @@ def chaos_sim() -> Iterator[ElexonSimServer]:
         yield server
 
 
-@dataclass
-class Pipeline:
-    """One run of the whole system: its own database and topics, its services as supervised processes."""
-
-    name: str
-    env: dict[str, str]
-    log_dir: Path
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
-    started_at: dict[str, float] = field(default_factory=dict)
-    ingest_done: bool = False
-    events: list[str] = field(default_factory=list)
-    kills: list[str] = field(default_factory=list)
-
-    @property
-    def dsn(self) -> str:
-        return self.env["WINDHASH_DATABASE_URL"]
-
-    @property
-    def topics(self) -> Topics:
-        return Topics(self.env["WINDHASH_TOPIC_PREFIX"])
-
-    def start(self, name: str, force: bool = False, crash_at: str | None = None) -> None:
-        args = (
-            ["ingest", "range", SCALE.first.isoformat(), SCALE.last.isoformat()]
-            if name == "ingest"
-            else [name]
-        )
-        env = dict(self.env)
-        if crash_at:
-            env["WINDHASH_CALCULATOR_CRASH_AT"] = crash_at
-        service = ServiceProcess(
-            name, [*args, *(["--force"] if force else [])], env, self.log_dir / f"{name}.log"
-        )
-        service.start()
-        self.services[name] = service
-        self.started_at[name] = asyncio.get_running_loop().time()
-
-    def supervise(self) -> None:
-        """Restart what exited (after a short backoff), as systemd or Kubernetes would; note why it exited."""
-        now = asyncio.get_running_loop().time()
-        for name, service in list(self.services.items()):
-            if service.running or service.process is None:
-                continue
-            code = service.process.returncode
-            if name == "ingest" and code == 0:
-                self.ingest_done = True
-                continue
-            if now - self.started_at[name] < RESTART_BACKOFF_S:
-                continue
-            cause = "its crash point (SIGKILL)" if code == -9 else f"exit code {code}: {last_error(service)}"
-            self.events.append(f"{name} exited on its own ({cause}); restarted")
-            self.start(name)
-
-    async def kill_and_restart(self, name: str, rng: random.Random) -> None:
-        if name == "ingest" and self.ingest_done:
-            # The backfill has finished: a forced re-run (every period republished) is what gets killed.
-            self.ingest_done = False
-            self.start("ingest", force=True)
-            self.events.append("ingest --force started (the backfill had finished)")
-            await self.idle(rng.uniform(0.5, 2.0))
-        service = self.services[name]
-        if not service.running:
-            self.supervise()
-            service = self.services[name]
-        if service.running:
-            service.kill()
-            self.kills.append(name)
-        crash_at = None
-        if name == "calculator" and rng.random() < 0.5:
-            # Half the calculator's restarts also kill it at the worst moment it knows, from the inside.
-            crash_at = f"{rng.choice(CRASH_POINTS)}:{rng.randint(1, 3)}"
-        self.start(name, crash_at=crash_at)
-        self.events.append(
-            f"SIGKILL {name}" + (f", restarted with crash point {crash_at}" if crash_at else "")
-        )
-
-    async def idle(self, seconds: float) -> None:
-        deadline = asyncio.get_running_loop().time() + seconds
-        while asyncio.get_running_loop().time() < deadline:
-            self.supervise()
-            await asyncio.sleep(0.2)
-
-    def stop_all(self) -> None:
-        for service in self.services.values():
-            service.stop()
-
-
-def last_error(service: ServiceProcess) -> str:
-    lines = [line for line in service.log_tail(60).splitlines() if "Error" in line or "error" in line]
-    return lines[-1].strip()[:200] if lines else "(no error in its log)"
-
-
-async def prepare(stack: LocalStack, name: str, sim: ElexonSimServer, log_dir: Path) -> Pipeline:
-    endpoints = stack.endpoints
-    database = f"windhash_{name}"
-    admin = await asyncpg.connect(endpoints.postgres_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    dsn = urlsplit(endpoints.postgres_dsn)._replace(path=f"/{database}").geturl()
-    await migrate_database(dsn)
-    await ensure_topics(endpoints.kafka_bootstrap, Topics(name), PARTITIONS)
-    env = {
-        "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "WINDHASH_DATABASE_URL": dsn,
-        "WINDHASH_DYNAMODB_ENDPOINT": endpoints.dynamodb_endpoint,
-        "WINDHASH_TOPIC_PREFIX": name,
-        "WINDHASH_TOPIC_PARTITIONS": str(PARTITIONS),
-        "WINDHASH_DIFFICULTY_TABLE": "chaos_difficulty",
-        "WINDHASH_ELEXON_BASE_URL": sim.base_url,
-        "WINDHASH_ELEXON_CONCURRENCY": "2",
-        "WINDHASH_ELEXON_BACKOFF_MAX_SECONDS": "2",
-        "WINDHASH_METRICS_PORT": "0",
-        "WINDHASH_CALCULATOR_BATCH_MESSAGES": "25",
-    }
-    run_env = {**os.environ, **env}
-    for step in (["difficulty", "load"], ["prices", "load"]):
-        done = await asyncio.to_thread(
-            subprocess.run, [*WINDHASH, *step], env=run_env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-    return Pipeline(name, env, log_dir / name)
-
-
-async def caught_up(pipeline: Pipeline) -> str | None:
-    """None once everything is through every stage; otherwise what is still missing."""
-    if not pipeline.ingest_done:
-        return "the backfill has not finished"
-    connection = await asyncpg.connect(pipeline.dsn)
-    try:
-        progress = await pipeline_progress(connection, SCALE.first, SCALE.last)
-        if not progress.complete or progress.periods_calculated != progress.periods_expected:
-            return f"pipeline: {progress}"
-        if stale := await connection.fetchval("SELECT count(*) FROM summary_stale_days"):
-            return f"{stale} stale summary days"
-        rows = await connection.fetch(
-            "SELECT consumer_group, topic, partition, next_offset FROM consumer_positions"
-        )
-    finally:
-        await connection.close()
-    stored = {(row[0], row[1], row[2]): row[3] for row in rows}
-    topics = pipeline.topics
-    ends = await end_offsets(
-        pipeline.env["WINDHASH_KAFKA_BOOTSTRAP"], [topics.settlement_periods, topics.period_calculated]
+async def kill_and_restart(pipeline: Pipeline, name: str, rng: random.Random) -> None:
+    if name == "ingest" and pipeline.ingest_done:
+        # The backfill has finished: a forced re-run (every period republished) is what gets killed.
+        pipeline.ingests_done.discard("ingest")
+        pipeline.start("ingest", force=True)
+        pipeline.events.append("ingest --force started (the backfill had finished)")
+        await pipeline.idle(rng.uniform(0.5, 2.0))
+    service = pipeline.services[name]
+    if not service.running:
+        pipeline.supervise()
+        service = pipeline.services[name]
+    if service.running:
+        service.kill()
+        pipeline.kills.append(name)
+    crash_at = None
+    if name == "calculator" and rng.random() < 0.5:
+        # Half the calculator's restarts also kill it at the worst moment it knows, from the inside.
+        crash_at = f"{rng.choice(CRASH_POINTS)}:{rng.randint(1, 3)}"
+    pipeline.start(name, crash_at=crash_at)
+    pipeline.events.append(
+        f"SIGKILL {name}" + (f", restarted with crash point {crash_at}" if crash_at else "")
     )
-    for group, topic in (
-        (CALCULATOR_GROUP, topics.settlement_periods),
-        (AGGREGATOR_GROUP, topics.period_calculated),
-    ):
-        for tp, end in ends.items():
-            if tp.topic == topic and stored.get((group, topic, tp.partition), 0) < end:
-                return f"{group} at {stored.get((group, topic, tp.partition), 0)} of {end} on {tp}"
-    return None
 
 
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(
-            [TopicPartition(topic, partition) for topic in topics for partition in range(PARTITIONS)]
-        )
-        return ends
-    finally:
-        await consumer.stop()
-
-
-async def run_until_caught_up(pipeline: Pipeline, deadline_s: float) -> None:
-    deadline = asyncio.get_running_loop().time() + deadline_s
-    missing: str | None = "not asked yet"
-    while True:
-        await pipeline.idle(1.0)
-        # A server still coming back: ask again.
-        with contextlib.suppress(OSError, asyncpg.PostgresError, KafkaError):
-            missing = await caught_up(pipeline)
-            if missing is None:
-                return
-        assert asyncio.get_running_loop().time() < deadline, (
-            f"{pipeline.name} stuck: {missing}\n"
-            + "\n".join(f"--- {name}\n{service.log_tail(15)}" for name, service in pipeline.services.items())
-        )
+async def prepare_run(stack: LocalStack, name: str, sim: ElexonSimServer, log_dir: Path) -> Pipeline:
+    dates = (SCALE.first, SCALE.last)
+    return await prepare(stack.endpoints, name, sim.base_url, log_dir, dates, TopicLayout(PARTITIONS))
 
 
 async def unleash_chaos(pipeline: Pipeline, stack: LocalStack, rng: random.Random) -> None:
@@ -285,7 +119,7 @@ async def unleash_chaos(pipeline: Pipeline, stack: LocalStack, rng: random.Rando
             took = asyncio.get_running_loop().time() - began
             pipeline.events.append(f"restarted {blow} ({took:.1f} s)")
         else:
-            await pipeline.kill_and_restart(blow, rng)
+            await kill_and_restart(pipeline, blow, rng)
 
 
 async def start_backfill(pipeline: Pipeline) -> None:
@@ -297,8 +131,8 @@ async def test_chaos_leaves_every_table_as_an_undisturbed_run_does(
     chaos_stack: LocalStack, reference_sim: ElexonSimServer, chaos_sim: ElexonSimServer, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
-    reference = await prepare(chaos_stack, "reference", reference_sim, tmp_path)
-    chaos = await prepare(chaos_stack, "chaos", chaos_sim, tmp_path)
+    reference = await prepare_run(chaos_stack, "reference", reference_sim, tmp_path)
+    chaos = await prepare_run(chaos_stack, "chaos", chaos_sim, tmp_path)
     try:
         await start_backfill(reference)
         await run_until_caught_up(reference, SCALE.deadline_s)

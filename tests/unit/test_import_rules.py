@@ -58,3 +58,39 @@ def test_the_rule_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     )
     (tmp_path / "fine.py").write_text("import decimal\nfrom windhash_common import money\n")
     assert violations(tmp_path, SERVICE_PACKAGES) == ["late.py:2 imports windhash_calculator"]
+
+
+SHIPPED = ("libs", "services", "cli")
+
+
+def kafka_constructions(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """Calls of Kafka client constructors: (line, name, whether the connection's options are passed)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name in {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "KafkaBroker"}:
+                uses_options = any(
+                    keyword.arg is None and "client_options" in ast.unparse(keyword.value)
+                    for keyword in node.keywords
+                )
+                yield node.lineno, name, uses_options
+
+
+def test_every_kafka_client_connects_through_the_one_connection_and_every_producer_is_the_durable_one() -> (
+    None
+):
+    """acks=all with idempotence (kafka_broker.py) for every producer, and SASL/TLS from the settings
+    (kafka_connection.py) for every client: no client of the shipped code is built any other way."""
+    found = []
+    for top in SHIPPED:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            relative = str(path.relative_to(ROOT))
+            for line, name, uses_options in kafka_constructions(path):
+                if name == "AIOKafkaProducer":
+                    found.append(f"{relative}:{line} builds its own producer")
+                elif name == "KafkaBroker" and not relative.endswith("windhash_common/kafka_broker.py"):
+                    found.append(f"{relative}:{line} builds its own FastStream broker")
+                elif name != "KafkaBroker" and not uses_options:
+                    found.append(f"{relative}:{line} builds {name} without the connection's options")
+    assert found == []

@@ -23,10 +23,13 @@ from windhash_stack.monitoring_queries import (
 )
 from windhash_stack.prometheus_config import (
     ALERTS_FILE,
+    EXPORTER_JOBS,
     SERVICE_JOBS,
     compose_jobs,
     local_jobs,
     prometheus_deploy_dir,
+    render_compose_config,
+    render_local_config,
     render_prometheus_config,
 )
 from windhash_stack.prometheus_install import ensure_prometheus
@@ -55,6 +58,7 @@ SERVICE_METRICS_MODULES = (
     "windhash_common.consumer_runtime.metrics",
     "windhash_common.readiness",
     "windhash_common.outbox_relay",
+    "windhash_common.outbox_pruning",
     "windhash_market.metrics",
     "windhash_crm.metrics",
     "windhash_common.market_sources.http_fetch",
@@ -106,8 +110,7 @@ def _yaml(path: Path) -> Any:
 
 
 def test_checked_in_configs_are_the_renderings() -> None:
-    local = render_prometheus_config(local_jobs(), how="local stack, default ports")
-    compose = render_prometheus_config(compose_jobs(), how="docker-compose")
+    local, compose = render_local_config(), render_compose_config()
     hint = "run `python -m windhash_stack.monitoring_setup render` to rewrite them"
     assert (PROMETHEUS_DIR / "prometheus.yml").read_text() == local, hint
     assert (PROMETHEUS_DIR / "docker" / "prometheus.yml").read_text() == compose, hint
@@ -134,6 +137,8 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "127.0.0.1:8086",
                 "127.0.0.1:9108",
                 "127.0.0.1:8087",
+                "127.0.0.1:19187",
+                "127.0.0.1:19188",
             ],
         ),
         (
@@ -151,6 +156,7 @@ def test_checked_in_configs_are_the_renderings() -> None:
                 "fleet-api:8086",
                 "plans:9108",
                 "plans-api:8087",
+                "postgres-exporter:9187",
             ],
         ),
     ],
@@ -158,9 +164,10 @@ def test_checked_in_configs_are_the_renderings() -> None:
 def test_configs_scrape_every_service_and_load_the_rules(path: str, targets: list[str]) -> None:
     config = _yaml(PROMETHEUS_DIR / path)
     jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    assert list(jobs) == list(SERVICE_JOBS)
+    assert list(jobs) == [*SERVICE_JOBS, *EXPORTER_JOBS][: len(jobs)]
     assert [target for listed in jobs.values() for target in listed] == targets
     assert config["rule_files"] == [ALERTS_FILE]
+    assert len(config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]) == 1
     assert (PROMETHEUS_DIR / Path(path).parent / ALERTS_FILE).is_file()
 
 

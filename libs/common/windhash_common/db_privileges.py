@@ -87,12 +87,13 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "consumer_positions": _pipeline(
         calculator="rawd", aggregator="rawd", reconciler="rawd", fleet="rawd", plans="rawd", operator="rawd"
     ),
-    # Every writer adds events; any service's relay publishes and marks every row (one relay at a time).
+    # Every writer adds events; any service's relay publishes and marks every row (one relay at a time); the
+    # services running a relay prune settled rows after 30 days (one runner, under a job lease).
     "outbox": _pipeline(
         api="raw",
         ingestor="raw",
-        calculator="raw",
-        aggregator="raw",
+        calculator="rawd",
+        aggregator="rawd",
         reconciler="raw",
         market="raw",
         fleet="raw",
@@ -105,7 +106,14 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "reconcile_jobs": _pipeline(reconciler="raw", operator="rawd"),
     # One runner per background job (migration 0750): every service that runs one takes and renews leases.
     "scheduler_locks": _pipeline(
-        reconciler="rawd", market="rawd", fleet="rawd", crm="rawd", plans="rawd", operator="rawd"
+        reconciler="rawd",
+        market="rawd",
+        fleet="rawd",
+        crm="rawd",
+        plans="rawd",
+        operator="rawd",
+        calculator="rawd",
+        aggregator="rawd",
     ),
     # Market data (migration 1100): written by the market service.
     "market_analytics": _pipeline(market="raw", operator="rawd"),

@@ -18,7 +18,7 @@ policies), so each dependency keeps its own backoff and is reported down on its 
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -71,8 +71,14 @@ def is_kafka_outage(error: BaseException) -> bool:
     return False
 
 
+class DynamoDbUnprocessed(RuntimeError):
+    """A batch call left items unprocessed (DynamoDB's throttling of batches): what is left is sent again."""
+
+
 def is_dynamodb_outage(error: BaseException) -> bool:
     """Throttling and server errors, and botocore's connection errors and timeouts (its own classes)."""
+    if isinstance(error, DynamoDbUnprocessed):
+        return True
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code") in _DYNAMODB_RETRIED_CODES
     return isinstance(error, BotoCoreError)
@@ -94,6 +100,19 @@ class RetryPolicy:
 POSTGRESQL = RetryPolicy("postgresql", is_postgresql_outage, 0.2, 5.0, 1.0)
 KAFKA = RetryPolicy("kafka", is_kafka_outage, 0.5, 5.0, 1.0)
 DYNAMODB = RetryPolicy("dynamodb", is_dynamodb_outage, 0.5, 5.0, 1.0)
+
+
+def retrying(policy: RetryPolicy, attempts: int | None) -> AsyncIterator[stamina.Attempt]:
+    """stamina's retry context of `policy`, for a loop that must retry a block rather than an operation
+    (`async for attempt in retrying(DYNAMODB, 8): with attempt: ...`)."""
+    return stamina.retry_context(
+        on=policy.is_outage,
+        attempts=attempts,
+        timeout=None,
+        wait_initial=policy.wait_initial_seconds,
+        wait_max=policy.wait_max_seconds,
+        wait_jitter=policy.wait_jitter_seconds,
+    )
 
 
 async def through_outages(
@@ -128,14 +147,7 @@ async def _nested(
     if not policies:
         return await operation()
     policy, inner = policies[0], policies[1:]
-    async for attempt in stamina.retry_context(
-        on=policy.is_outage,
-        attempts=attempts,
-        timeout=None,
-        wait_initial=policy.wait_initial_seconds,
-        wait_max=policy.wait_max_seconds,
-        wait_jitter=policy.wait_jitter_seconds,
-    ):
+    async for attempt in retrying(policy, attempts):
         with attempt:
             try:
                 return await _nested(operation, what, inner, attempts, readiness, met_down)

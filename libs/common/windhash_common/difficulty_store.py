@@ -11,7 +11,6 @@ A day's difficulty is the one in effect at 00:00 UTC of that day (see `daily_dif
 most 4 decimal places (rounded half-even), the precision of the PostgreSQL columns that record it.
 """
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,9 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-import aioboto3
 from botocore.exceptions import ClientError
 
+from windhash_common.aws_clients import dynamodb_client_options, dynamodb_session
+from windhash_common.dependency_retries import DYNAMODB, DynamoDbUnprocessed, retrying
 from windhash_common.input_values import InputRefused, bounded_decimal
 from windhash_common.json_input import parse_json_text, read_json_file
 from windhash_common.reference_bounds import NEIGHBOUR_DAYS, daily_difficulty_refusals
@@ -160,17 +160,15 @@ class DifficultyStore:
             self._table: {"Keys": [{"date": {"S": day.isoformat()}} for day in dates], "ConsistentRead": True}
         }
         found: dict[date, Decimal] = {}
-        for attempt in range(_UNPROCESSED_RETRIES):
-            response = await self._client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[date.fromisoformat(item["date"]["S"])] = Decimal(item["difficulty"]["N"])
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-            await asyncio.sleep(0.05 * 2**attempt)  # throttled: back off as DynamoDB asks
-        raise RuntimeError(
-            f"DynamoDB left keys of {self._table} unprocessed after {_UNPROCESSED_RETRIES} tries"
-        )
+        async for attempt in retrying(DYNAMODB, _UNPROCESSED_RETRIES):
+            with attempt:
+                response = await self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found[date.fromisoformat(item["date"]["S"])] = Decimal(item["difficulty"]["N"])
+                request = response.get("UnprocessedKeys") or {}
+                if request:  # throttled: back off as DynamoDB asks, then ask for the rest
+                    raise DynamoDbUnprocessed(f"DynamoDB left keys of {self._table} unprocessed")
+        return found
 
     async def add_difficulties(self, values: Mapping[date, Decimal], source: str) -> DifficultyWrite:
         """Write the dates that have no item yet; report the ones that already hold this or another value,
@@ -220,23 +218,16 @@ class DifficultyStore:
 
     async def _write(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self._table: requests}
-        for attempt in range(_UNPROCESSED_RETRIES):
-            response = await self._client.batch_write_item(RequestItems=pending)
-            pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            await asyncio.sleep(0.05 * 2**attempt)
-        raise RuntimeError(
-            f"DynamoDB left writes to {self._table} unprocessed after {_UNPROCESSED_RETRIES} tries"
-        )
+        async for attempt in retrying(DYNAMODB, _UNPROCESSED_RETRIES):
+            with attempt:
+                response = await self._client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if pending:
+                    raise DynamoDbUnprocessed(f"DynamoDB left writes to {self._table} unprocessed")
 
 
 @asynccontextmanager
 async def open_difficulty_store(settings: CommonSettings) -> AsyncIterator[DifficultyStore]:
-    session = aioboto3.Session(
-        aws_access_key_id=settings.aws_access_key_id,
-        aws_secret_access_key=settings.aws_secret_access_key,
-        region_name=settings.aws_region,
-    )
-    async with session.client("dynamodb", endpoint_url=settings.dynamodb_endpoint) as client:
+    session = dynamodb_session(settings.aws_region, settings.dynamodb_endpoint)
+    async with session.client("dynamodb", **dynamodb_client_options(settings.dynamodb_endpoint)) as client:
         yield DifficultyStore(client, settings.difficulty_table)

@@ -5,11 +5,14 @@ Consumers stay on aiokafka: they seek to positions stored in PostgreSQL and comm
 database transaction, which FastStream's subscribers do not do.
 """
 
+import logging
 from typing import Final
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
+
+from windhash_common.kafka_connection import KafkaTarget, as_connection
 
 # Snappy: the cheapest codec in CPU for our events, and a 4.5x smaller log than none. Measured on the 2-core
 # dev machine with 2,000 settlement-period events (8.1 KB of JSON each on average, 2024's mix), published as
@@ -35,27 +38,32 @@ def kafka_metrics(service: str) -> KafkaPrometheusMiddleware:
     return KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"windhash-{service}")
 
 
-def kafka_broker(bootstrap: str, service: str) -> KafkaBroker:
+def kafka_broker(kafka: KafkaTarget, service: str) -> KafkaBroker:
     """An unconnected broker: `connected_kafka_broker` connects it; `stop()` it after use.
 
     acks="all" with idempotence: a write is acknowledged by every in-sync replica, and a send the client
     retries after a lost acknowledgement is written once, in order.
-    `broker.publish` waits for that acknowledgement unless asked not to (no_confirm=True).
+    `broker.publish` waits for that acknowledgement unless asked not to (no_confirm=True). Every windhash
+    publisher is one of these (tests/unit/test_import_rules.py: no other producer in the shipped code).
     """
+    connection = as_connection(kafka)
     return KafkaBroker(
-        bootstrap,
+        connection.servers,
+        security=connection.faststream_security(),
         acks="all",
         enable_idempotence=True,
         compression_type=COMPRESSION,
         linger_ms=5,
         client_id=f"windhash-{service}",
         middlewares=[kafka_metrics(service)],
+        # Ours, propagating to the root handler (logging_setup): FastStream's default has its own handler.
+        logger=logging.getLogger("faststream.windhash"),
         apply_types=False,  # no subscribers, so nothing to inject
     )
 
 
-async def connected_kafka_broker(bootstrap: str, service: str) -> KafkaBroker:
-    broker = kafka_broker(bootstrap, service)
+async def connected_kafka_broker(kafka: KafkaTarget, service: str) -> KafkaBroker:
+    broker = kafka_broker(kafka, service)
     try:
         await broker.connect()
     except BaseException:

@@ -15,8 +15,9 @@ import structlog
 
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
+from windhash_common.kafka_connection import KafkaTarget
 from windhash_common.readiness import Readiness
-from windhash_common.topics import Topics, ensure_topics
+from windhash_common.topics import TopicLayout, Topics, ensure_topics
 
 log = structlog.get_logger(__name__)
 STOP_GRACE_SECONDS = 30.0
@@ -47,9 +48,9 @@ async def _wait(stop: asyncio.Event) -> None:
 
 async def prepare_database_and_topics(
     database_url: str,
-    bootstrap: str,
+    kafka: KafkaTarget,
     topics: Topics,
-    partitions: int,
+    layout: TopicLayout,
     readiness: Readiness | None,
     pool_size: tuple[int, int],
 ) -> asyncpg.Pool:
@@ -58,7 +59,7 @@ async def prepare_database_and_topics(
         lambda: migrate_database(database_url), "migrate", [POSTGRESQL], readiness=readiness
     )
     await through_outages(
-        lambda: ensure_topics(bootstrap, topics, partitions), "create topics", [KAFKA], readiness=readiness
+        lambda: ensure_topics(kafka, topics, layout), "create topics", [KAFKA], readiness=readiness
     )
     return await through_outages(
         lambda: create_pool(database_url, min_size=pool_size[0], max_size=pool_size[1]),

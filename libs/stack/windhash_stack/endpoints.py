@@ -34,6 +34,8 @@ class ServerStatus:
     endpoint: str
     log_file: str
     detail: str = ""
+    name: str = ""
+    """kafka-1, kafka-2, ... for the nodes of a Kafka cluster; the server's name otherwise."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class StackStatus:
             **asdict(self.endpoints),
             "healthy": self.healthy,
             "servers": {
-                status.server.value: {
+                (status.name or status.server.value): {
                     "healthy": status.healthy,
                     "running": status.running,
                     "pid": status.pid,

@@ -5,6 +5,7 @@ The API is async (the health probes are real asyncio clients); the CLI wraps it 
     stack = LocalStack(StackSettings())
     endpoints = await stack.up()          # idempotent; waits until every server answers a real client
     await stack.restart(Server.KAFKA)     # one server alone, e.g. for chaos tests (also stop/start/kill)
+    await stack.kill(Server.KAFKA, node=2)  # one node of a 3-broker cluster (`--brokers 3`), then start_node
     status = await stack.status()
     await stack.down()                    # stops every server this state dir started
     await stack.start_monitoring()        # optional: Prometheus scraping the services (`down` stops it too)
@@ -17,15 +18,19 @@ import signal
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+from windhash_common.kafka_connection import KafkaConnection
 
 from windhash_stack.dynamodb_server import DynamoDbServer
 from windhash_stack.endpoints import Server, ServerStatus, StackEndpoints, StackStatus, UpReport
 from windhash_stack.errors import StackError
-from windhash_stack.kafka_server import KafkaServer
+from windhash_stack.kafka_server import KafkaServer, kafka_connection
 from windhash_stack.leases import Leases
+from windhash_stack.monitoring_servers import LocalMonitoring
 from windhash_stack.postgres_server import PostgresServer
 from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree, tail
-from windhash_stack.prometheus_server import MonitoringReport, PrometheusServer
+from windhash_stack.prometheus_server import MonitoringReport
 from windhash_stack.server_base import ManagedServer
 from windhash_stack.settings import StackSettings
 
@@ -43,18 +48,46 @@ class _StartOutcome:
 class LocalStack:
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
+        self.brokers = self.settings.kafka_brokers or self._recorded_brokers() or 1
+        self.kafka_nodes = [
+            KafkaServer(self.settings, node, self.brokers) for node in range(1, self.brokers + 1)
+        ]
         self._servers: dict[Server, ManagedServer] = {
-            Server.KAFKA: KafkaServer(self.settings),
+            Server.KAFKA: self.kafka_nodes[0],
             Server.POSTGRES: PostgresServer(self.settings),
             Server.DYNAMODB: DynamoDbServer(self.settings),
         }
         self.last_up: UpReport | None = None
-        self.monitoring = PrometheusServer(self.settings)
+        postgres = self._servers[Server.POSTGRES]
+        assert isinstance(postgres, PostgresServer)
+        self.watching = LocalMonitoring(self.settings, self.kafka_nodes, lambda: postgres.endpoint)
+        self.monitoring = self.watching.prometheus
+
+    @property
+    def kafka_connection(self) -> KafkaConnection:
+        """The bootstrap servers of every node, with the SCRAM user when the stack requires SASL."""
+        return kafka_connection(self.settings, self.brokers)
+
+    @property
+    def _brokers_file(self) -> Path:
+        return self.settings.state_dir / "kafka-brokers"
+
+    def _recorded_brokers(self) -> int | None:
+        try:
+            return int(self._brokers_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _members(self, server: Server) -> list[ManagedServer]:
+        """The processes that make up `server`: every node of a Kafka cluster, one server otherwise."""
+        if server is Server.KAFKA and self.brokers > 1:
+            return list(self.kafka_nodes)
+        return [self._servers[server]]
 
     @property
     def endpoints(self) -> StackEndpoints:
         return StackEndpoints(
-            kafka_bootstrap=self._servers[Server.KAFKA].endpoint,
+            kafka_bootstrap=self.kafka_connection.bootstrap,
             postgres_dsn=self._servers[Server.POSTGRES].endpoint,
             dynamodb_endpoint=self._servers[Server.DYNAMODB].endpoint,
         )
@@ -72,9 +105,10 @@ class LocalStack:
         for server in chosen:
             self._servers[server].check_prerequisites()
         async with self._locked():
-            results = await asyncio.gather(
-                *(self._start_one(self._servers[s]) for s in chosen), return_exceptions=True
-            )
+            if Server.KAFKA in chosen:
+                self._brokers_file.parent.mkdir(parents=True, exist_ok=True)
+                self._brokers_file.write_text(f"{self.brokers}\n")
+            results = await asyncio.gather(*(self._start_members(s) for s in chosen), return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]
         if errors:
             # A half-started stack would only leak servers: what this call started is stopped again.
@@ -109,29 +143,38 @@ class LocalStack:
         return stopped
 
     async def start_monitoring(self) -> MonitoringReport:
-        """Start Prometheus (installing Debian's package where missing) scraping the services' ports."""
+        """Start Alertmanager, the PostgreSQL exporter and Prometheus (installing Debian's packages where
+        missing), Prometheus scraping the services' ports and the exporters and alerting Alertmanager."""
         async with self._locked():
-            return await self.monitoring.start()
+            return await self.watching.start()
 
     async def stop_monitoring(self) -> bool:
         async with self._locked():
-            return await self.monitoring.stop()
+            return await self.watching.stop()
 
     async def stop(self, servers: Iterable[Server] | None = None) -> list[Server]:
         chosen = list(servers) if servers is not None else list(Server)
         async with self._locked():
-            stopped = await asyncio.gather(*(self._stop_one(self._servers[s]) for s in chosen))
+            stopped = await asyncio.gather(*(self._stop_members(s) for s in chosen))
         return [server for server, was_running in zip(chosen, stopped, strict=True) if was_running]
 
-    async def kill(self, server: Server) -> bool:
-        """SIGKILL one server and its children, as a crash would (chaos tests); True if it was running."""
-        managed = self._servers[server]
+    async def kill(self, server: Server, node: int | None = None) -> bool:
+        """SIGKILL one server (or one Kafka node) and its children, as a crash would; True if it ran."""
+        members = self._members(server) if node is None else [self.kafka_nodes[node - 1]]
+        killed = False
         async with self._locked():
-            pid = self._running_pid(managed)
-            if pid is not None:
-                await asyncio.to_thread(stop_tree, pid, signal.SIGKILL, self.settings.stop_timeout_s)
-            managed.pid_file.unlink(missing_ok=True)
-        return pid is not None
+            for managed in members:
+                pid = self._running_pid(managed)
+                if pid is not None:
+                    await asyncio.to_thread(stop_tree, pid, signal.SIGKILL, self.settings.stop_timeout_s)
+                    killed = True
+                managed.pid_file.unlink(missing_ok=True)
+        return killed
+
+    async def start_node(self, node: int) -> None:
+        """Start one Kafka node again (after `kill(Server.KAFKA, node)`) and wait until it answers."""
+        async with self._locked():
+            await self._start_one(self.kafka_nodes[node - 1])
 
     async def restart(self, server: Server) -> None:
         await self.stop([server])
@@ -161,15 +204,19 @@ class LocalStack:
                 return []
             started = sorted(leases.started())
             leases.forget_started()
-            stopped = await asyncio.gather(*(self._stop_one(self._servers[s]) for s in started))
+            stopped = await asyncio.gather(*(self._stop_members(s) for s in started))
         return [server for server, was_running in zip(started, stopped, strict=True) if was_running]
 
     async def status(self) -> StackStatus:
-        statuses = await asyncio.gather(*(self._status_one(server) for server in self._servers.values()))
+        members = [managed for server in Server for managed in self._members(server)]
+        statuses = await asyncio.gather(*(self._status_one(managed) for managed in members))
         return StackStatus(endpoints=self.endpoints, servers=tuple(statuses))
 
     def logs(self, server: Server, lines: int = 40) -> str:
-        return tail(self._servers[server].log_file, lines)
+        members = self._members(server)
+        if len(members) == 1:
+            return tail(members[0].log_file, lines)
+        return "\n".join(f"--- {managed.name}\n{tail(managed.log_file, lines)}" for managed in members)
 
     def pids(self) -> dict[Server, int]:
         """The pids of the servers running now (for tests that check nothing is left behind)."""
@@ -178,6 +225,16 @@ class LocalStack:
             pid = read_pid(managed.pid_file)
             if pid is not None and is_alive(pid, managed.marker):
                 found[server] = pid
+        return found
+
+    def node_pids(self) -> dict[str, int]:
+        """Every running process of the stack by name (kafka-2 and so on for a cluster's nodes)."""
+        found = {}
+        for server in Server:
+            for managed in self._members(server):
+                pid = self._running_pid(managed)
+                if pid is not None:
+                    found[managed.name] = pid
         return found
 
     @contextlib.asynccontextmanager
@@ -195,6 +252,25 @@ class LocalStack:
         pid = read_pid(managed.pid_file)
         return pid if pid is not None and is_alive(pid, managed.marker) else None
 
+    async def _start_members(self, server: Server) -> "_StartOutcome":
+        outcomes = await asyncio.gather(
+            *(self._start_one(managed) for managed in self._members(server)), return_exceptions=True
+        )
+        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if errors:
+            await self._stop_members(server)
+            raise errors[0]
+        done = [outcome for outcome in outcomes if isinstance(outcome, _StartOutcome)]
+        return _StartOutcome(
+            started=any(outcome.started for outcome in done),
+            steps=[step for outcome in done for step in outcome.steps],
+            seconds=max(outcome.seconds for outcome in done),
+        )
+
+    async def _stop_members(self, server: Server) -> bool:
+        stopped = await asyncio.gather(*(self._stop_one(managed) for managed in self._members(server)))
+        return any(stopped)
+
     async def _start_one(self, managed: ManagedServer) -> "_StartOutcome":
         began = time.monotonic()
         if self._running_pid(managed) is not None:
@@ -204,7 +280,7 @@ class LocalStack:
         if port_open(self.settings.host, managed.port):
             name = managed.server.value.upper()
             raise StackError(
-                f"Port {managed.port} for {managed.server.value} is taken by another program: "
+                f"Port {managed.port} for {managed.name} is taken by another program: "
                 f"stop it or choose another port with WINDHASH_STACK_{name}_PORT."
             )
         steps = await asyncio.to_thread(managed.prepare)
@@ -266,6 +342,7 @@ class LocalStack:
                 detail = f"running but not answering: {error!r}"
         return ServerStatus(
             server=managed.server,
+            name=managed.name,
             pid=pid,
             running=pid is not None,
             healthy=healthy,

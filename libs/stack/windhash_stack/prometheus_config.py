@@ -33,6 +33,11 @@ SERVICE_JOBS = (
     "plans",
     "plans-api",
 )
+# The servers' exporters: PostgreSQL's (Debian's prometheus-postgres-exporter) and Kafka's JMX agent.
+EXPORTER_JOBS = ("postgres", "kafka")
+DEFAULT_POSTGRES_EXPORTER_PORT = 19187
+DEFAULT_KAFKA_JMX_EXPORTER_PORT = 19188
+DEFAULT_ALERTMANAGER_PORT = 19091
 # The ports each service serves /metrics on by default (the API, the CRM and the fleet's HTTP app on their
 # HTTP ports).
 DEFAULT_METRICS_PORTS: Mapping[str, int] = {
@@ -73,14 +78,32 @@ def compose_jobs() -> list[ScrapeJob]:
     return [ScrapeJob(name, f"{name}:{DEFAULT_METRICS_PORTS[name]}") for name in SERVICE_JOBS]
 
 
+def exporter_jobs(postgres: str, kafka: Sequence[str]) -> list[ScrapeJob]:
+    """The PostgreSQL exporter, and every Kafka node's JMX agent (one job, a target per node)."""
+    return [ScrapeJob("postgres", postgres), *(ScrapeJob("kafka", target) for target in kafka)]
+
+
+def local_exporter_jobs(host: str = "127.0.0.1") -> list[ScrapeJob]:
+    return exporter_jobs(
+        f"{host}:{DEFAULT_POSTGRES_EXPORTER_PORT}", [f"{host}:{DEFAULT_KAFKA_JMX_EXPORTER_PORT}"]
+    )
+
+
+def compose_exporter_jobs() -> list[ScrapeJob]:
+    """compose runs the PostgreSQL exporter; its Kafka image has no JMX agent (Kafka panels stay empty)."""
+    return exporter_jobs("postgres-exporter:9187", [])
+
+
 def render_prometheus_config(
     jobs: Sequence[ScrapeJob],
     *,
     scrape_interval: str = DEFAULT_SCRAPE_INTERVAL,
     evaluation_interval: str | None = None,
     how: str = "local stack",
+    alertmanagers: Sequence[str] = (),
 ) -> str:
-    """prometheus.yml text. The rule file is named relative to the config, so both must share a directory."""
+    """prometheus.yml text. The rule file is named relative to the config, so both must share a directory.
+    Jobs of one name (a Kafka cluster's nodes) become one job with a target each."""
     lines = [
         _HEADER.format(how=how).rstrip("\n"),
         "global:",
@@ -88,16 +111,39 @@ def render_prometheus_config(
         f"  evaluation_interval: {evaluation_interval or scrape_interval}",
         "rule_files:",
         f"  - {ALERTS_FILE}",
-        "scrape_configs:",
     ]
+    if alertmanagers:
+        targets = ", ".join(f'"{target}"' for target in alertmanagers)
+        lines += ["alerting:", "  alertmanagers:", "    - static_configs:", f"        - targets: [{targets}]"]
+    lines.append("scrape_configs:")
+    grouped: dict[str, list[ScrapeJob]] = {}
     for job in jobs:
+        grouped.setdefault(job.name, []).append(job)
+    for name, same in grouped.items():
+        targets = ", ".join(f'"{job.target}"' for job in same)
         lines += [
-            f"  - job_name: {job.name}",
-            f"    metrics_path: {job.metrics_path}",
+            f"  - job_name: {name}",
+            f"    metrics_path: {same[0].metrics_path}",
             "    static_configs:",
-            f'      - targets: ["{job.target}"]',
+            f"      - targets: [{targets}]",
         ]
     return "\n".join(lines) + "\n"
+
+
+def render_local_config() -> str:
+    """deploy/prometheus/prometheus.yml: the local stack's default ports."""
+    return render_prometheus_config(
+        [*local_jobs(), *local_exporter_jobs()],
+        how="local stack, default ports",
+        alertmanagers=[f"127.0.0.1:{DEFAULT_ALERTMANAGER_PORT}"],
+    )
+
+
+def render_compose_config() -> str:
+    """deploy/prometheus/docker/prometheus.yml: docker-compose's service names."""
+    return render_prometheus_config(
+        [*compose_jobs(), *compose_exporter_jobs()], how="docker-compose", alertmanagers=["alertmanager:9093"]
+    )
 
 
 def prometheus_deploy_dir(deploy_dir: Path | None = None) -> Path:
@@ -110,7 +156,7 @@ def write_checked_in_configs(prometheus_dir: Path | None = None) -> list[Path]:
     docker = directory / "docker"
     docker.mkdir(parents=True, exist_ok=True)
     local_file, compose_file = directory / CONFIG_FILE, docker / CONFIG_FILE
-    local_file.write_text(render_prometheus_config(local_jobs(), how="local stack, default ports"))
-    compose_file.write_text(render_prometheus_config(compose_jobs(), how="docker-compose"))
+    local_file.write_text(render_local_config())
+    compose_file.write_text(render_compose_config())
     shutil.copyfile(directory / ALERTS_FILE, docker / ALERTS_FILE)
     return [local_file, compose_file, docker / ALERTS_FILE]

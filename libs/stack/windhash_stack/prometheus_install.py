@@ -1,4 +1,5 @@
-"""Finding Debian's Prometheus (and promtool), installing the `prometheus` package where it is missing.
+"""Finding Debian's Prometheus (and promtool), Alertmanager and exporters, installing their packages where
+missing (`prometheus`, `prometheus-alertmanager`, `prometheus-postgres-exporter`).
 
 `windhash stack up --monitoring` and the observability tests call `ensure_prometheus()`; a Makefile can call
 `python -m windhash_stack.monitoring_setup install`, which prints one sentence and exits 1 when it cannot.
@@ -43,21 +44,21 @@ def _last_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[-1] if lines else f"exit status {result.returncode}"
 
 
-def install_prometheus() -> None:
-    """`apt-get update && apt-get install -y prometheus`; raises MissingPrerequisite with the reason."""
-    hint = f"install Debian's `{APT_PACKAGE}` package yourself (sudo apt-get install {APT_PACKAGE})"
+def install_prometheus(package: str = APT_PACKAGE, what: str = "Prometheus") -> None:
+    """`apt-get update && apt-get install -y <package>`; raises MissingPrerequisite with the reason."""
+    hint = f"install Debian's `{package}` package yourself (sudo apt-get install {package})"
     if shutil.which("apt-get") is None:
-        raise MissingPrerequisite(f"Prometheus is not installed and this system has no apt-get: {hint}.")
-    for args in (("update",), ("install", "-y", "--no-install-recommends", APT_PACKAGE)):
+        raise MissingPrerequisite(f"{what} is not installed and this system has no apt-get: {hint}.")
+    for args in (("update",), ("install", "-y", "--no-install-recommends", package)):
         try:
             result = _apt_get(*args)
         except subprocess.TimeoutExpired:
             raise MissingPrerequisite(
-                f"Prometheus could not be installed (apt-get {args[0]} timed out): {hint}."
+                f"{what} could not be installed (apt-get {args[0]} timed out): {hint}."
             ) from None
         if result.returncode != 0:
             raise MissingPrerequisite(
-                f"Prometheus could not be installed (apt-get {args[0]}: {_last_line(result)}): {hint}."
+                f"{what} could not be installed (apt-get {args[0]}: {_last_line(result)}): {hint}."
             )
 
 
@@ -72,3 +73,12 @@ def ensure_prometheus(binary: Path = DEFAULT_PROMETHEUS) -> Path:
             f"apt-get installed {APT_PACKAGE} but no prometheus binary is at {binary} or on PATH."
         )
     return found
+
+
+def ensure_debian_binary(binary: Path, package: str, what: str) -> Path:
+    """`binary` (Alertmanager, an exporter), installing its Debian package first when it is missing."""
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        install_prometheus(package, what)
+    if not binary.is_file():
+        raise MissingPrerequisite(f"apt-get installed {package} but {binary} is not there.")
+    return binary

@@ -1,4 +1,5 @@
-"""The optional monitoring server of the local stack: a real Prometheus scraping the four services.
+"""The optional monitoring server of the local stack: a real Prometheus scraping the services and the
+exporters, sending its alerts to Alertmanager (monitoring_servers.py).
 
 Debian's `prometheus` binary runs as a plain process like the other servers (no systemd): its config is
 rendered into <state_dir>/prometheus with a copy of deploy/prometheus/alerts.yml beside it, and its TSDB lives
@@ -27,7 +28,9 @@ from windhash_stack.processes import exit_status, is_alive, launch, port_open, r
 from windhash_stack.prometheus_config import (
     ALERTS_FILE,
     CONFIG_FILE,
+    DEFAULT_ALERTMANAGER_PORT,
     DEFAULT_METRICS_PORTS,
+    DEFAULT_POSTGRES_EXPORTER_PORT,
     DEFAULT_SCRAPE_INTERVAL,
     ScrapeJob,
     local_jobs,
@@ -48,6 +51,12 @@ class MonitoringSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WINDHASH_STACK_", extra="ignore")
 
     prometheus_port: int = LOCAL_PROMETHEUS_PORT
+    alertmanager_port: int = DEFAULT_ALERTMANAGER_PORT
+    postgres_exporter_port: int = DEFAULT_POSTGRES_EXPORTER_PORT
+    # Where Alertmanager sends every alert (a webhook receiver: chat bridge, pager); unset: kept, not sent.
+    alert_webhook_url: str | None = None
+    # How long Alertmanager gathers a group's first alerts before sending them.
+    alert_group_wait: str = "30s"
     prometheus_binary: Path = DEFAULT_PROMETHEUS
     prometheus_retention: str = "15d"
     scrape_interval: str = DEFAULT_SCRAPE_INTERVAL
@@ -91,12 +100,14 @@ class PrometheusServer:
         settings: StackSettings,
         monitoring: MonitoringSettings | None = None,
         jobs: Sequence[ScrapeJob] | None = None,
+        alertmanagers: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self.monitoring = monitoring or MonitoringSettings()
         self.jobs = (
             list(jobs) if jobs is not None else local_jobs(settings.host, self.monitoring.metrics_ports())
         )
+        self.alertmanagers = list(alertmanagers)
 
     @property
     def home(self) -> Path:
@@ -135,7 +146,9 @@ class PrometheusServer:
         """Write prometheus.yml and the alert rules beside it (the rules are named relative to the config)."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(
-            render_prometheus_config(self.jobs, scrape_interval=self.monitoring.scrape_interval)
+            render_prometheus_config(
+                self.jobs, scrape_interval=self.monitoring.scrape_interval, alertmanagers=self.alertmanagers
+            )
         )
         shutil.copyfile(
             prometheus_deploy_dir(self.settings.deploy_dir) / ALERTS_FILE, self.home / ALERTS_FILE

@@ -18,6 +18,11 @@ class ManagedServer(ABC):
         self.settings = settings
 
     @property
+    def name(self) -> str:
+        """How status and errors name this process (a Kafka cluster's nodes: kafka-1, kafka-2, ...)."""
+        return self.server.value
+
+    @property
     def home(self) -> Path:
         return self.settings.state_dir / self.server.value
 

@@ -32,6 +32,14 @@ class StackSettings(LocalStackLocation):
     host: str = "127.0.0.1"
     kafka_port: int = LOCAL_KAFKA_PORT
     kafka_controller_port: int = LOCAL_KAFKA_CONTROLLER_PORT
+    # Nodes of the Kafka cluster (`stack up --brokers N`); None: as many as the last `up` started, else 1.
+    # Node N listens on kafka_port + 2(N-1) and kafka_controller_port + 2(N-1).
+    kafka_brokers: int | None = Field(default=None, ge=1, le=5)
+    # Require SASL/SCRAM-SHA-512 from every Kafka client (kafka_server.py); the password is generated.
+    kafka_sasl: bool = False
+    kafka_sasl_username: str = "windhash"
+    # Prometheus's JMX exporter agent in each Kafka node (node N on this port + N - 1); None: no agent.
+    kafka_jmx_exporter_port: int | None = 19188
     postgres_port: int = LOCAL_POSTGRES_PORT
     dynamodb_port: int = LOCAL_DYNAMODB_PORT
     postgres_user: str = "windhash"

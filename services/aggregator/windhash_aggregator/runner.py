@@ -17,6 +17,7 @@ from windhash_common.consumer_runtime.consumer import (
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
 from windhash_common.events import PeriodCalculatedEvent
 from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.outbox_pruning import run_outbox_pruning
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
 from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
@@ -56,7 +57,7 @@ def aggregator_consumer(
         group=settings.aggregator_group,
         topics=[settings.topics.period_calculated],
         dead_letter_topic=settings.topics.dead_letter,
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         batch_messages=settings.aggregator_batch_max_records,
         batch_wait_ms=int(settings.aggregator_poll_timeout_seconds * 1000),
     )
@@ -105,12 +106,12 @@ async def run_aggregator(
     """The whole service in the current event loop, until `stop` is set (tests and benchmarks run it so)."""
     readiness = readiness or new_readiness()
     pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
         readiness, (1, 3),
     )  # fmt: skip
     try:
         broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
             "connect the publisher",
             [KAFKA],
             readiness=readiness,
@@ -146,6 +147,13 @@ async def _run(
                     wake,
                     settings.aggregator_relay_interval_seconds,
                     settings.aggregator_relay_batch,
+                    readiness,
+                ),
+                "outbox pruning": run_outbox_pruning(
+                    pool,
+                    stop,
+                    settings.outbox_retention_days,
+                    settings.outbox_prune_interval_seconds,
                     readiness,
                 ),
                 "probes": run_probes(

@@ -31,6 +31,7 @@ from windhash_api.routes import (
     auth,
     clients,
     curtailment,
+    jobs,
     mining,
     rankings,
     reconciliation,
@@ -142,7 +143,7 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     install_error_handlers(app)
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
-    for module in (auth, users, api_keys, clients, audit):
+    for module in (auth, users, api_keys, clients, audit, jobs):
         app.include_router(module.router)
     app.include_router(status.probes)
     # /api/v1/<context>/... to the context services (WINDHASH_API_UPSTREAMS), after the API's own routes.

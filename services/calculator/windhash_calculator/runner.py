@@ -26,6 +26,7 @@ from windhash_common.dependency_retries import DYNAMODB, KAFKA, POSTGRESQL, thro
 from windhash_common.difficulty_store import DifficultyLookup, DifficultyStore, open_difficulty_store
 from windhash_common.events import SettlementPeriodEvent
 from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.outbox_pruning import run_outbox_pruning
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
 from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
@@ -59,7 +60,7 @@ def calculator_consumer(
         group=settings.calculator_group,
         topics=[settings.topics.settlement_periods],
         dead_letter_topic=settings.topics.dead_letter,
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         batch_messages=settings.calculator_batch_messages,
         batch_wait_ms=int(settings.calculator_batch_wait_seconds * 1000),
         session_timeout_ms=int(settings.calculator_session_timeout_seconds * 1000),
@@ -106,14 +107,14 @@ async def run_calculator(
     crash = CrashPoints(settings.calculator_crash_at)
     readiness = readiness or new_readiness()
     pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
         readiness, (2, 6),
     )  # fmt: skip
     try:
         async with open_difficulty_store(settings) as store:
             await through_outages(store.ensure_table, "difficulty table", [DYNAMODB], readiness=readiness)
             broker = await through_outages(
-                lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+                lambda: connected_kafka_broker(settings.kafka, SERVICE),
                 "connect the publisher",
                 [KAFKA],
                 readiness=readiness,
@@ -155,6 +156,13 @@ async def _run(
                     lambda: crash.reached("during_relay"),
                 ),
                 "pending sweep": sweep_pending(pool, store, settings, readiness, stop, wake),
+                "outbox pruning": run_outbox_pruning(
+                    pool,
+                    stop,
+                    settings.outbox_retention_days,
+                    settings.outbox_prune_interval_seconds,
+                    readiness,
+                ),
                 "probes": run_probes(
                     readiness,
                     {

@@ -26,15 +26,15 @@ log = structlog.get_logger(__name__)
 async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc_now) -> None:
     pool = await prepare_database_and_topics(
         settings.database_url,
-        settings.kafka_bootstrap,
+        settings.kafka,
         settings.topics,
-        settings.topic_partitions,
+        settings.topic_layout,
         None,
         (settings.db_pool_min_size, settings.db_pool_max_size),
     )
     try:
         broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
             "connect the publisher",
             [KAFKA],
         )

@@ -89,9 +89,9 @@ class ShardHolder:
 async def run_collector(settings: FleetSettings, stop: asyncio.Event) -> None:
     """The shards' polling and the outbox relay (the status changes' events), until `stop` is set."""
     await migrate_database(settings.database_url)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    await ensure_topics(settings.kafka, settings.topics, settings.topic_layout)
     pool = await create_pool(settings.database_url, max_size=4)
-    sink = await KafkaTelemetrySink.start(settings.kafka_bootstrap, settings.topics)
+    sink = await KafkaTelemetrySink.start(settings.kafka, settings.topics)
     try:
         wake = asyncio.Event()
         holder = ShardHolder(settings, pool, sink, wake)

@@ -1,11 +1,12 @@
-"""The fleet collector service (`windhash fleet collector`): Prometheus metrics, signals, the collector."""
+"""The fleet collector service (`windhash fleet collector`): /metrics, /health and /ready, signals, the
+collector."""
 
 import asyncio
 import signal
 
-from prometheus_client import start_http_server
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
+from windhash_common.worker_probes import serve_worker_probes, with_dependency_probes
 
 from windhash_fleet.collector import run_collector
 from windhash_fleet.settings import FleetSettings
@@ -22,5 +23,5 @@ async def serve(settings: FleetSettings) -> None:
 def run() -> None:
     settings = FleetSettings()
     configure_logging(settings.log_level, settings.log_json)
-    start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    event_loop.run(serve(settings))
+    readiness = serve_worker_probes("fleet", settings)
+    event_loop.run(with_dependency_probes(serve(settings), readiness, settings))

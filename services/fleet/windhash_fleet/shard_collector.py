@@ -12,13 +12,13 @@ the reason; status changes (status_rules.py) are written with their event throug
 
 import asyncio
 import json
-import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
+import stamina
 import structlog
 from aiokafka.errors import KafkaError
 from windhash_common.events import DeadLetter
@@ -172,18 +172,24 @@ class ShardCollector:
         return result
 
     async def _read(self, miner: HostedMiner) -> PollResult:
+        """One poll; a miner that did not answer is tried again (stamina: jittered doubling backoff), one
+        already offline is not; any other failure (a malformed or oversized reply) is final at once."""
         attempts = 1 if miner.status == "offline" else self.settings.fleet_rpc_attempts
-        for attempt in range(attempts):
-            try:
-                replies = await self.rpc.commands(miner.endpoint, POLL_COMMANDS)
-            except RpcError as error:
-                if error.reason in NO_ANSWER and attempt + 1 < attempts:
-                    backoff = self.settings.fleet_rpc_backoff_s * 2**attempt
-                    await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
-                    continue
-                return PollResult(error.reason, error.reason not in NO_ANSWER, str(error))
-            return await self._publish(miner, replies)
-        raise AssertionError("unreachable: the last attempt returns")
+        backoff = self.settings.fleet_rpc_backoff_s
+        try:
+            async for attempt in stamina.retry_context(
+                on=_no_answer,
+                attempts=attempts,
+                timeout=None,
+                wait_initial=backoff,
+                wait_max=backoff * 2**attempts,
+                wait_jitter=backoff / 2,
+            ):
+                with attempt:
+                    replies = await self.rpc.commands(miner.endpoint, POLL_COMMANDS)
+        except RpcError as error:
+            return PollResult(error.reason, error.reason not in NO_ANSWER, str(error))
+        return await self._publish(miner, replies)
 
     async def _publish(self, miner: HostedMiner, replies: dict[str, dict[str, Any]]) -> PollResult:
         try:
@@ -200,3 +206,7 @@ class ShardCollector:
         await self.sink.publish_telemetry(event)
         metrics.TELEMETRY_PUBLISHED.inc()
         return PollResult("ok", True, asleep=event.sleeping)
+
+
+def _no_answer(error: Exception) -> bool:
+    return isinstance(error, RpcError) and error.reason in NO_ANSWER

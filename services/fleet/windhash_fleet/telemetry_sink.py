@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from windhash_common.events import DeadLetter
 from windhash_common.events_fleet import MinerTelemetryEvent
 from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.kafka_connection import KafkaTarget
 from windhash_common.topics import Topics
 
 
@@ -16,8 +17,8 @@ class KafkaTelemetrySink:
         self._topics = topics
 
     @classmethod
-    async def start(cls, bootstrap: str, topics: Topics) -> Self:
-        return cls(await connected_kafka_broker(bootstrap, "fleet"), topics)
+    async def start(cls, kafka: KafkaTarget, topics: Topics) -> Self:
+        return cls(await connected_kafka_broker(kafka, "fleet"), topics)
 
     @property
     def broker(self) -> KafkaBroker:

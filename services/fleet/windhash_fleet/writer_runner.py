@@ -71,7 +71,7 @@ def writer_consumer(
         group=settings.fleet_writer_group,
         topics=[settings.topics.miner_telemetry],
         dead_letter_topic=settings.topics.dead_letter,
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         batch_messages=settings.fleet_writer_batch_messages,
         batch_wait_ms=settings.fleet_writer_batch_wait_ms,
     )
@@ -109,12 +109,12 @@ async def run_writer(
     for outcome in ("done", "failed"):
         metrics.MAINTENANCE_RUNS.labels(outcome)  # exported at 0 from the start
     pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
         readiness, (1, 4),
     )  # fmt: skip
     try:
         broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
             "connect the publisher",
             [KAFKA],
             readiness=readiness,

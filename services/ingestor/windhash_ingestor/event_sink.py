@@ -5,6 +5,7 @@ from typing import Protocol, Self
 from faststream.kafka import KafkaBroker
 from windhash_common.events import DeadLetter, SettlementPeriodEvent, period_key
 from windhash_common.kafka_broker import connected_kafka_broker
+from windhash_common.kafka_connection import KafkaTarget
 from windhash_common.topics import Topics
 
 
@@ -22,8 +23,8 @@ class KafkaEventSink:
         self._topics = topics
 
     @classmethod
-    async def start(cls, bootstrap: str, topics: Topics) -> Self:
-        return cls(await connected_kafka_broker(bootstrap, "ingestor"), topics)
+    async def start(cls, kafka: KafkaTarget, topics: Topics) -> Self:
+        return cls(await connected_kafka_broker(kafka, "ingestor"), topics)
 
     async def stop(self) -> None:
         await self._broker.stop()

@@ -1,13 +1,14 @@
-"""The ingestor service (`windhash ingestor`, `windhash ingest follow`): follow mode, Prometheus metrics."""
+"""The ingestor service (`windhash ingestor`, `windhash ingest follow`): follow mode; /metrics, /health and
+/ready on WINDHASH_METRICS_PORT."""
 
 import asyncio
 import logging
 import signal
 
 import structlog
-from prometheus_client import start_http_server
 from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
+from windhash_common.worker_probes import serve_worker_probes, with_dependency_probes
 
 from windhash_ingestor.follow import follow
 from windhash_ingestor.runtime import open_runtime
@@ -38,5 +39,5 @@ def run() -> None:
     settings = IngestorSettings()
     configure_logging(settings.log_level, settings.log_json)
     quiet_http_logs()
-    start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    event_loop.run(serve(settings))
+    readiness = serve_worker_probes("ingestor", settings)
+    event_loop.run(with_dependency_probes(serve(settings), readiness, settings))

@@ -39,12 +39,12 @@ class IngestorRuntime:
 @asynccontextmanager
 async def open_runtime(settings: IngestorSettings) -> AsyncIterator[IngestorRuntime]:
     await migrate_database(settings.database_url)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    await ensure_topics(settings.kafka, settings.topics, settings.topic_layout)
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url)
         stack.push_async_callback(pool.close)
         await seed_if_empty(pool)
-        sink = await KafkaEventSink.start(settings.kafka_bootstrap, settings.topics)
+        sink = await KafkaEventSink.start(settings.kafka, settings.topics)
         stack.push_async_callback(sink.stop)
         client = await stack.enter_async_context(ElexonClient(settings))
         progress = PostgresProgressStore(pool, settings.ingestor_db_attempts)

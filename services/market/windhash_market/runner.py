@@ -56,7 +56,7 @@ async def market_collector(
     async with (
         open_difficulty_store(settings) as store,
         ExplorerClient(settings.explorer_url, limits) as explorer,
-        PriceApiClient(settings.price_api_url, limits, settings.price_api_key) as prices,
+        PriceApiClient(settings.price_api_url, limits, settings.price_api_key_value) as prices,
     ):
         await store.ensure_table()
         yield MarketCollector(pool, MarketSources(explorer, prices), store, settings, clock)
@@ -64,12 +64,12 @@ async def market_collector(
 
 async def run_market(settings: MarketSettings, stop: asyncio.Event, clock: Clock = _now) -> None:
     await migrate_database(settings.database_url)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    await ensure_topics(settings.kafka, settings.topics, settings.topic_layout)
     pool = await create_pool(settings.database_url, min_size=1, max_size=5)
     http_pool = await create_pool(settings.database_url, min_size=1, max_size=settings.market_http_pool_size)
     try:
         broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
             "connect the publisher",
             [KAFKA],
         )

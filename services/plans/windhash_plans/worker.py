@@ -69,7 +69,7 @@ def plans_consumer(
         group=settings.plans_executor_group,
         topics=[topics.curtailment_plans, topics.miner_status],
         dead_letter_topic=topics.dead_letter,
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         batch_messages=settings.plans_batch_messages,
         batch_wait_ms=settings.plans_batch_wait_ms,
     )
@@ -119,12 +119,12 @@ async def run_worker(
     readiness = readiness or new_readiness()
     metrics.export_zeros()
     pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka_bootstrap, settings.topics, settings.topic_partitions,
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
         readiness, (2, 8),
     )  # fmt: skip
     try:
         broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka_bootstrap, SERVICE),
+            lambda: connected_kafka_broker(settings.kafka, SERVICE),
             "connect the publisher",
             [KAFKA],
             readiness=readiness,

@@ -35,7 +35,7 @@ async def analyze(
     if report.first is None or report.last is None or not report.days:
         return Analysis(report, [], 0)
     letters = await dead_letters_by_date(
-        settings.kafka_bootstrap, settings.topics.dead_letter, report.first, report.last
+        settings.kafka, settings.topics.dead_letter, report.first, report.last
     )
     analyses = [
         DayAnalysis(

@@ -6,12 +6,13 @@ from datetime import date
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from windhash_common.events import DeadLetter
+from windhash_common.kafka_connection import KafkaTarget
 
 from windhash_reconciler.topic_reader import read_topic
 
 
 async def dead_letters_by_date(
-    bootstrap: str, topic: str, first: date, last: date
+    kafka: KafkaTarget, topic: str, first: date, last: date
 ) -> dict[date, list[DeadLetter]]:
     """Dead letters naming a settlement date in `first..last`, by date; unreadable ones are skipped (a dead
     letter is itself the last resort, and one that does not parse names no date)."""
@@ -27,5 +28,5 @@ async def dead_letters_by_date(
         if letter.settlement_date is not None and first <= letter.settlement_date <= last:
             found[letter.settlement_date].append(letter)
 
-    await read_topic(bootstrap, topic, take)
+    await read_topic(kafka, topic, take)
     return found

@@ -7,14 +7,12 @@
 import asyncio
 import signal
 
-import asyncpg
 import structlog
-from aiokafka.admin import AIOKafkaAdminClient
 from windhash_common.db import migrate_database
 from windhash_common.dependency_retries import POSTGRESQL, through_outages
-from windhash_common.probe_server import serve_probes
-from windhash_common.readiness import Readiness, run_probes
+from windhash_common.readiness import run_probes
 from windhash_common.service_loops import run_loops
+from windhash_common.worker_probes import dependency_probes, serve_worker_probes
 
 from windhash_reconciler.refetch import PeriodRefetcher
 from windhash_reconciler.self_check import run_self_check_loop
@@ -24,21 +22,8 @@ log = structlog.get_logger(__name__)
 SERVICE = "reconciler"
 
 
-async def _probe_postgresql(settings: ReconcilerSettings) -> None:
-    connection = await asyncpg.connect(settings.database_url)
-    await connection.close()
-
-
-async def _probe_kafka(settings: ReconcilerSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    await admin.close()
-
-
 async def serve(settings: ReconcilerSettings, refetcher: PeriodRefetcher, stop: asyncio.Event) -> None:
-    readiness = Readiness(SERVICE, ["postgresql", "kafka"])
-    if settings.metrics_port:
-        serve_probes(settings.metrics_host, settings.metrics_port, readiness)
+    readiness = serve_worker_probes(SERVICE, settings)
     await through_outages(
         lambda: migrate_database(settings.database_url), "migrate", [POSTGRESQL], readiness=readiness
     )
@@ -48,7 +33,7 @@ async def serve(settings: ReconcilerSettings, refetcher: PeriodRefetcher, stop: 
             "self-check": run_self_check_loop(settings, refetcher, stop),
             "probes": run_probes(
                 readiness,
-                {"postgresql": lambda: _probe_postgresql(settings), "kafka": lambda: _probe_kafka(settings)},
+                dependency_probes(settings),
                 stop,
                 interval_seconds=10.0,
             ),

@@ -15,6 +15,7 @@ from windhash_common.curtailment_facts.event_checks import decode_settlement_per
 from windhash_common.curtailment_facts.write_path import supersedes
 from windhash_common.dead_letters import Rejection, settlement_of_key
 from windhash_common.events import SettlementPeriodEvent
+from windhash_common.kafka_connection import KafkaTarget
 
 from windhash_reconciler.topic_reader import read_topic
 
@@ -61,7 +62,7 @@ class PeriodEvents:
 
 
 async def read_period_events(
-    bootstrap: str,
+    kafka: KafkaTarget,
     topic: str,
     wanted: PeriodFilter,
     max_bytes: int,
@@ -74,6 +75,6 @@ async def read_period_events(
     events = since or PeriodEvents(topic)
     start = since.end_offsets if since is not None else None
     events.end_offsets = await read_topic(
-        bootstrap, topic, lambda record: events.take(record, wanted, max_bytes), start, published_after
+        kafka, topic, lambda record: events.take(record, wanted, max_bytes), start, published_after
     )
     return events

@@ -188,7 +188,7 @@ async def _apply(
     # Whatever was published while we compared replaces the snapshot about to be forced, so a repair never
     # writes an older snapshot over one the calculator has just applied from the topic.
     await read_period_events(
-        settings.kafka_bootstrap,
+        settings.kafka,
         events.topic,
         lambda key: key in events.latest,
         settings.calculator_max_message_bytes,
@@ -219,7 +219,7 @@ async def repair(
         max_bytes = settings.calculator_max_message_bytes
         progress.start("reading the settlement-period topic", None)
         events = await read_period_events(
-            settings.kafka_bootstrap, topic, scope.wants, max_bytes, published_after=scope.published_after()
+            settings.kafka, topic, scope.wants, max_bytes, published_after=scope.published_after()
         )
         bounds = await _bounds(pool, scope, events)
         if bounds is None:
@@ -231,7 +231,7 @@ async def repair(
         refetch = await _to_refetch(pool, keys, events, first, last)
         if refetch:
             report.refetched = await refetch_periods(refetcher, refetch, progress)
-            events = await read_period_events(settings.kafka_bootstrap, topic, scope.wants, max_bytes, events)
+            events = await read_period_events(settings.kafka, topic, scope.wants, max_bytes, events)
         report.messages_read = events.messages_read
         inputs = await _replay_inputs(pool, settings, events)
         differing = await _audit(pool, settings, keys, events, inputs, progress, report)

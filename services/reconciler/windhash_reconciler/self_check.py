@@ -9,9 +9,10 @@
   3. once per day (`reconcile_jobs`), reconciles the whole previous calendar month;
   4. sets `windhash_reconciliation_completeness_ratio`.
 
-`locked_self_check` runs it only while holding a PostgreSQL session advisory lock taken with
-pg_try_advisory_lock on a dedicated connection: one instance works, every other one skips its turn and tries
-again at its next interval. A crashed holder's connection closes, which releases the lock.
+`locked_self_check` runs it only while holding the job lease `reconciler/self-check`
+(windhash_common.job_leases, renewed while it runs): one instance works, every other one skips its turn and
+tries again at its next interval. A crashed holder stops renewing and its lease expires; `windhash jobs` and
+GET /api/v1/jobs show who holds it.
 """
 
 import asyncio
@@ -23,7 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import structlog
-from windhash_common.db import migrate_database
+from windhash_common.db import create_pool, migrate_database
+from windhash_common.job_leases import JobLease, run_while_holding
 from windhash_common.reconciliation.status_queries import ended_periods, reconciliation_status
 from windhash_common.settlement_calendar import dates_between, settlement_date_of
 from windhash_common.summaries.summary_grains import month_start
@@ -35,7 +37,7 @@ from windhash_reconciler.repair import RepairReport, RepairScope, repair
 from windhash_reconciler.settings import ReconcilerSettings
 
 log = structlog.get_logger(__name__)
-SELF_CHECK_LOCK = 0x77726563
+SELF_CHECK_JOB = "reconciler/self-check"
 MONTH_JOB = "previous_month"
 
 
@@ -161,22 +163,25 @@ async def locked_self_check(
     now: datetime | None = None,
     while_locked: Callable[[], Awaitable[None]] | None = None,
 ) -> LockedRun:
-    """One self-check if no other instance is running one; `while_locked` (tests) runs once the lock is
-    held, before the work."""
-    connection = await asyncpg.connect(settings.database_url)
+    """One self-check if no other instance is running one (the job lease `reconciler/self-check`, visible in
+    `windhash jobs`); `while_locked` (tests) runs once the lease is held, before the work."""
+    await migrate_database(settings.database_url)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", SELF_CHECK_LOCK):
-            log.info("self_check_skipped", reason="another instance holds the lock")
-            return LockedRun(ran=False)
-        try:
+        lease = JobLease(pool, SELF_CHECK_JOB, settings.self_check_lease_seconds)
+        done: list[SelfCheckReport] = []
+
+        async def work() -> None:
             if while_locked is not None:
                 await while_locked()
-            report = await self_check(settings, refetcher, now)
-        finally:
-            await connection.execute("SELECT pg_advisory_unlock($1)", SELF_CHECK_LOCK)
-        return LockedRun(ran=True, report=report)
+            done.append(await self_check(settings, refetcher, now))
+
+        if not await run_while_holding(lease, work):
+            log.info("self_check_skipped", reason="another instance holds the job")
+            return LockedRun(ran=False)
+        return LockedRun(ran=True, report=done[0])
     finally:
-        await connection.close()
+        await pool.close()
 
 
 async def run_self_check_loop(

@@ -22,6 +22,9 @@ class ReconcilerSettings(CommonSettings):
     self_check_previous_month: bool = Field(
         default=True, description="Also reconcile the previous calendar month, once a day."
     )
+    self_check_lease_seconds: float = Field(
+        default=120.0, gt=0, description="The self-check's job lease: renewed every third, lapses after."
+    )
 
     def halvings(self) -> tuple[Halving, ...]:
         when: datetime | None = self.next_halving_at

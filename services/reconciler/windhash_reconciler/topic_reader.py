@@ -11,6 +11,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from windhash_common.kafka_connection import KafkaTarget, as_connection
 
 RecordHandler = Callable[[ConsumerRecord], None]
 _POLL_MS = 500
@@ -18,7 +19,7 @@ _MAX_RECORDS = 2000
 
 
 async def read_topic(
-    bootstrap: str,
+    kafka: KafkaTarget,
     topic: str,
     on_record: RecordHandler,
     start: Mapping[int, int] | None = None,
@@ -27,9 +28,12 @@ async def read_topic(
     """Hand every record from `start` (per partition), else from the first record timestamped at or after
     `since_time`, else from the beginning, up to the end offsets, to `on_record`, in offset order within each
     partition; returns the end offsets read up to."""
-    partitions = [TopicPartition(topic, number) for number in await partition_numbers(bootstrap, topic)]
+    partitions = [TopicPartition(topic, number) for number in await partition_numbers(kafka, topic)]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+        **as_connection(kafka).client_options(),
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -56,8 +60,8 @@ async def read_topic(
         await consumer.stop()
 
 
-async def partition_numbers(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def partition_numbers(kafka: KafkaTarget, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(**as_connection(kafka).client_options())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])

@@ -17,6 +17,7 @@ TIMING_COLUMNS = {
     "first_seen",
     "last_seen",
     "applied_at",
+    "failed_at",
 }
 RUN_COLUMNS = {
     "settlement_periods": {"fetched_at"},

@@ -249,6 +249,13 @@ _ACCOUNTS_ADMIN = (
         ADMINS,
         routes=(f"GET {V1}/login-records",),
     ),
+    Rule(
+        "jobs",
+        "read",
+        "Who holds each background job: holder, host, since, last heartbeat",
+        ADMINS,
+        routes=(f"GET {V1}/jobs",),
+    ),
 )
 
 _FORWARDING = (

@@ -42,6 +42,8 @@ def service_server_config(
         port,
         settings.server_limits,
         log_level=settings.log_level.lower(),
+        # windhash's logging as configured (JSON lines with WINDHASH_LOG_JSON), not uvicorn's own handlers.
+        log_config=None,
         access_log=False,
         proxy_headers=False,
         **options,

@@ -34,6 +34,7 @@ from windhash_common.consumer_runtime.positions import load_positions, next_offs
 from windhash_common.consumer_runtime.unit_of_work import UnitOfWork
 from windhash_common.dead_letters import Rejection, Source, dead_letter
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, RetryPolicy, through_outages
+from windhash_common.kafka_connection import KafkaTarget, as_connection
 from windhash_common.outbox import OutboxMessage, outbox_message
 from windhash_common.readiness import Readiness
 
@@ -58,7 +59,7 @@ class ConsumerConfig:
     """The consumer group, whose positions are stored; the `consumer` label of the runtime's metrics."""
     topics: Sequence[str]
     dead_letter_topic: str
-    bootstrap: str
+    kafka: KafkaTarget
     batch_messages: int
     batch_wait_ms: int
     session_timeout_ms: int = 10_000
@@ -147,7 +148,7 @@ class TransactionalConsumer(Generic[E, U, R]):
         self.hooks, self._readiness = hooks, readiness
         self.buffer = KeyOrderedBuffer()
         self.kafka = AIOKafkaConsumer(
-            bootstrap_servers=config.bootstrap,
+            **as_connection(config.kafka).client_options(),
             group_id=config.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

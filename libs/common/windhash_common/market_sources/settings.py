@@ -1,7 +1,7 @@
 """Where the market-data sources are and how hard to try them: shared by the market service and the CLI
 (`windhash difficulty sync`, `prices sync`, `market ...`), so both reach the sources the same way."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from windhash_common.market_sources.http_fetch import FetchLimits
 from windhash_common.settings import CommonSettings
@@ -15,7 +15,8 @@ class MarketSourceSettings(CommonSettings):
     explorer_url: str = MEMPOOL_URL
     # A CoinGecko-compatible price API: spot price and 24 h volume, market charts by range.
     price_api_url: str = COINGECKO_URL
-    price_api_key: str | None = None
+    # A secret: never logged or shown (SecretStr).
+    price_api_key: SecretStr | None = None
     source_attempts: int = Field(default=5, ge=1)
     source_connect_timeout_s: float = Field(default=10.0, gt=0)
     source_read_timeout_s: float = Field(default=30.0, gt=0)
@@ -24,6 +25,10 @@ class MarketSourceSettings(CommonSettings):
     source_backoff_max_s: float = Field(default=30.0, ge=0)
     source_retry_after_max_s: float = Field(default=120.0, ge=0)
     source_max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+
+    @property
+    def price_api_key_value(self) -> str | None:
+        return None if self.price_api_key is None else self.price_api_key.get_secret_value()
 
     def fetch_limits(self) -> FetchLimits:
         return FetchLimits(
