@@ -115,9 +115,9 @@ async def log_in(page: Page, email: str) -> None:
 
 
 async def open_fleet(page: Page, role: str) -> None:
-    await page.wait_for_function(f"document.body.dataset.role === '{role}'", timeout=TIMEOUT_MS)
+    await page.wait_for_function(f"() => document.body.dataset.role === '{role}'", timeout=TIMEOUT_MS)
     await page.click("#fleet-link")
-    await page.wait_for_function("document.body.dataset.fleet === 'ready'", timeout=TIMEOUT_MS)
+    await page.wait_for_function("() => document.body.dataset.fleet === 'ready'", timeout=TIMEOUT_MS)
 
 
 async def column(page: Page, table: str, index: int) -> list[str]:
@@ -140,7 +140,9 @@ async def test_the_fleet_page_shows_power_status_rankings_and_hashrate_as_each_r
             page = context.pages[0] if context.pages else await context.new_page()
             page.on("pageerror", lambda error: errors.append(str(error)))
             await page.goto(dashboard_with_fleet)
-            await page.wait_for_function("document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS)
+            await page.wait_for_function(
+                "() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS
+            )
             assert await page.is_hidden("#fleet-link"), "no fleet for anonymous visitors"
             await log_in(page, "staff@example.com")
             await open_fleet(page, "user")
@@ -159,7 +161,9 @@ async def test_the_fleet_page_shows_power_status_rankings_and_hashrate_as_each_r
             await page.screenshot(path=str(ARTIFACTS / "dashboard-fleet.png"), full_page=True)
 
             await page.click("#nav-logout")
-            await page.wait_for_function("document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS)
+            await page.wait_for_function(
+                "() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS
+            )
             await log_in(page, "client@acme.example")
             await open_fleet(page, "client")
             assert await page.text_content("#fleet-online") == "2"

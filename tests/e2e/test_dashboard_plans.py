@@ -158,14 +158,18 @@ async def test_plans_list_detail_and_backtest_chart_in_chromium(pg_dsn: str, tmp
                 await page.goto(url)
                 assert await page.is_hidden("#nav-plans")  # anonymous: no plans
                 await log_in(page, "admin@example.com")
-                await page.wait_for_function("document.body.dataset.role === 'admin'", timeout=TIMEOUT_MS)
+                await page.wait_for_function(
+                    "() => document.body.dataset.role === 'admin'", timeout=TIMEOUT_MS
+                )
                 await page.click("#nav-plans")
-                await page.wait_for_function("document.body.dataset.plans === 'shown'", timeout=TIMEOUT_MS)
+                await page.wait_for_function(
+                    "() => document.body.dataset.plans === 'shown'", timeout=TIMEOUT_MS
+                )
                 statuses = await texts(page, "#plans-table tbody tr td:nth-child(4)")
                 assert statuses == ["pending · idle", "executed · holding"]
                 await page.click(f"#plans-table tbody tr:has(td:first-child:text-is('{plan_id}'))")
                 await page.wait_for_function(
-                    f"document.body.dataset.plan === '{plan_id}'", timeout=TIMEOUT_MS
+                    f"() => document.body.dataset.plan === '{plan_id}'", timeout=TIMEOUT_MS
                 )
                 events = await texts(page, "#plan-timeline tbody tr td:nth-child(2)")
                 assert events == ["plan.created", "plan.approved", "plan.started", "plan.executed"]
@@ -180,7 +184,9 @@ async def test_plans_list_detail_and_backtest_chart_in_chromium(pg_dsn: str, tmp
                 await page.fill("#backtest-form input[name=last]", DAY.isoformat())
                 await page.fill("#backtest-form input[name=policies]", "economic,threshold:80,always-on")
                 await page.click("#backtest-run")
-                await page.wait_for_function("document.body.dataset.backtest === 'done'", timeout=TIMEOUT_MS)
+                await page.wait_for_function(
+                    "() => document.body.dataset.backtest === 'done'", timeout=TIMEOUT_MS
+                )
                 policies = await texts(page, "#backtest-table tbody tr td:first-child")
                 assert policies == ["economic", "threshold:80", "always-on"]
                 assert await page.locator("#backtest-chart svg rect.bar").count() >= 1
@@ -190,12 +196,17 @@ async def test_plans_list_detail_and_backtest_chart_in_chromium(pg_dsn: str, tmp
                 )
 
                 await page.click("#nav-logout")
-                await page.wait_for_function("document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS)
+                await page.wait_for_function(
+                    "() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS
+                )
                 await log_in(page, "client@acme.example")
-                await page.wait_for_function("document.body.dataset.role === 'client'", timeout=TIMEOUT_MS)
+                await page.wait_for_function(
+                    "() => document.body.dataset.role === 'client'", timeout=TIMEOUT_MS
+                )
                 await page.click("#nav-plans")
                 await page.wait_for_function(
-                    "document.querySelectorAll('#plans-table tbody tr').length === 1", timeout=TIMEOUT_MS
+                    "() => document.querySelectorAll('#plans-table tbody tr').length === 1",
+                    timeout=TIMEOUT_MS,
                 )
                 assert await texts(page, "#plans-table tbody tr td:first-child") == [str(plan_id)]
                 assert await page.is_hidden("#backtest-section")  # staff only
