@@ -6,13 +6,15 @@ ALTER TABLE outbox
     ADD COLUMN status text NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'published', 'failed')),
     ADD COLUMN failed_at timestamptz,
-    ADD COLUMN failure_reason text,
+    ADD COLUMN failure_reason text;
+-- Rows published before this migration say so before the rule below is checked against them.
+UPDATE outbox SET status = 'published' WHERE published_at IS NOT NULL;
+ALTER TABLE outbox
     ADD CONSTRAINT outbox_status_matches CHECK (
         (status = 'pending' AND published_at IS NULL AND failed_at IS NULL)
         OR (status = 'published' AND published_at IS NOT NULL)
         OR (status = 'failed' AND failed_at IS NOT NULL AND failure_reason IS NOT NULL)
     );
-UPDATE outbox SET status = 'published' WHERE published_at IS NOT NULL;
 DROP INDEX outbox_unpublished;
 CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';
 -- Pruning finds what is old enough without reading the pending rows.
