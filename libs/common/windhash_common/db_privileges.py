@@ -135,7 +135,8 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # Accounts (migration 1000): the API and the operator's CLI. Context services that serve HTTP resolve each
     # request's identity (read them, touch sessions' and keys' last use); the CRM also creates a won deal's
     # client and its account.
-    "clients": {**_ACCOUNT, CRM: "ra"},
+    # The fleet's and the plans' apps name each miner's client.
+    "clients": {**_ACCOUNT, CRM: "ra", FLEET_API: "r", PLANS_API: "r"},
     "users": {**_ACCOUNT, **_IDENTITY_READ, CRM: "ra"},
     "user_access": {**_ACCOUNT, **_IDENTITY_READ, CRM: "ra"},
     "sessions": {**_ACCOUNT, **_IDENTITY_TOUCH, CRM: "rw"},
