@@ -230,10 +230,10 @@ def test_timeouts_reach_aiohttp_as_httpx_names_them() -> None:
 async def test_the_session_is_made_in_the_loop_and_closed_with_the_client(sim: ElexonSimServer) -> None:
     client = ElexonClient(settings(sim.base_url))
     transport = client._http._transport
-    assert isinstance(transport, _AiohttpTransport) and transport.client is not None
-    assert not isinstance(transport.client, aiohttp.ClientSession)  # not before the first request
+    assert isinstance(transport, _AiohttpTransport)
+    assert transport._session is None  # not before the first request
     await client.settlement_stack("bid", DAY, 3)
-    session = transport.client
+    session = transport._session
     assert isinstance(session, aiohttp.ClientSession) and not session.closed
     assert session.connector is not None and session.connector.limit == 8
     with warnings.catch_warnings(record=True) as caught:

@@ -7,16 +7,19 @@ Loops do not end on an outage: they wait it out (`dependency_retries`).
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any
 
 import asyncpg
 import structlog
+from faststream.kafka import KafkaBroker
 
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
+from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.kafka_connection import KafkaTarget
 from windhash_common.readiness import Readiness
+from windhash_common.settings import CommonSettings
 from windhash_common.topics import TopicLayout, Topics, ensure_topics
 
 log = structlog.get_logger(__name__)
@@ -67,6 +70,30 @@ async def prepare_database_and_topics(
         [POSTGRESQL],
         readiness=readiness,
     )
+
+
+@contextlib.asynccontextmanager
+async def pool_and_publisher(
+    settings: CommonSettings, service: str, readiness: Readiness | None, pool_size: tuple[int, int]
+) -> AsyncIterator[tuple[asyncpg.Pool, KafkaBroker]]:
+    """A worker's start-up through outages: the schema migrated, the topics made, a pool open and a connected
+    publisher (for its outbox relay); both closed when the worker ends."""
+    pool = await prepare_database_and_topics(
+        settings.database_url, settings.kafka, settings.topics, settings.topic_layout, readiness, pool_size
+    )
+    try:
+        broker = await through_outages(
+            lambda: connected_kafka_broker(settings.kafka, service),
+            "connect the publisher",
+            [KAFKA],
+            readiness=readiness,
+        )
+        try:
+            yield pool, broker
+        finally:
+            await broker.stop()
+    finally:
+        await pool.close()
 
 
 async def probe_postgresql(pool: asyncpg.Pool) -> None:

@@ -44,6 +44,13 @@ def _gzip_of_zeros(size: int) -> bytes:
     return b"".join(parts)
 
 
+async def prepare_fault(rule: FaultRule) -> None:
+    """Make what a fault will serve before it is armed: compressing a large gzip bomb takes seconds of CPU,
+    which inside the request would look like a server too slow to answer instead of a bomb."""
+    if rule.kind == "gzip_bomb":
+        await asyncio.to_thread(_gzip_of_zeros, rule.size)
+
+
 def streaming_fault(rule: FaultRule, body: bytes) -> Answer | None:
     """The answer of a fault that shapes how the bytes travel (gzip_bomb, oversized, trickle), or None."""
     if rule.kind == "gzip_bomb":

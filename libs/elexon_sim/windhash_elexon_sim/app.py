@@ -43,6 +43,7 @@ from windhash_elexon_sim.answers import (
     JSON_HEADER,
     SYNTHETIC_LABEL,
     Answer,
+    prepare_fault,
     send_in_pieces,
     streaming_fault,
 )
@@ -347,6 +348,7 @@ def _starlette_app(state: SimState) -> Starlette:
             except ValidationError as error:
                 return JSONResponse({"errors": json.loads(error.json())}, status_code=422)
             for rule in parsed if isinstance(parsed, list) else [parsed]:
+                await prepare_fault(rule)
                 state.faults.add(rule)
         return JSONResponse([fault.model_dump(mode="json") for fault in state.faults.snapshot()])
 

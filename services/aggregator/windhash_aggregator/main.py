@@ -3,15 +3,10 @@
 `/metrics`, `/health` and `/ready` are served on `WINDHASH_METRICS_PORT` (9103).
 """
 
-import asyncio
-import signal
-import sys
-
 import structlog
-from windhash_common import event_loop
 from windhash_common.logging_setup import configure_logging
 from windhash_common.probe_server import serve_probes
-from windhash_common.readiness import Readiness
+from windhash_common.worker_process import run_until_signalled
 
 from windhash_aggregator.runner import new_readiness, run_aggregator
 from windhash_aggregator.settings import AggregatorSettings
@@ -26,17 +21,5 @@ def run() -> None:
     if settings.metrics_port:
         serve_probes(settings.metrics_host, settings.metrics_port, readiness)
         log.info("metrics and probes served", host=settings.metrics_host, port=settings.metrics_port)
-    try:
-        event_loop.run(_run_until_signalled(settings, readiness))
-    except Exception:
-        log.exception("aggregator stopped on an error")
-        sys.exit(1)
-
-
-async def _run_until_signalled(settings: AggregatorSettings, readiness: Readiness) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await run_aggregator(settings, stop, readiness=readiness)
+    run_until_signalled(lambda stop: run_aggregator(settings, stop, readiness=readiness), "aggregator")
     log.info("aggregator stopped")

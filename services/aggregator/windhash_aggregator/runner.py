@@ -14,13 +14,12 @@ from windhash_common.consumer_runtime.consumer import (
     ConsumerHooks,
     TransactionalConsumer,
 )
-from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
+from windhash_common.dependency_retries import POSTGRESQL, through_outages
 from windhash_common.events import PeriodCalculatedEvent
-from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.outbox_pruning import run_outbox_pruning
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
+from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
 
 from windhash_aggregator import metrics
 from windhash_aggregator.handler import SERVICE, AppliedBatch, aggregate_batch, decode_period_calculated
@@ -105,23 +104,8 @@ async def run_aggregator(
 ) -> None:
     """The whole service in the current event loop, until `stop` is set (tests and benchmarks run it so)."""
     readiness = readiness or new_readiness()
-    pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
-        readiness, (1, 3),
-    )  # fmt: skip
-    try:
-        broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka, SERVICE),
-            "connect the publisher",
-            [KAFKA],
-            readiness=readiness,
-        )
-        try:
-            await _run(settings, pool, broker, readiness, stop, on_applied)
-        finally:
-            await broker.stop()
-    finally:
-        await pool.close()
+    async with pool_and_publisher(settings, SERVICE, readiness, (1, 3)) as (pool, broker):
+        await _run(settings, pool, broker, readiness, stop, on_applied)
 
 
 async def _run(

@@ -22,14 +22,13 @@ from windhash_common.consumer_runtime.consumer import (
 from windhash_common.consumer_runtime.messages import ConsumedMessage
 from windhash_common.curtailment_facts.event_checks import decode_settlement_period
 from windhash_common.curtailment_facts.write_path import WriteOutcome
-from windhash_common.dependency_retries import DYNAMODB, KAFKA, POSTGRESQL, through_outages
+from windhash_common.dependency_retries import DYNAMODB, POSTGRESQL, through_outages
 from windhash_common.difficulty_store import DifficultyLookup, DifficultyStore, open_difficulty_store
 from windhash_common.events import SettlementPeriodEvent
-from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.outbox_pruning import run_outbox_pruning
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
+from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
 
 from windhash_calculator import metrics
 from windhash_calculator.crash_points import CrashPoints
@@ -106,25 +105,12 @@ async def run_calculator(
 ) -> None:
     crash = CrashPoints(settings.calculator_crash_at)
     readiness = readiness or new_readiness()
-    pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
-        readiness, (2, 6),
-    )  # fmt: skip
-    try:
-        async with open_difficulty_store(settings) as store:
-            await through_outages(store.ensure_table, "difficulty table", [DYNAMODB], readiness=readiness)
-            broker = await through_outages(
-                lambda: connected_kafka_broker(settings.kafka, SERVICE),
-                "connect the publisher",
-                [KAFKA],
-                readiness=readiness,
-            )
-            try:
-                await _run(settings, pool, store, crash, readiness, broker, stop)
-            finally:
-                await broker.stop()
-    finally:
-        await pool.close()
+    async with (
+        pool_and_publisher(settings, SERVICE, readiness, (2, 6)) as (pool, broker),
+        open_difficulty_store(settings) as store,
+    ):
+        await through_outages(store.ensure_table, "difficulty table", [DYNAMODB], readiness=readiness)
+        await _run(settings, pool, store, crash, readiness, broker, stop)
 
 
 async def _run(

@@ -10,10 +10,8 @@ import asyncio
 
 import structlog
 from windhash_common.access.service_server import serve_until, service_server
-from windhash_common.dependency_retries import KAFKA, through_outages
-from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.outbox_relay import run_relay
-from windhash_common.service_loops import prepare_database_and_topics, run_loops
+from windhash_common.service_loops import pool_and_publisher, run_loops
 
 from windhash_crm.app import create_crm_app
 from windhash_crm.scheduler import Clock, run_job, utc_now
@@ -24,45 +22,28 @@ log = structlog.get_logger(__name__)
 
 
 async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc_now) -> None:
-    pool = await prepare_database_and_topics(
-        settings.database_url,
-        settings.kafka,
-        settings.topics,
-        settings.topic_layout,
-        None,
-        (settings.db_pool_min_size, settings.db_pool_max_size),
-    )
-    try:
-        broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka, SERVICE),
-            "connect the publisher",
-            [KAFKA],
+    pool_size = (settings.db_pool_min_size, settings.db_pool_max_size)
+    async with pool_and_publisher(settings, SERVICE, None, pool_size) as (pool, broker):
+        relay_wake = asyncio.Event()
+        app = create_crm_app(settings, pool, clock, relay_wake)
+        # Inside this loop, the service's stop event answering the signals; the API's guards and headers.
+        server = service_server(app, settings, settings.crm_host, settings.crm_port)
+        log.info("crm service running", port=settings.crm_port)
+        await run_loops(
+            {
+                "http": serve_until(server, stop),
+                "relay": run_relay(
+                    SERVICE,
+                    pool,
+                    broker,
+                    stop,
+                    relay_wake,
+                    settings.crm_relay_interval_seconds,
+                    settings.crm_relay_batch,
+                ),
+                "overdue": run_job(OVERDUE_JOB, pool, settings, stop, clock),
+                "reminders": run_job(REMINDER_JOB, pool, settings, stop, clock),
+            },
+            stop,
         )
-        try:
-            relay_wake = asyncio.Event()
-            app = create_crm_app(settings, pool, clock, relay_wake)
-            # Inside this loop, the service's stop event answering the signals; the API's guards and headers.
-            server = service_server(app, settings, settings.crm_host, settings.crm_port)
-            log.info("crm service running", port=settings.crm_port)
-            await run_loops(
-                {
-                    "http": serve_until(server, stop),
-                    "relay": run_relay(
-                        SERVICE,
-                        pool,
-                        broker,
-                        stop,
-                        relay_wake,
-                        settings.crm_relay_interval_seconds,
-                        settings.crm_relay_batch,
-                    ),
-                    "overdue": run_job(OVERDUE_JOB, pool, settings, stop, clock),
-                    "reminders": run_job(REMINDER_JOB, pool, settings, stop, clock),
-                },
-                stop,
-            )
-        finally:
-            await broker.stop()
-    finally:
-        await pool.close()
-    log.info("crm service stopped")
+        log.info("crm service stopped")

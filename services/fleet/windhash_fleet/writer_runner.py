@@ -15,12 +15,10 @@ from windhash_common.consumer_runtime.consumer import (
     ConsumerHooks,
     TransactionalConsumer,
 )
-from windhash_common.dependency_retries import KAFKA, through_outages
 from windhash_common.events_fleet import MinerTelemetryEvent
-from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
+from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
 
 from windhash_fleet import writer_metrics as metrics
 from windhash_fleet.settings import FleetSettings
@@ -108,23 +106,8 @@ async def run_writer(
     readiness = readiness or new_readiness()
     for outcome in ("done", "failed"):
         metrics.MAINTENANCE_RUNS.labels(outcome)  # exported at 0 from the start
-    pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
-        readiness, (1, 4),
-    )  # fmt: skip
-    try:
-        broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka, SERVICE),
-            "connect the publisher",
-            [KAFKA],
-            readiness=readiness,
-        )
-        try:
-            await _run(settings, pool, broker, readiness, stop, on_applied, clock)
-        finally:
-            await broker.stop()
-    finally:
-        await pool.close()
+    async with pool_and_publisher(settings, SERVICE, readiness, (1, 4)) as (pool, broker):
+        await _run(settings, pool, broker, readiness, stop, on_applied, clock)
 
 
 async def _run(

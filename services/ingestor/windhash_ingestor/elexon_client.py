@@ -1,9 +1,10 @@
 """The Elexon Insights API over HTTP (httpx, async): bounded concurrency, timeouts, retries, then a loud
 failure.
 
-The httpx client sends its requests through aiohttp (`_AiohttpTransport`) unless a test injects a transport,
-for CPU: measured on the 2-core benchmark machine, a stack fetch cost 2.3-2.9 ms of this process's CPU through
-httpx's own transport (httpcore + anyio), about 1 ms through aiohttp's; a year's backfill is 17,568 of them.
+The httpx client sends its requests through aiohttp (`_AiohttpTransport`, on httpx's public transport
+interface) unless a test injects a transport, for CPU: aiohttp's C parser costs this process a fraction of
+httpx's own transport (httpcore + anyio) per request, and a year's backfill is 17,568 of them
+(docs/BENCHMARKS.md).
 
 Retried: 429, every 5xx, timeouts and transport errors, up to `elexon_max_retries` times with backoff (see
 backoff.py; `Retry-After` honoured). Not retried: other 4xx, which mean the question was wrong, and a reply
@@ -30,7 +31,6 @@ import aiohttp
 import httpx
 import structlog
 from aiohttp.http_exceptions import HttpProcessingError
-from httpx_aiohttp import AiohttpTransport
 from yarl import URL
 
 from windhash_ingestor.backoff import retry_delay_s
@@ -109,8 +109,8 @@ def _retryable(status: int) -> bool:
 
 def _httpx_error(error: BaseException) -> httpx.TransportError | None:
     """The httpx exception httpx's own transport would raise for this aiohttp one (None: not a transport
-    failure). httpx_aiohttp's own mapping turns a refused connection or a dropped one into `ConnectTimeout`
-    and lets an unparsable response through as aiohttp's `ClientResponseError`, so it is not used."""
+    failure), so the retry logic sees `httpx.TimeoutException` / `httpx.TransportError` whichever transport
+    carried the request."""
     message = str(error) or type(error).__name__
     if isinstance(error, aiohttp.ConnectionTimeoutError):  # sock_connect, or the `pool` wait for a connection
         return httpx.ConnectTimeout(message)
@@ -133,28 +133,25 @@ def _httpx_error(error: BaseException) -> httpx.TransportError | None:
     return None
 
 
-class _AiohttpTransport(AiohttpTransport):
-    """`httpx_aiohttp.AiohttpTransport` with the failures mapped as httpx's own transport maps them, so the
-    retry logic sees `httpx.TimeoutException` / `httpx.TransportError`, and the body read within the request,
-    so that a failure while reading it is mapped too (nothing here streams). The aiohttp session is made on
-    the first request, inside the running loop, and closed by `aclose()`.
+class _AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport (httpx's public extension point) that carries requests over aiohttp: the failures
+    mapped as httpx's own transport maps them, and the body read within the request, so that a failure while
+    reading it is mapped too (nothing here streams). The aiohttp session is made on the first request, inside
+    the running loop, and closed by `aclose()`.
 
     httpx's timeouts map to aiohttp's: `connect` to `sock_connect`, `read` to `sock_read` (the longest wait
     for any data, as in httpx), `pool` to `connect` (waiting for a pooled connection plus connecting).
     aiohttp has no write timeout; a GET has no body to write."""
 
     def __init__(self, max_connections: int, reply: ReplyLimits) -> None:
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        super().__init__(limits=limits, client=self._new_session)
+        self._max_connections = max_connections
         self._reply = reply
+        self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self.limits.max_connections or 0,
-            keepalive_timeout=self.limits.keepalive_expiry,
-            ssl=self.ssl_context,
-        )
+        # Idle connections kept as long as httpx keeps its own (5 s); TLS verified with the system's CAs.
+        connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=5.0)
         # httpx keeps the cookies (and does redirects and decoding); aiohttp's cookie jar would be work twice.
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
@@ -170,10 +167,10 @@ class _AiohttpTransport(AiohttpTransport):
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not isinstance(self.client, aiohttp.ClientSession):
-            self.client = self.get_client()
+        if self._session is None:
+            self._session = self._new_session()
         try:
-            async with self.client.request(
+            async with self._session.request(
                 request.method,
                 URL(str(request.url), encoded=True),
                 headers=request.headers,
@@ -205,6 +202,11 @@ class _AiohttpTransport(AiohttpTransport):
         return httpx.Response(
             response.status, headers=headers, content=body, request=request, extensions=extensions
         )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _bounded_body(self, response: aiohttp.ClientResponse) -> bytes:
         """The body as received, read no further than `max_body_bytes` (a declared length past it is

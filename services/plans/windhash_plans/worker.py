@@ -20,13 +20,11 @@ from windhash_common.consumer_runtime.consumer import (
     ConsumerHooks,
     TransactionalConsumer,
 )
-from windhash_common.dependency_retries import KAFKA, through_outages
 from windhash_common.job_leases import JobLease, LeaseLost, run_while_holding
-from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.miner_rpc import CgminerRpc
 from windhash_common.outbox_relay import run_relay
 from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import prepare_database_and_topics, probe_postgresql, run_loops
+from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
 
 from windhash_plans import metrics
 from windhash_plans.automatic_policy import AutomaticPolicy
@@ -118,24 +116,9 @@ async def run_worker(
     """The whole worker in the current event loop, until `stop` is set (tests run it so)."""
     readiness = readiness or new_readiness()
     metrics.export_zeros()
-    pool = await prepare_database_and_topics(
-        settings.database_url, settings.kafka, settings.topics, settings.topic_layout,
-        readiness, (2, 8),
-    )  # fmt: skip
-    try:
-        broker = await through_outages(
-            lambda: connected_kafka_broker(settings.kafka, SERVICE),
-            "connect the publisher",
-            [KAFKA],
-            readiness=readiness,
-        )
-        try:
-            rpc = CgminerRpc(settings.plans_rpc_timeout_s, settings.plans_rpc_max_reply_bytes)
-            await _run(settings, pool, broker, readiness, stop, clock, control or RpcMinerControl(rpc))
-        finally:
-            await broker.stop()
-    finally:
-        await pool.close()
+    async with pool_and_publisher(settings, SERVICE, readiness, (2, 8)) as (pool, broker):
+        rpc = CgminerRpc(settings.plans_rpc_timeout_s, settings.plans_rpc_max_reply_bytes)
+        await _run(settings, pool, broker, readiness, stop, clock, control or RpcMinerControl(rpc))
 
 
 async def _run(
