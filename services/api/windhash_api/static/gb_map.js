@@ -51,5 +51,6 @@ export function drawMap(container, unplacedList, farms, ranked, href) {
     item.append(a, ` ${fmt.mwh(row.energy_mwh)}`);
     return item;
   }));
+  unplacedList.parentElement.hidden = unplaced.length === 0;
   return { placed: ranked.length - unplaced.length, unplaced: unplaced.length };
 }
