@@ -123,7 +123,7 @@ async def test_dashboard_loads_redraws_on_filter_change_and_sorts(
             assert await page.locator("#top-farms tbody tr").count() == len(sample.bm_units)
             # No market service behind this API: its panel steps aside (test_dashboard_market.py shows it).
             await page.wait_for_function(
-                "document.getElementById('market-panel').dataset.marketState === 'unavailable'",
+                "() => document.getElementById('market-panel').dataset.marketState === 'unavailable'",
                 timeout=TIMEOUT_MS,
             )
             assert await page.is_hidden("#market-panel")
