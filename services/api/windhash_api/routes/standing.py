@@ -1,8 +1,6 @@
 """GET /api/v1/standing/bm-units/… and /standing/lead-parties/…: one farm's or one lead party's rank."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from windhash_api.database import Pool
@@ -21,14 +19,6 @@ from windhash_api.tabular import CSV_RESPONSES, csv_table
 router = APIRouter(prefix=API_PREFIX, tags=["rankings"])
 
 
-async def _unit(bm_unit: BmUnitRequired) -> Filters:
-    return Filters(bm_unit=bm_unit)
-
-
-async def _party(lead_party: LeadPartyRequired) -> Filters:
-    return Filters(lead_party=lead_party)
-
-
 @router.get(
     "/standing/bm-units/{timeframe}/{value}",
     response_model=BmUnitStanding,
@@ -39,13 +29,12 @@ async def get_bm_unit_standing(
     pool: Pool,
     span: Span,
     csv: Csv,
-    filters: Annotated[Filters, Depends(_unit)],
+    bm_unit: BmUnitRequired,
     order_by: OrderParam = RankOrder.energy_mwh,
 ) -> BmUnitStanding | Response:
-    assert filters.bm_unit is not None
     async with pool.acquire() as connection:
-        await check_filters(connection, filters)
-        row = await bm_unit_standing(connection, span.first, span.last, filters.bm_unit, order_by.value)
+        await check_filters(connection, Filters(bm_unit=bm_unit))
+        row = await bm_unit_standing(connection, span.first, span.last, bm_unit, order_by.value)
     standing = BmUnitStanding(
         timeframe=TimeframeInfo.of(span),
         order_by=order_by.value,
@@ -53,7 +42,7 @@ async def get_bm_unit_standing(
         **dict(row),
     )
     if csv:
-        return await csv_table([standing], f"standing-{filters.bm_unit}-{span.kind}-{span.label}")
+        return await csv_table([standing], f"standing-{bm_unit}-{span.kind}-{span.label}")
     return standing
 
 
@@ -67,13 +56,12 @@ async def get_lead_party_standing(
     pool: Pool,
     span: Span,
     csv: Csv,
-    filters: Annotated[Filters, Depends(_party)],
+    lead_party: LeadPartyRequired,
     order_by: OrderParam = RankOrder.energy_mwh,
 ) -> LeadPartyStanding | Response:
-    assert filters.lead_party is not None
     async with pool.acquire() as connection:
-        await check_filters(connection, filters)
-        row = await lead_party_standing(connection, span.first, span.last, filters.lead_party, order_by.value)
+        await check_filters(connection, Filters(lead_party=lead_party))
+        row = await lead_party_standing(connection, span.first, span.last, lead_party, order_by.value)
     standing = LeadPartyStanding(
         timeframe=TimeframeInfo.of(span),
         order_by=order_by.value,

@@ -104,8 +104,8 @@ async function load() {
     drawPeriods($("chart-periods"), $("periods-note"), periods);
     renderPlace(kind, top, parties, standing);
     $("csv-link").href = `${API}/series/${path}${query({ ...place(), ...model, format: "csv" })}`;
-    document.title = `${standing?.lead_party_name && kind === "party" ? `${state.party} · ` : ""}` +
-      `${kind === "farm" ? `${farmName(state.farm) ?? state.farm} · ` : ""}windhash · ${state.from} to ${state.to}`;
+    const placeName = { all: "", party: state.party, farm: farmName(state.farm) ?? state.farm }[kind];
+    document.title = `${placeName ? `${placeName} · ` : ""}windhash · ${state.from} to ${state.to}`;
     document.body.dataset.loaded = `${path}|${state.model}|${state.party}|${state.farm}`;
     document.body.dataset.view = kind;
     document.body.dataset.state = "ready";
