@@ -21,6 +21,7 @@ from windhash_api.data_version import DataVersion
 from windhash_api.database import open_pool, open_ready_pool, query_settings
 from windhash_api.docs_pages import install_docs
 from windhash_api.errors import install_error_handlers
+from windhash_api.farm_locations import farm_locations as load_farm_locations
 from windhash_api.forwarding import Forwarder, install_forwarding
 from windhash_api.metrics import MetricsMiddleware, RequestMetrics
 from windhash_api.request_limits import HeavyLimits, HeavyRequestLimiter, HeavyRequestMiddleware
@@ -31,12 +32,15 @@ from windhash_api.routes import (
     auth,
     clients,
     curtailment,
+    farm_locations,
     jobs,
     mining,
+    model_series,
     rankings,
     reconciliation,
     registry,
     series,
+    standing,
     status,
     summaries,
     users,
@@ -112,6 +116,7 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     so tests driving the app that way always reach the database).
     """
     settings = settings or ApiSettings()
+    load_farm_locations(settings.api_farm_locations_file)  # a bad reference file stops the start, saying why
     registry_ = CollectorRegistry()
     cache = None
     if settings.api_cache:
@@ -142,6 +147,9 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     install_access(app, settings)
     install_error_handlers(app)
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
+        app.include_router(module.router)
+    # The dashboard's farm, lead-party and chart views (#21).
+    for module in (standing, model_series, farm_locations):
         app.include_router(module.router)
     for module in (auth, users, api_keys, clients, audit, jobs):
         app.include_router(module.router)

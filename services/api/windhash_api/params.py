@@ -56,5 +56,13 @@ SearchParam = Annotated[
         pattern=_NAME_PATTERN,
     ),
 ]
+BmUnitRequired = Annotated[
+    str,
+    Query(description="the Elexon BM unit (/api/v1/bm-units)", max_length=_NAME_MAX, pattern=_NAME_PATTERN),
+]
+LeadPartyRequired = Annotated[
+    str,
+    Query(description="the lead party (/api/v1/lead-parties)", max_length=_NAME_MAX, pattern=_NAME_PATTERN),
+]
 LimitParam = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description=f"page size, 1 to {PAGE_SIZE_MAX}")]
 OffsetParam = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="rows to skip")]

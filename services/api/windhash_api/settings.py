@@ -1,6 +1,7 @@
 """Configuration of the query API (env prefix WINDHASH_, like every service)."""
 
 import re
+from pathlib import Path
 from typing import Self
 
 from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validator
@@ -53,6 +54,8 @@ class ApiSettings(AccessSettings):
     api_upstream_max_concurrent: int = Field(default=32, ge=1)
     api_upstream_max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
     api_upstream_max_response_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    # The farm reference file /api/v1/farm-locations serves (farm_locations.py); None: the packaged one.
+    api_farm_locations_file: Path | None = None
 
     @field_validator("api_upstreams")
     @classmethod

@@ -89,6 +89,11 @@ _ANALYTICS = (
                 "/bm-units/{elexon_bm_unit}",
                 "/lead-parties",
                 "/miner-models",
+                "/standing/bm-units/{timeframe}/{value}",
+                "/standing/lead-parties/{timeframe}/{value}",
+                "/series/{timeframe}/{value}/models",
+                "/difficulty-price/{timeframe}/{value}",
+                "/farm-locations",
             )
         ),
     ),

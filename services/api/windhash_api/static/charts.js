@@ -20,22 +20,29 @@ function niceScale(maximum, ticks = 4) {
   return { top: step * ticks, step };
 }
 
+// A narrow screen gets a narrower drawing, so that its text stays legible once scaled down.
+function fittingWidth(container) {
+  const shown = container.clientWidth;
+  return shown && shown < 640 ? 560 : WIDTH;
+}
+
 /**
  * Draw grouped bars.
  * points: [{label, values: {seriesKey: number|null}, title}], series: [{key, className, label}]
- * formatAxis: number -> string for the y axis.
+ * formatAxis: number -> string for the y axis. options.width: drawing width; options.empty: text when empty.
  */
-export function barChart(container, points, series, formatAxis) {
+export function barChart(container, points, series, formatAxis, options = {}) {
   container.replaceChildren();
-  const svg = element("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: "xMidYMid meet" });
+  const width = options.width ?? fittingWidth(container);
+  const svg = element("svg", { viewBox: `0 0 ${width} ${HEIGHT}`, preserveAspectRatio: "xMidYMid meet" });
   container.append(svg);
-  const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
+  const innerWidth = width - MARGIN.left - MARGIN.right;
   const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const values = points.flatMap((p) => series.map((s) => p.values[s.key] ?? 0));
   const maximum = Math.max(0, ...values);
   if (points.length === 0 || maximum === 0) {
-    svg.append(element("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "empty" },
-      "No curtailment in this timeframe"));
+    svg.append(element("text", { x: width / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "empty" },
+      options.empty ?? "No curtailment in this timeframe"));
     return svg;
   }
   const { top, step } = niceScale(maximum);
@@ -43,7 +50,7 @@ export function barChart(container, points, series, formatAxis) {
 
   const grid = element("g", { class: "grid axis" });
   for (let tick = 0; tick <= top + step / 2; tick += step) {
-    grid.append(element("line", { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(tick), y2: y(tick) }));
+    grid.append(element("line", { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(tick), y2: y(tick) }));
     grid.append(element("text", { x: MARGIN.left - 8, y: y(tick) + 4, "text-anchor": "end" }, formatAxis(tick)));
   }
   svg.append(grid);
@@ -51,7 +58,7 @@ export function barChart(container, points, series, formatAxis) {
   const slot = innerWidth / points.length;
   const groupWidth = slot * 0.8;
   const barWidth = groupWidth / series.length;
-  const labelEvery = Math.max(1, Math.ceil(points.length / 16));
+  const labelEvery = Math.max(1, Math.ceil(points.length / (width < WIDTH ? 8 : 16)));
   const bars = element("g", { class: "bars" });
   const labels = element("g", { class: "axis" });
   points.forEach((point, index) => {
@@ -102,7 +109,7 @@ function niceRange(low, high, ticks = 4) {
  */
 export function lineChart(container, points, series, formatAxis, formatTime, options = {}) {
   container.replaceChildren();
-  const width = options.width ?? WIDTH;
+  const width = options.width ?? fittingWidth(container);
   const svg = element("svg", { viewBox: `0 0 ${width} ${HEIGHT}`, preserveAspectRatio: "xMidYMid meet" });
   container.append(svg);
   const values = points.flatMap((p) => series.map((s) => p.values[s.key])).filter((v) => v !== null && v !== undefined);

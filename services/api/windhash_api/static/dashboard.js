@@ -1,197 +1,114 @@
-// windhash dashboard: reads /api/v1 and draws cards, two charts, the top-farms table and the market panel.
-import { initAccount, needLogin } from "./account.js";
-import { barChart } from "./charts.js";
+// windhash dashboard: the figures of any span for all of GB, a lead party or one farm (its page), kept in the
+// URL, redrawn when the data changes. Reads /api/v1 only; every figure is the API's.
+import { initAccount } from "./account.js";
+import { API, ApiError, getJson, query } from "./api.js";
 import { initCrm } from "./crm.js";
 import { initFleet } from "./fleet.js";
+import { renderCards, renderCharts } from "./figures_view.js";
 import * as fmt from "./format.js";
+import { drawMap } from "./gb_map.js";
+import { watchForChanges } from "./live_updates.js";
 import { initMarket } from "./market.js";
+import { drawDifficultyPrice, drawModelComparison, drawModelSeries, drawPeriods } from "./model_charts.js";
+import { showProfile } from "./place_profile.js";
+import { initRange, syncRange } from "./range_controls.js";
+import { pageLink, SortableTable } from "./ranking_tables.js";
+import { link, readUrl, scope, spanPath, state, writeUrl } from "./view_state.js";
 
-const API = "/api/v1";
 const $ = (id) => document.getElementById(id);
-const controls = {
-  timeframe: $("timeframe"),
-  date: $("date-input"),
-  model: $("miner-model"),
-  party: $("lead-party"),
-};
-const table = { rows: [], key: "rank", ascending: true };
+const FARM_ROWS = 25;
+const LIVE_SECONDS = 30;
+const refs = { units: new Map(), farms: new Map(), parties: new Map(), models: [], farmList: [], latest: "" };
 let loadCounter = 0;
-
-class ApiError extends Error {}
-
-async function getJson(path, params = {}) {
-  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v !== null));
-  const url = `${API}${path}${query.size ? `?${query}` : ""}`;
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
-  const body = await response.json().catch(() => null);
-  if (response.status === 401) needLogin();
-  if (!response.ok) {
-    const error = body?.error;
-    throw new ApiError(error ? `${error.message}${error.hint ? ` — ${error.hint}` : ""}` : `${url}: ${response.status}`);
-  }
-  return body;
-}
-
-// The <input> kind and value that fit the timeframe: a date, a month or a year.
-function setDateInput(timeframe, isoDate) {
-  const input = controls.date;
-  inputTimeframe = timeframe;
-  if (timeframe === "daily") {
-    input.type = "date";
-    input.value = isoDate.slice(0, 10);
-  } else if (timeframe === "monthly") {
-    input.type = "month";
-    input.value = isoDate.slice(0, 7);
-  } else {
-    input.type = "number";
-    input.min = "2000";
-    input.max = "2099";
-    input.value = isoDate.slice(0, 4);
-  }
-  $("date-label").firstChild.textContent = { daily: "Date", monthly: "Month", yearly: "Year" }[timeframe];
-}
-
-// The first day of what the date input shows, read with the timeframe the input was set up for.
-let inputTimeframe = "monthly";
-
-function currentIsoDate() {
-  const value = controls.date.value;
-  if (!value) return new Date().toISOString().slice(0, 10);
-  if (inputTimeframe === "daily") return value;
-  if (inputTimeframe === "monthly") return `${value}-01`;
-  return `${value}-01-01`;
-}
-
-function filters() {
-  return {
-    timeframe: controls.timeframe.value,
-    value: controls.date.value,
-    miner_model: controls.model.value,
-    lead_party: controls.party.value,
-  };
-}
+let liveUpdates = 0;
 
 function showError(message) {
-  const banner = $("error-banner");
-  banner.textContent = message;
-  banner.hidden = !message;
+  $("error-banner").textContent = message;
+  $("error-banner").hidden = !message;
 }
 
-function renderCards(summary, comparison) {
-  const row = comparison.models[0] ?? null;
-  $("card-energy").textContent = fmt.mwh(summary.energy_mwh);
-  $("card-energy-sub").textContent =
-    `${fmt.plain(summary.record_count)} accepted bids · ${fmt.plain(summary.bm_units_curtailed)} BM units`;
-  $("card-cashflow").textContent = fmt.gbp(summary.cashflow_gbp);
-  $("card-cashflow-sub").textContent = fmt.gbpPerMwh(summary.cashflow_gbp_per_mwh);
-  $("card-btc").textContent = row ? fmt.btc(row.btc) : fmt.missing;
-  $("card-btc-sub").textContent = row ? `on ${row.miner_model} miners` : "choose a miner model";
-  $("card-value").textContent = row ? fmt.gbp(row.value_gbp) : fmt.missing;
-  $("card-value-sub").textContent = row
-    ? row.days_without_price
-      ? `${row.days_without_price} day(s) had no BTC price`
-      : fmt.gbpPerMwh(row.value_gbp_per_mwh)
-    : "";
-  $("card-ratio").textContent = row ? fmt.ratio(row.value_to_cashflow_ratio) : fmt.missing;
-  $("card-ratio-sub").textContent = row?.value_to_cashflow_ratio
-    ? row.value_to_cashflow_ratio >= 1
-      ? "mining would have earned more than the payments"
-      : "the payments exceeded the mining value"
-    : "";
-  const coverage = summary.coverage;
-  if (!coverage.complete) {
-    $("card-energy-sub").textContent +=
-      ` · ${fmt.plain(coverage.periods_ingested)}/${fmt.plain(coverage.periods_expected)} periods held`;
-  }
+const farmLink = (code) => link({ farm: code, party: "" });
+const partyLink = (party) => link({ party, farm: "" });
+const farmName = (code) => refs.farms.get(code)?.farm_name ?? refs.units.get(code)?.bm_unit_name ?? null;
+
+const farmsTable = new SortableTable($("top-farms"), (row) => [
+  [row.rank, ""], [pageLink(farmLink(row.bm_unit), row.bm_unit), ""],
+  [row.bm_unit_name ?? farmName(row.bm_unit) ?? fmt.missing, ""],
+  [row.lead_party_name ? pageLink(partyLink(row.lead_party_name), row.lead_party_name) : fmt.missing, ""],
+  [fmt.plain(row.energy_mwh, 1), "num"], [fmt.plain(row.cashflow_gbp, 0), "num"],
+  [fmt.plain(row.cashflow_gbp_per_mwh, 2), "num"], [row.days_curtailed, "num"],
+], "No curtailment in this timeframe.");
+
+const partiesTable = new SortableTable($("top-parties"), (row) => [
+  [row.rank, ""], [pageLink(partyLink(row.lead_party_name), row.lead_party_name), ""],
+  [fmt.plain(row.energy_mwh, 1), "num"], [fmt.plain(row.cashflow_gbp, 0), "num"],
+  [fmt.plain(row.cashflow_gbp_per_mwh, 2), "num"], [row.bm_units_curtailed, "num"], [row.days_curtailed, "num"],
+], "No curtailment in this timeframe.");
+
+// The day whose settlement periods are drawn: the one asked for when it lies in the span, else the last.
+function periodsDay() {
+  return state.day && state.day >= state.from && state.day <= state.to ? state.day : state.to;
 }
 
-function pointTitle(by, key) {
-  if (by === "period") return `Settlement period ${key}`;
-  return key;
+function place() {
+  return { lead_party: state.farm ? "" : state.party, bm_unit: state.farm };
 }
 
-function renderCharts(series) {
-  const by = series.by;
-  const label = (key) => (by === "day" ? key.slice(8) : by === "month" ? key.slice(0, 7) : key);
-  const points = series.points.map((p) => ({
-    label: label(p.key),
-    title: pointTitle(by, p.key),
-    values: { energy: p.energy_mwh, cashflow: p.cashflow_gbp, btcvalue: p.value_gbp },
-  }));
-  const unit = { period: "settlement period", day: "day", month: "month" }[by];
-  $("energy-chart-title").textContent = `Energy curtailed by ${unit}`;
-  $("money-chart-title").textContent = `Payments to farms vs value of mineable bitcoin, by ${unit}`;
-  barChart($("chart-energy"), points, [{ key: "energy", className: "energy", label: "Curtailed", format: fmt.mwh }],
-    fmt.axis);
-  barChart($("chart-money"), points, [
-    { key: "cashflow", className: "cashflow", label: "Paid to farms", format: fmt.gbp },
-    { key: "btcvalue", className: "btcvalue", label: "Bitcoin value", format: fmt.gbp },
-  ], fmt.axisPounds);
+function standingOf(path) {
+  if (state.farm) return getJson(`/standing/bm-units/${path}`, { bm_unit: state.farm });
+  if (state.party) return getJson(`/standing/lead-parties/${path}`, { lead_party: state.party });
+  return null;
 }
 
-function renderTable() {
-  const { key, ascending } = table;
-  const type = document.querySelector(`#top-farms th[data-key="${key}"]`).dataset.type;
-  const sorted = [...table.rows].sort((a, b) => {
-    const x = a[key] ?? (type === "number" ? -Infinity : "");
-    const y = b[key] ?? (type === "number" ? -Infinity : "");
-    const order = type === "number" ? x - y : String(x).localeCompare(String(y));
-    return ascending ? order : -order;
-  });
-  document.querySelectorAll("#top-farms th").forEach((th) => {
-    th.setAttribute("aria-sort", th.dataset.key === key ? (ascending ? "ascending" : "descending") : "none");
-  });
-  const body = document.querySelector("#top-farms tbody");
-  body.replaceChildren(...sorted.map((row) => {
-    const tr = document.createElement("tr");
-    const cells = [
-      [row.rank, ""], [row.bm_unit, ""], [row.bm_unit_name ?? fmt.missing, ""], [row.lead_party_name ?? fmt.missing, ""],
-      [fmt.plain(row.energy_mwh, 1), "num"], [fmt.plain(row.cashflow_gbp, 0), "num"],
-      [fmt.plain(row.cashflow_gbp_per_mwh, 2), "num"], [row.days_curtailed, "num"],
-    ];
-    for (const [text, className] of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (className) td.className = className;
-      tr.append(td);
-    }
-    return tr;
-  }));
-  if (sorted.length === 0) {
-    const tr = document.createElement("tr");
-    const td = document.createElement("td");
-    td.colSpan = 8;
-    td.textContent = "No curtailment in this timeframe.";
-    tr.append(td);
-    body.append(tr);
-  }
+function renderPlace(kind, top, parties, standing) {
+  showProfile(kind, standing, refs);
+  $("farms-title").textContent = kind === "party" ? `Farms of ${state.party}` : "Most curtailed wind farms";
+  $("top-farms").closest("section").hidden = kind === "farm";
+  $("parties-panel").hidden = kind !== "all";
+  if (top) farmsTable.show(top.items.slice(0, FARM_ROWS));
+  if (parties) partiesTable.show(parties.items);
+  const ranked = top ? top.items : standing.rank === null ? [] : [{ ...standing, bm_unit_name: farmName(state.farm) }];
+  const drawn = drawMap($("gb-map"), $("map-unplaced"), [...refs.farms.values()], ranked, farmLink);
+  $("gb-map").dataset.placed = String(drawn.placed);
 }
 
 async function load() {
-  const f = filters();
-  if (!f.value) return;
   const ticket = ++loadCounter;
   document.body.dataset.state = "loading";
-  const path = `${f.timeframe}/${f.value}`;
-  const party = { lead_party: f.lead_party };
-  const model = { miner_model: f.miner_model };
+  const path = spanPath();
+  const kind = scope();
+  const day = periodsDay();
+  const model = { miner_model: state.model };
   try {
-    const [summary, comparison, series, top] = await Promise.all([
-      getJson(`/summaries/${path}`, party),
-      getJson(`/comparison/${path}`, { ...party, ...model }),
-      getJson(`/series/${path}`, { ...party, ...model }),
-      getJson(`/top/bm-units/${path}`, { ...party, limit: 15 }),
+    const [summary, comparison, series, byModel, difficulty, top, parties, periods, standing] = await Promise.all([
+      getJson(`/summaries/${path}`, place()),
+      getJson(`/comparison/${path}`, place()),
+      getJson(`/series/${path}`, { ...place(), ...model }),
+      getJson(`/series/${path}/models`, place()),
+      getJson(`/difficulty-price/${path}`),
+      kind === "farm" ? null : getJson(`/top/bm-units/${path}`, { lead_party: state.party, limit: 500 }),
+      kind === "all" ? getJson(`/top/lead-parties/${path}`, { limit: 100 }) : null,
+      getJson(`/curtailment/${day}/periods`, place()),
+      standingOf(path),
     ]);
-    if (ticket !== loadCounter) return; // a newer filter change won the race
+    if (ticket !== loadCounter) return; // a newer change won the race
     showError("");
-    renderCards(summary, comparison);
+    renderCards(summary, comparison, state.model);
     renderCharts(series);
-    table.rows = top.items;
-    renderTable();
-    const query = new URLSearchParams(Object.entries(f).filter(([, v]) => v));
-    history.replaceState(null, "", `?${query}`);
-    $("csv-link").href = `${API}/series/${path}?${new URLSearchParams({ ...party, ...model, format: "csv" })}`;
-    document.body.dataset.loaded = `${path}|${f.miner_model}|${f.lead_party}`;
+    const keys = series.by === "period" ? [state.from] : series.points.map((p) => p.key);
+    $("models-chart-title").textContent = `Bitcoin per miner model, by ${byModel.by}`;
+    drawModelSeries($("chart-models"), $("models-legend"), byModel, keys, refs.models);
+    drawModelComparison($("chart-compare"), $("models-table").querySelector("tbody"), comparison);
+    $("difficulty-note").textContent = drawDifficultyPrice($("chart-difficulty"), $("chart-price"), difficulty);
+    $("periods-date").value = day;
+    Object.assign($("periods-date"), { min: state.from, max: state.to });
+    drawPeriods($("chart-periods"), $("periods-note"), periods);
+    renderPlace(kind, top, parties, standing);
+    $("csv-link").href = `${API}/series/${path}${query({ ...place(), ...model, format: "csv" })}`;
+    const placeName = { all: "", party: state.party, farm: farmName(state.farm) ?? state.farm }[kind];
+    document.title = `${placeName ? `${placeName} · ` : ""}windhash · ${state.from} to ${state.to}`;
+    document.body.dataset.loaded = `${path}|${state.model}|${state.party}|${state.farm}`;
+    document.body.dataset.view = kind;
     document.body.dataset.state = "ready";
   } catch (error) {
     if (ticket !== loadCounter) return;
@@ -211,8 +128,75 @@ function renderStatus(status) {
   return latest;
 }
 
+// Options after the select's first ("All …") option, if it has one.
 function fillSelect(select, options, selected) {
+  const first = select.options[0]?.value === "" ? [select.options[0]] : [];
+  select.replaceChildren(...first);
   for (const [value, text] of options) select.append(new Option(text, value, false, value === selected));
+}
+
+// The farm filter lists the farms of the chosen lead party, or every farm.
+function fillFarms() {
+  const units = refs.farmList.filter((u) => !state.party || u.lead_party_name === state.party || u.elexon_bm_unit === state.farm);
+  fillSelect($("farm"), units.map((u) => [u.elexon_bm_unit, `${farmName(u.elexon_bm_unit) ?? u.elexon_bm_unit} (${u.elexon_bm_unit})`]),
+    state.farm);
+}
+
+function syncControls() {
+  syncRange();
+  $("miner-model").value = state.model;
+  $("lead-party").value = state.party;
+  fillFarms();
+}
+
+// Shows another view: the URL first (so it can be shared or bookmarked), then the figures.
+function show(push = true) {
+  writeUrl(push);
+  syncControls();
+  return load();
+}
+
+function followPageLinks() {
+  document.addEventListener("click", (event) => {
+    const anchor = event.target.closest?.("a.page-link, a.farm-dot");
+    if (!anchor || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    history.pushState(null, "", anchor.getAttribute("href"));
+    readUrl(refs.latest);
+    show(false);
+    $("figures").focus();
+  });
+  window.addEventListener("popstate", () => {
+    readUrl(refs.latest);
+    show(false);
+  });
+}
+
+function listenToControls() {
+  initRange(() => show());
+  $("miner-model").addEventListener("change", () => { state.model = $("miner-model").value; show(); });
+  $("lead-party").addEventListener("change", () => { state.party = $("lead-party").value; state.farm = ""; show(); });
+  $("farm").addEventListener("change", () => { state.farm = $("farm").value; if (state.farm) state.party = ""; show(); });
+  $("periods-date").addEventListener("change", () => { state.day = $("periods-date").value; show(); });
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); show(); });
+}
+
+async function loadReferences() {
+  const [status, models, parties, units, farms] = await Promise.all([
+    getJson("/status"), getJson("/miner-models"), getJson("/lead-parties", { limit: 500 }),
+    getJson("/bm-units", { limit: 500 }), getJson("/farm-locations"),
+  ]);
+  refs.latest = renderStatus(status) ?? new Date().toISOString().slice(0, 10);
+  refs.models = models.items.map((m) => m.name);
+  for (const u of units.items) refs.units.set(u.elexon_bm_unit, u);
+  for (const f of farms.items) refs.farms.set(f.elexon_bm_unit, f);
+  for (const p of parties.items) refs.parties.set(p.lead_party_name, p);
+  refs.farmList = units.items;
+  readUrl(refs.latest);
+  if (!refs.models.includes(state.model)) state.model = refs.models.includes("S21") ? "S21" : refs.models[0] ?? "";
+  fillSelect($("miner-model"), models.items.map((m) => [m.name, `${m.name} · ${m.efficiency_j_per_th} J/TH`]), state.model);
+  fillSelect($("lead-party"), parties.items.map((p) => [p.lead_party_name, p.lead_party_name]), state.party);
+  fillFarms();
 }
 
 async function init() {
@@ -222,39 +206,23 @@ async function init() {
   initFleet();
   await initAccount();
   initCrm();
-  const asked = new URLSearchParams(location.search);
   try {
-    const [status, models, parties] = await Promise.all([
-      getJson("/status"), getJson("/miner-models"), getJson("/lead-parties", { limit: 500 }),
-    ]);
-    const latest = renderStatus(status) ?? new Date().toISOString().slice(0, 10);
-    const modelNames = models.items.map((m) => m.name);
-    const defaultModel = modelNames.includes("S21") ? "S21" : modelNames[0] ?? "";
-    fillSelect(controls.model, models.items.map((m) => [m.name, `${m.name} · ${m.efficiency_j_per_th} J/TH`]),
-      asked.get("miner_model") ?? defaultModel);
-    fillSelect(controls.party, parties.items.map((p) => [p.lead_party_name, p.lead_party_name]),
-      asked.get("lead_party") ?? "");
-    controls.timeframe.value = asked.get("timeframe") ?? "monthly";
-    setDateInput(controls.timeframe.value, latest);
-    if (asked.get("value")) controls.date.value = asked.get("value");
-    initMarket(controls.model); // draws on its own; a missing or failing market service never stops the rest
+    await loadReferences();
+    initMarket($("miner-model")); // draws on its own; a missing or failing market service never stops the rest
   } catch (error) {
     showError(`Could not reach the API: ${error.message}`);
     document.body.dataset.state = "error";
     return;
   }
-  controls.timeframe.addEventListener("change", () => {
-    setDateInput(controls.timeframe.value, currentIsoDate());
-    load();
+  listenToControls();
+  followPageLinks();
+  await show(false);
+  const seconds = state.live === "" ? LIVE_SECONDS : Math.max(Number(state.live) || 0, 0);
+  watchForChanges(seconds, () => [["/status", {}], [`/summaries/${spanPath()}`, place()]], async () => {
+    renderStatus(await getJson("/status"));
+    await load();
+    document.body.dataset.liveUpdates = String(++liveUpdates);
   });
-  for (const control of [controls.date, controls.model, controls.party]) control.addEventListener("change", load);
-  $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
-  document.querySelectorAll("#top-farms th").forEach((th) => th.addEventListener("click", () => {
-    table.ascending = table.key === th.dataset.key ? !table.ascending : th.dataset.type !== "number";
-    table.key = th.dataset.key;
-    renderTable();
-  }));
-  await load();
 }
 
 init();
