@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import subprocess
 import time
 import uuid
@@ -35,7 +36,6 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client.parser import text_string_to_metric_families
 from windhash_cli.pipeline_completion import pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcess
 from windhash_common import event_loop
@@ -47,8 +47,11 @@ from windhash_common.topics import Topics, ensure_topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.ports import free_port
 
-from bench.bench_api_load import LoadOutcome, api_paths, run_load, start_api, wait_ready
+from bench.bench_api_compare import compare_api
 from bench.bench_calculator_writes import insert_per_row, raw_copy
+from bench.bench_cpu import CpuLedger, cpu_seconds, peak_rss_kib, stack_cpu_seconds
+from bench.bench_metrics import calculator_write_seconds, freshness
+from bench.bench_profile import Profiler, database_profile, start_statement_stats, write_profile
 from bench.bench_report import BenchFigures, print_figures, write_benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,12 +67,13 @@ class BenchOptions:
     first: date = date(2024, 1, 1)
     last: date = date(2024, 12, 31)
     api: bool = False
-    api_seconds: float = 180.0
-    api_clients: int = 100
+    api_seconds: float = 60.0
+    api_clients: int = 50
     output: Path | None = REPO / "docs" / "BENCHMARKS.md"
     copy_sample_rows: int = 500_000
     insert_sample_rows: int = 20_000
     deadline_s: float = 3600.0
+    profile_dir: Path | None = None
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Services:
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     peak_kib: dict[str, int] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
+    profiler: Profiler | None = None
 
     def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> ServiceProcess:
         service = ServiceProcess(
@@ -86,6 +91,8 @@ class Services:
         )
         service.start()
         self.running[name] = service
+        if self.profiler is not None and service.process is not None:
+            self.profiler.attach(name, service.process.pid)
         return service
 
     def sample_memory(self) -> None:
@@ -108,45 +115,6 @@ class Services:
     def stop_all(self) -> None:
         for service in reversed(list(self.running.values())):
             service.stop()
-
-
-def peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise ValueError(f"no VmHWM for {pid}")
-
-
-def _stat_fields(pid: int) -> list[str]:
-    # The fields after the command name (which may hold spaces) start at the state, field 3: utime is 14.
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = _stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a server and its child processes, the exited ones included: PostgreSQL runs a process per
-    connection, and a parent's cutime/cstime hold the CPU of the children it has reaped."""
-    fields = _stat_fields(pid)
-    ticks = sum(int(value) for value in fields[11:15])
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                child = _stat_fields(int(entry.name))
-                if int(child[1]) == pid:
-                    ticks += int(child[11]) + int(child[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def stack_cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    found = {}
-    for name, pid in pids.items():
-        with contextlib.suppress(OSError, ValueError):
-            found[name] = tree_cpu_seconds(pid)
-    return found
 
 
 async def wait_services_ready(services: Services, names: tuple[str, ...]) -> None:
@@ -175,6 +143,11 @@ async def wait_http(url: str, services: Services, name: str) -> None:
             await asyncio.sleep(0.2)
 
 
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class Timeline:
     started: float
@@ -187,6 +160,7 @@ async def run_pipeline(options: BenchOptions, services: Services, dsn: str, topi
     """Starts the backfill and returns once every stage has caught up, noting when each one did."""
     expected = sum(settlement_periods_in_day(day) for day in dates_between(options.first, options.last))
     timeline = Timeline(started=time.perf_counter())
+    children_before = children_cpu_seconds()
     ingest = services.start("ingest", "ingest", "range", options.first.isoformat(), options.last.isoformat())
     connection = await asyncpg.connect(dsn)
     consumer = AIOKafkaConsumer(bootstrap_servers=services.env["WINDHASH_KAFKA_BOOTSTRAP"])
@@ -203,6 +177,8 @@ async def run_pipeline(options: BenchOptions, services: Services, dsn: str, topi
                 if ingest.process.returncode != 0:
                     raise RuntimeError(f"the backfill failed:\n{ingest.log_tail()}")
                 timeline.ingested = now
+                # Exact, whenever it exited: the only child reaped while the clock runs is the backfill.
+                services.cpu_s["ingest"] = children_cpu_seconds() - children_before
             if timeline.calculated is None:
                 # Only the cheap count until then: the full progress check scans a year of records, and
                 # polling it twice a second would make the bench itself a large share of PostgreSQL's work.
@@ -249,19 +225,6 @@ async def consumers_at_end(
         for group, topic in groups.items()
         if topic == tp.topic
     )
-
-
-def calculator_write_seconds(metrics_url: str) -> tuple[float, float]:
-    """(calculation rows written, seconds spent writing them inside the batch transactions) from the
-    calculator's own metrics."""
-    text = httpx.get(metrics_url, timeout=10).text
-    values: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            values[sample.name] = values.get(sample.name, 0.0) + sample.value
-    return values["windhash_calculator_calculations_written_total"], values[
-        "windhash_calculator_write_seconds_sum"
-    ]
 
 
 async def write_baselines(dsn: str, options: BenchOptions) -> tuple[float, float, int, int]:
@@ -320,31 +283,6 @@ async def load_reference_data(env: dict[str, str]) -> None:
             raise RuntimeError(f"windhash {' '.join(step)} failed:\n{done.stdout}{done.stderr}")
 
 
-async def api_load(options: BenchOptions, services: Services, dsn: str) -> LoadOutcome:
-    port = free_port()
-    server = start_api(dsn, port)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        await wait_ready(base_url, server)
-        services.running["api"] = ServiceProcess("api", [], {}, services.log_dir / "api.log", server)
-        sampler = asyncio.create_task(sample_memory_until_cancelled(services))
-        try:
-            paths = api_paths(options.first, options.last)
-            return await run_load(base_url, paths, options.api_clients, options.api_seconds)
-        finally:
-            sampler.cancel()
-            services.sample_memory()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-
-
-async def sample_memory_until_cancelled(services: Services) -> None:
-    while True:
-        services.sample_memory()
-        await asyncio.sleep(POLL_S)
-
-
 async def measure(
     options: BenchOptions, endpoints: StackEndpoints, log_dir: Path, stack_pids: dict[str, int]
 ) -> BenchFigures:
@@ -352,7 +290,7 @@ async def measure(
     database, topics = f"windhash_bench_{run_id}", Topics(f"bench{run_id}")
     partitions = CommonSettings().topic_partitions
     dsn = await create_scratch(endpoints, database, topics, partitions)
-    sim_port, metrics_port = free_port(), free_port()
+    sim_port, metrics_port, aggregator_port = free_port(), free_port(), free_port()
     env = {
         "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "WINDHASH_DATABASE_URL": dsn,
@@ -363,7 +301,8 @@ async def measure(
         "WINDHASH_ELEXON_BASE_URL": f"http://127.0.0.1:{sim_port}/bmrs/api/v1",
         "WINDHASH_METRICS_PORT": "0",
     }
-    services = Services(env, log_dir)
+    profiler = Profiler(options.profile_dir) if options.profile_dir else None
+    services = Services(env, log_dir, profiler=profiler)
     try:
         # The simulator renders the span's stacks before it listens: its data generation is the harness's
         # work (the real Elexon's), so it stays out of the timed window; serving them stays in.
@@ -380,27 +319,37 @@ async def measure(
         await wait_http(f"http://127.0.0.1:{sim_port}/_sim/health", services, "elexon-sim")
         await load_reference_data(env)
         services.start("calculator", extra={"WINDHASH_METRICS_PORT": str(metrics_port)})
-        services.start("aggregator")
+        services.start("aggregator", extra={"WINDHASH_METRICS_PORT": str(aggregator_port)})
         await wait_services_ready(services, ("calculator", "aggregator"))
-        stack_before = stack_cpu_seconds(stack_pids)
+        statements = profiler is not None and await start_statement_stats(dsn)
+        ledger = CpuLedger()
+        services.sample_memory()
+        ledger.start({**stack_cpu_seconds(stack_pids), **services.cpu_s})
         timeline = await run_pipeline(options, services, dsn, topics)
-        stack_after = stack_cpu_seconds(stack_pids)
-        written, write_seconds = calculator_write_seconds(f"http://127.0.0.1:{metrics_port}/metrics")
+        services.sample_memory()
+        ledger.read({**stack_cpu_seconds(stack_pids), **services.cpu_s})
         figures = await count_facts(dsn, options, timeline)
-        figures.peak_memory_kib, figures.cpu_s = dict(services.peak_kib), dict(services.cpu_s)
-        figures.stack_cpu_s = {
-            name: stack_after[name] - stack_before[name] for name in stack_after if name in stack_before
-        }
+        figures.cpu_during_run = ledger.during_run()
+        figures.peak_memory_kib = dict(services.peak_kib)
+        figures.freshness = freshness(f"http://127.0.0.1:{aggregator_port}/metrics")
+        written, write_seconds = calculator_write_seconds(f"http://127.0.0.1:{metrics_port}/metrics")
         figures.calculator_write_rate = written / write_seconds if write_seconds else 0.0
+        if profiler is not None:
+            profiler.stop()
+            tables = await database_profile(dsn, statements)
+            print(f"profile written to {write_profile(profiler.directory, profiler.summaries(), tables)}")
         if options.api:
-            figures.api = await api_load(options, services, dsn)
-            figures.peak_memory_kib = dict(services.peak_kib)
+            figures.api = await compare_api(
+                dsn, options.first, options.last, options.api_clients, options.api_seconds
+            )
         services.stop_all()
         copy_rate, insert_rate, copy_rows, insert_rows = await write_baselines(dsn, options)
         figures.copy_rate, figures.insert_rate = copy_rate, insert_rate
         figures.copy_rows, figures.insert_rows = copy_rows, insert_rows
         return figures
     finally:
+        if profiler is not None:
+            profiler.stop()
         services.stop_all()
         await drop_scratch(endpoints, database, topics)
 
@@ -450,11 +399,21 @@ def main() -> None:
     )
     parser.add_argument("--from", dest="first", type=date.fromisoformat, default=BenchOptions.first)
     parser.add_argument("--to", dest="last", type=date.fromisoformat, default=BenchOptions.last)
-    parser.add_argument("--api", action="store_true", help="also load the API with 100 clients")
+    parser.add_argument("--api", action="store_true", help="also load the API, cached and uncached")
     parser.add_argument("--api-seconds", type=float, default=BenchOptions.api_seconds)
+    parser.add_argument("--api-clients", type=int, default=BenchOptions.api_clients)
     parser.add_argument("--output", type=Path, default=BenchOptions.output)
+    parser.add_argument("--profile", type=Path, help="profile every process into this directory")
     args = parser.parse_args()
-    options = BenchOptions(args.first, args.last, args.api, args.api_seconds, output=args.output)
+    options = BenchOptions(
+        args.first,
+        args.last,
+        args.api,
+        args.api_seconds,
+        args.api_clients,
+        output=args.output,
+        profile_dir=args.profile,
+    )
     event_loop.run(run_bench(options))
 
 
