@@ -17,6 +17,7 @@ figure per request holds whatever else shares the machine.
 import asyncio
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -37,10 +38,16 @@ class ApiRun:
     api_cpu_s: float
     distinct_paths: int
     peak_kib: int
+    database_cpu_s: float
+    """PostgreSQL's CPU over the same load (all of the server's: on a shared server, others' work too)."""
 
     @property
     def cpu_ms_per_request(self) -> float:
         return self.api_cpu_s * 1000 / self.outcome.requests if self.outcome.requests else 0.0
+
+    @property
+    def database_ms_per_request(self) -> float:
+        return self.database_cpu_s * 1000 / self.outcome.requests if self.outcome.requests else 0.0
 
 
 @dataclass(frozen=True)
@@ -75,23 +82,30 @@ def distinct_api_paths(first: date, last: date, seed: int = 24) -> list[str]:
     return paths
 
 
-async def one_load(dsn: str, paths: list[str], cache: bool, clients: int, seconds: float) -> ApiRun:
+async def one_load(
+    dsn: str, paths: list[str], cache: bool, clients: int, seconds: float, database_cpu: Callable[[], float]
+) -> ApiRun:
     port = free_port()
     server = start_api(dsn, port, cache=cache)
     try:
         base_url = f"http://127.0.0.1:{port}"
         await wait_ready(base_url, server)
         # The warm-up (each path once) is outside the CPU reading and the clock, as in run_load.
+        database_before = database_cpu()
         outcome = await run_load(base_url, paths, clients, seconds, cpu_of=server.pid)
-        return ApiRun(outcome, outcome.server_cpu_s, len(set(paths)), peak_rss_kib(server.pid))
+        database_s = database_cpu() - database_before
+        return ApiRun(outcome, outcome.server_cpu_s, len(set(paths)), peak_rss_kib(server.pid), database_s)
     finally:
         server.terminate()
         await asyncio.to_thread(server.wait, 15)
 
 
-async def compare_api(dsn: str, first: date, last: date, clients: int, seconds: float) -> ApiComparison:
-    cached = await one_load(dsn, api_paths(first, last), True, clients, seconds)
-    uncached = await one_load(dsn, distinct_api_paths(first, last), False, clients, seconds)
+async def compare_api(
+    dsn: str, first: date, last: date, clients: int, seconds: float, database_cpu: Callable[[], float]
+) -> ApiComparison:
+    """`database_cpu`: PostgreSQL's CPU-seconds so far (read before and after each load)."""
+    cached = await one_load(dsn, api_paths(first, last), True, clients, seconds, database_cpu)
+    uncached = await one_load(dsn, distinct_api_paths(first, last), False, clients, seconds, database_cpu)
     return ApiComparison(cached, uncached)
 
 
@@ -124,7 +138,8 @@ def api_rows(comparison: ApiComparison) -> list[tuple[str, str]]:
                 f"API {name}, {load.clients} clients, {load.seconds:.0f} s,"
                 f" {run.distinct_paths:,} distinct paths",
                 f"{load.rate:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms,"
-                f" {load.error_count} errors, API CPU {run.cpu_ms_per_request:.2f} ms/request,"
+                f" {load.error_count} errors, CPU per request: API {run.cpu_ms_per_request:.2f} ms,"
+                f" PostgreSQL {run.database_ms_per_request:.2f} ms;"
                 f" peak memory {run.peak_kib / 1024:,.0f} MiB",
             )
         )

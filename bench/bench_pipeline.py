@@ -340,7 +340,12 @@ async def measure(
             print(f"profile written to {write_profile(profiler.directory, profiler.summaries(), tables)}")
         if options.api:
             figures.api = await compare_api(
-                dsn, options.first, options.last, options.api_clients, options.api_seconds
+                dsn,
+                options.first,
+                options.last,
+                options.api_clients,
+                options.api_seconds,
+                lambda: stack_cpu_seconds(stack_pids).get("postgres", 0.0),
             )
         services.stop_all()
         copy_rate, insert_rate, copy_rows, insert_rows = await write_baselines(dsn, options)

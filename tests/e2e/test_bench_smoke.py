@@ -57,6 +57,7 @@ def test_the_bench_prints_cpu_per_process_freshness_and_the_api_cached_and_uncac
         r"\| API uncached, 10 clients, 2 s, 19 distinct paths \| ([0-9,]+) req/s.* 0 errors", written
     )
     assert cached and uncached, written
+    assert len(re.findall(r"CPU per request: API [0-9.]+ ms, PostgreSQL [0-9.]+ ms", written)) == 2
     assert "goal: uncached ≥ 1,000 req/s and p99 < 100 ms at 50 clients" in written
     report = (profile / "PROFILE.md").read_text()
     for process in ("ingest", "calculator", "aggregator", "elexon-sim"):
