@@ -113,11 +113,13 @@ def figure_rows(figures: BenchFigures) -> list[tuple[str, str]]:
     )
     if figures.freshness is not None:
         fresh = figures.freshness
-        verdict = "met" if fresh.p95_at_most_s < GOAL_FRESHNESS_P95_S else "NOT met"
+        verdict = "met" if fresh.p95_estimate_s < GOAL_FRESHNESS_P95_S else "NOT met"
         rows.append(
             (
                 "summary freshness, calculation → summaries committed (aggregator histogram)",
-                f"p50 ≤ {fresh.p50_at_most_s:g} s, p95 ≤ {fresh.p95_at_most_s:g} s, mean {fresh.mean_s:.2f} s"
+                f"p95 {fresh.p95_estimate_s:.2f} s (histogram_quantile;"
+                f" ≤ {fresh.p95_at_most_s:g} s by bucket),"
+                f" p50 ≤ {fresh.p50_at_most_s:g} s, mean {fresh.mean_s:.2f} s"
                 f" over {fresh.periods:,} periods (goal p95 < {GOAL_FRESHNESS_P95_S:g} s: {verdict})",
             )
         )

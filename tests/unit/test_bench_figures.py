@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.bench_api_compare import distinct_api_paths, route_of
 from bench.bench_cpu import CpuLedger, cpu_rows
-from bench.bench_metrics import quantile_bound
+from bench.bench_metrics import quantile_bound, quantile_estimate
 from bench.bench_profile import profile_markdown, summarise_collapsed
 
 
@@ -44,6 +44,15 @@ def test_a_histogram_quantile_is_the_upper_bound_of_its_bucket() -> None:
     assert quantile_bound(buckets, 0.95) == 1.0
     assert quantile_bound(buckets, 0.99) == float("inf")
     assert quantile_bound([], 0.95) == float("inf")
+
+
+def test_a_histogram_quantile_is_estimated_as_prometheus_does_linearly_within_its_bucket() -> None:
+    buckets = [(0.25, 50.0), (0.5, 90.0), (1.0, 96.0), (float("inf"), 100.0)]
+    assert quantile_estimate(buckets, 0.5) == 0.25
+    assert quantile_estimate(buckets, 0.7) == 0.375  # half way through the (0.25, 0.5] bucket
+    assert quantile_estimate(buckets, 0.95) == 0.5 + 0.5 * (5 / 6)
+    assert quantile_estimate(buckets, 0.99) == 1.0  # in the +Inf bucket: its lower bound, as Prometheus
+    assert quantile_estimate([(1.0, 0.0), (float("inf"), 0.0)], 0.95) == float("inf")
 
 
 def test_collapsed_stacks_count_each_function_once_per_sample_by_self_and_inclusive(tmp_path: Path) -> None:
