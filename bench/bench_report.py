@@ -26,18 +26,21 @@ GOAL_COPY_RATIO = 1 / 3
 HEADER = """# Benchmarks
 
 Written by `windhash bench` (bench/bench_pipeline.py): synthetic Elexon data from the local Elexon server
-through the whole pipeline (ingestor → Kafka → calculator → PostgreSQL → aggregator), each service its own
-OS process, on the local stack. Every section below is one real run; rerun `windhash bench [--from D --to D]
-[--api]` to refresh it. Method: the clock runs from `windhash ingest range` to the moment every period is
-calculated, the outbox is relayed and every summary is current. The Elexon simulator renders the span's
-bid stacks before the clock starts (`windhash elexon-sim --prerender-from/--prerender-to`): generating the
-data is the real Elexon's work, not windhash's; serving it over HTTP is inside the timed window. Peak memory
-is each process's VmHWM (the simulator's includes the rendered span). "CPU during the run" is each stack
-server's CPU (PostgreSQL's with its per-connection processes) between the start and the end of the clock. The
-calculator's write rate is its calculation rows over the seconds spent in its write transactions (its own
-metrics); the raw COPY and the one-INSERT-per-row baselines write samples of the same rows into the same
-table in the same run (bench/bench_calculator_writes.py). The synthetic data is shaped like 2024 (about 8.3
-TWh of curtailed wind).
+through the whole pipeline (ingestor → Kafka → calculator → PostgreSQL → aggregator), each service its own OS
+process, on the local stack. Every section below is one real run; rerun `windhash bench [--from D --to D]
+[--api] [--profile DIR]` to refresh it. Method: the clock runs from `windhash ingest range` to the moment
+every period is calculated, the outbox is relayed and every summary is current. The Elexon simulator renders
+the span's bid stacks before the clock starts (`windhash elexon-sim --prerender-from/--prerender-to`):
+generating the data is the real Elexon's work, not windhash's; serving it over HTTP is inside the timed
+window. Peak memory is each process's VmHWM (the simulator's includes the rendered span). "CPU during the run"
+is each process's CPU (utime + stime from /proc; PostgreSQL's with its per-connection processes) between the
+start and the end of the clock, also per 1,000 settlement periods; windhash's own (ingest, calculator,
+aggregator, PostgreSQL, Kafka) is judged against 50 CPU-s a year, the simulator reported apart. On a shared
+stack the servers' CPU includes whatever else used them meanwhile. Summary freshness is the aggregator's own
+histogram. The calculator's write rate is its calculation rows over the seconds spent in its write
+transactions (its own metrics); the raw COPY and the one-INSERT-per-row baselines write samples of the same
+rows into the same table in the same run (bench/bench_calculator_writes.py). The synthetic data is shaped like
+2024 (about 8.3 TWh of curtailed wind).
 
 Reading these numbers: the load average of each run says whether the machine was quiet; on a shared
 machine they are what this pipeline achieved there, not its ceiling. The CPU seconds per service show where
