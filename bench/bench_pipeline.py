@@ -2,19 +2,23 @@
 Elexon server through ingestor → Kafka → calculator → PostgreSQL → aggregator, each service its own process.
 
     windhash bench [--from 2024-01-01] [--to 2024-12-31] [--api] [--api-seconds 180]
-    .venv/bin/python -m bench.bench_pipeline --from 2024-03-01 --to 2024-03-31
+    .venv/bin/python -m bench.bench_pipeline --from 2024-03-01 --to 2024-03-31 [--profile DIR]
 
 On the local stack (started when it is not running), in a scratch database and topic prefix dropped at the
 end:
 1. the services start and report ready; the clock starts with `windhash ingest range FROM TO`;
 2. it stops when every period is calculated, the outbox is relayed and every summary is current (the same
    test as `pipeline_progress`, plus every consumer at the end of its topic);
-3. peak memory per service is each process's VmHWM (/proc/<pid>/status);
+3. peak memory per service is each process's VmHWM (/proc/<pid>/status); CPU per process is utime + stime
+   between the start and the end of the clock (bench_cpu.py), the backfill's from RUSAGE_CHILDREN when it
+   exits; summary freshness is the aggregator's own histogram (bench_metrics.py);
 4. the calculator's write rate is its calculation rows over the seconds it spent in its write transactions
    (its own `windhash_calculator_batch_seconds` and `..._calculations_written_total` metrics, this run);
    in the same run and database the same rows are then COPY'd raw and INSERTed one per row
    (bench/bench_calculator_writes.py's `raw_copy` and `insert_per_row`), on samples of the rows;
-5. with --api, 100 clients load the API over the pipeline's own output (bench/bench_api_load.py).
+5. with --api, 50 clients load the API over the pipeline's own output, cached and then uncached
+   (bench/bench_api_compare.py); with --profile DIR, py-spy samples each service and PostgreSQL's statements
+   and indexes are read (bench/bench_profile.py).
 The table is printed and written to docs/BENCHMARKS.md with the machine it ran on.
 """
 
