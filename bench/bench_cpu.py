@@ -8,6 +8,7 @@ periods (the figure two hosts, or two versions, compare by).
 
 import contextlib
 import os
+import resource
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,12 @@ def tree_cpu_seconds(pid: int) -> float:
                 if int(child[1]) == pid:
                     ticks += int(child[11]) + int(child[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """CPU of this process's children that have exited and been waited for (a bench's backfill)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def stack_cpu_seconds(pids: dict[str, int]) -> dict[str, float]:

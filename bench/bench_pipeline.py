@@ -26,22 +26,20 @@ import argparse
 import asyncio
 import contextlib
 import os
-import resource
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from windhash_cli.pipeline_completion import pipeline_progress
-from windhash_cli.service_processes import WINDHASH, ServiceProcess
+from windhash_cli.service_processes import WINDHASH
 from windhash_common import event_loop
 from windhash_common.curtailment_facts.rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_common.db import migrate_database
@@ -53,17 +51,15 @@ from windhash_stack.ports import free_port
 
 from bench.bench_api_compare import compare_api
 from bench.bench_calculator_writes import insert_per_row, raw_copy
-from bench.bench_cpu import CpuLedger, cpu_seconds, peak_rss_kib, stack_cpu_seconds
+from bench.bench_cpu import CpuLedger, children_cpu_seconds, stack_cpu_seconds
 from bench.bench_metrics import calculator_write_seconds, freshness
 from bench.bench_profile import Profiler, database_profile, start_statement_stats, write_profile
 from bench.bench_report import BenchFigures, print_figures, write_benchmarks
+from bench.bench_services import Services, wait_http, wait_services_ready
 
 REPO = Path(__file__).resolve().parents[1]
-READY_TIMEOUT_S = 120.0
 POLL_S = 0.5
 CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator"
-# What each logs once its consumer runs (windhash_common.consumer_runtime logs "consuming").
-READY_LINES = {"calculator": "calculator running", "aggregator": "consuming"}
 
 
 @dataclass(frozen=True)
@@ -78,78 +74,6 @@ class BenchOptions:
     insert_sample_rows: int = 20_000
     deadline_s: float = 3600.0
     profile_dir: Path | None = None
-
-
-@dataclass
-class Services:
-    env: dict[str, str]
-    log_dir: Path
-    running: dict[str, ServiceProcess] = field(default_factory=dict)
-    peak_kib: dict[str, int] = field(default_factory=dict)
-    cpu_s: dict[str, float] = field(default_factory=dict)
-    profiler: Profiler | None = None
-
-    def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> ServiceProcess:
-        service = ServiceProcess(
-            name, list(args) or [name], {**self.env, **(extra or {})}, self.log_dir / f"{name}.log"
-        )
-        service.start()
-        self.running[name] = service
-        if self.profiler is not None and service.process is not None:
-            self.profiler.attach(name, service.process.pid)
-        return service
-
-    def sample_memory(self) -> None:
-        """VmHWM is the process's own peak RSS and utime + stime its CPU time: read while it lives, the last
-        reading is the figure."""
-        for name, service in self.running.items():
-            if service.process is not None and service.running:
-                with contextlib.suppress(OSError, ValueError):
-                    self.peak_kib[name] = max(self.peak_kib.get(name, 0), peak_rss_kib(service.process.pid))
-                    self.cpu_s[name] = max(self.cpu_s.get(name, 0.0), cpu_seconds(service.process.pid))
-
-    def check_alive(self, *names: str) -> None:
-        for name in names:
-            service = self.running[name]
-            if not service.running:
-                raise RuntimeError(
-                    f"{name} exited ({service.process and service.process.returncode}):\n{service.log_tail()}"
-                )
-
-    def stop_all(self) -> None:
-        for service in reversed(list(self.running.values())):
-            service.stop()
-
-
-async def wait_services_ready(services: Services, names: tuple[str, ...]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    for name in names:
-        service = services.running[name]
-        while READY_LINES[name] not in (
-            service.log_path.read_text(errors="replace") if service.log_path.exists() else ""
-        ):
-            services.check_alive(name)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} was not ready in {READY_TIMEOUT_S:.0f} s:\n{service.log_tail()}")
-            await asyncio.sleep(0.2)
-
-
-async def wait_http(url: str, services: Services, name: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    async with httpx.AsyncClient() as client:
-        while True:
-            services.check_alive(name)
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url)).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer")
-            await asyncio.sleep(0.2)
-
-
-def children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
