@@ -42,6 +42,8 @@ from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
 from windhash_testing.sample_dataset import load_sample
 
+from bench.bench_cpu import cpu_seconds
+
 DEFAULT_CLIENTS = 100
 READY_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
@@ -55,6 +57,8 @@ class LoadOutcome:
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     by_path: dict[str, list[float]] = field(default_factory=dict)
+    server_cpu_s: float = 0.0
+    """The API process's CPU over the timed load (when run_load was given its pid)."""
 
     @property
     def requests(self) -> int:
@@ -225,8 +229,11 @@ class LoadClient:
             self.connection = None
 
 
-async def run_load(base_url: str, paths: list[str], clients: int, seconds: float) -> LoadOutcome:
-    """`clients` concurrent clients, each sending its next request as soon as the last one is answered."""
+async def run_load(
+    base_url: str, paths: list[str], clients: int, seconds: float, cpu_of: int | None = None
+) -> LoadOutcome:
+    """`clients` concurrent clients, each sending its next request as soon as the last one is answered;
+    `cpu_of`: the server's pid, whose CPU over the timed load goes in `server_cpu_s`."""
     outcome = LoadOutcome(clients=clients)
     connections = [LoadClient(base_url) for _ in range(clients)]
     try:
@@ -234,6 +241,7 @@ async def run_load(base_url: str, paths: list[str], clients: int, seconds: float
             status, _ = await connections[0].get(path)
             if status != 200:
                 outcome.errors[f"warm-up {path}: HTTP {status}"] += 1
+        cpu_before = cpu_seconds(cpu_of) if cpu_of else 0.0
         started = time.perf_counter()
         deadline = started + seconds
 
@@ -258,6 +266,8 @@ async def run_load(base_url: str, paths: list[str], clients: int, seconds: float
 
         await asyncio.gather(*(one_client(number) for number in range(clients)))
         outcome.seconds = time.perf_counter() - started
+        if cpu_of:
+            outcome.server_cpu_s = cpu_seconds(cpu_of) - cpu_before
     finally:
         for client in connections:
             client.close()

@@ -32,7 +32,8 @@ from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
 from windhash_stack import StackEndpoints
 from windhash_stack.ports import free_port
 
-from bench.bench_pipeline import Services, create_scratch, drop_scratch
+from bench.bench_pipeline import create_scratch, drop_scratch
+from bench.bench_services import Services
 from bench.fleet_replay_data import ReplayDay
 
 PRODUCE_CHUNK = 20_000

@@ -2,19 +2,23 @@
 Elexon server through ingestor → Kafka → calculator → PostgreSQL → aggregator, each service its own process.
 
     windhash bench [--from 2024-01-01] [--to 2024-12-31] [--api] [--api-seconds 180]
-    .venv/bin/python -m bench.bench_pipeline --from 2024-03-01 --to 2024-03-31
+    .venv/bin/python -m bench.bench_pipeline --from 2024-03-01 --to 2024-03-31 [--profile DIR]
 
 On the local stack (started when it is not running), in a scratch database and topic prefix dropped at the
 end:
 1. the services start and report ready; the clock starts with `windhash ingest range FROM TO`;
 2. it stops when every period is calculated, the outbox is relayed and every summary is current (the same
    test as `pipeline_progress`, plus every consumer at the end of its topic);
-3. peak memory per service is each process's VmHWM (/proc/<pid>/status);
+3. peak memory per service is each process's VmHWM (/proc/<pid>/status); CPU per process is utime + stime
+   between the start and the end of the clock (bench_cpu.py), the backfill's from RUSAGE_CHILDREN when it
+   exits; summary freshness is the aggregator's own histogram (bench_metrics.py);
 4. the calculator's write rate is its calculation rows over the seconds it spent in its write transactions
    (its own `windhash_calculator_batch_seconds` and `..._calculations_written_total` metrics, this run);
    in the same run and database the same rows are then COPY'd raw and INSERTed one per row
    (bench/bench_calculator_writes.py's `raw_copy` and `insert_per_row`), on samples of the rows;
-5. with --api, 100 clients load the API over the pipeline's own output (bench/bench_api_load.py).
+5. with --api, 50 clients load the API over the pipeline's own output, cached and then uncached
+   (bench/bench_api_compare.py); with --profile DIR, py-spy samples each service and PostgreSQL's statements
+   and indexes are read (bench/bench_profile.py).
 The table is printed and written to docs/BENCHMARKS.md with the machine it ran on.
 """
 
@@ -25,19 +29,17 @@ import os
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client.parser import text_string_to_metric_families
 from windhash_cli.pipeline_completion import pipeline_progress
-from windhash_cli.service_processes import WINDHASH, ServiceProcess
+from windhash_cli.service_processes import WINDHASH
 from windhash_common import event_loop
 from windhash_common.curtailment_facts.rows import CALCULATION_COLUMNS, CalculationRow
 from windhash_common.db import migrate_database
@@ -47,16 +49,17 @@ from windhash_common.topics import Topics, ensure_topics
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_stack.ports import free_port
 
-from bench.bench_api_load import LoadOutcome, api_paths, run_load, start_api, wait_ready
+from bench.bench_api_compare import compare_api
 from bench.bench_calculator_writes import insert_per_row, raw_copy
+from bench.bench_cpu import CpuLedger, children_cpu_seconds, stack_cpu_seconds
+from bench.bench_metrics import calculator_write_seconds, freshness
+from bench.bench_profile import Profiler, database_profile, start_statement_stats, write_profile
 from bench.bench_report import BenchFigures, print_figures, write_benchmarks
+from bench.bench_services import Services, wait_http, wait_services_ready
 
 REPO = Path(__file__).resolve().parents[1]
-READY_TIMEOUT_S = 120.0
 POLL_S = 0.5
 CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator"
-# What each logs once its consumer runs (windhash_common.consumer_runtime logs "consuming").
-READY_LINES = {"calculator": "calculator running", "aggregator": "consuming"}
 
 
 @dataclass(frozen=True)
@@ -64,115 +67,13 @@ class BenchOptions:
     first: date = date(2024, 1, 1)
     last: date = date(2024, 12, 31)
     api: bool = False
-    api_seconds: float = 180.0
-    api_clients: int = 100
+    api_seconds: float = 60.0
+    api_clients: int = 50
     output: Path | None = REPO / "docs" / "BENCHMARKS.md"
     copy_sample_rows: int = 500_000
     insert_sample_rows: int = 20_000
     deadline_s: float = 3600.0
-
-
-@dataclass
-class Services:
-    env: dict[str, str]
-    log_dir: Path
-    running: dict[str, ServiceProcess] = field(default_factory=dict)
-    peak_kib: dict[str, int] = field(default_factory=dict)
-    cpu_s: dict[str, float] = field(default_factory=dict)
-
-    def start(self, name: str, *args: str, extra: dict[str, str] | None = None) -> ServiceProcess:
-        service = ServiceProcess(
-            name, list(args) or [name], {**self.env, **(extra or {})}, self.log_dir / f"{name}.log"
-        )
-        service.start()
-        self.running[name] = service
-        return service
-
-    def sample_memory(self) -> None:
-        """VmHWM is the process's own peak RSS and utime + stime its CPU time: read while it lives, the last
-        reading is the figure."""
-        for name, service in self.running.items():
-            if service.process is not None and service.running:
-                with contextlib.suppress(OSError, ValueError):
-                    self.peak_kib[name] = max(self.peak_kib.get(name, 0), peak_rss_kib(service.process.pid))
-                    self.cpu_s[name] = max(self.cpu_s.get(name, 0.0), cpu_seconds(service.process.pid))
-
-    def check_alive(self, *names: str) -> None:
-        for name in names:
-            service = self.running[name]
-            if not service.running:
-                raise RuntimeError(
-                    f"{name} exited ({service.process and service.process.returncode}):\n{service.log_tail()}"
-                )
-
-    def stop_all(self) -> None:
-        for service in reversed(list(self.running.values())):
-            service.stop()
-
-
-def peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise ValueError(f"no VmHWM for {pid}")
-
-
-def _stat_fields(pid: int) -> list[str]:
-    # The fields after the command name (which may hold spaces) start at the state, field 3: utime is 14.
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = _stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a server and its child processes, the exited ones included: PostgreSQL runs a process per
-    connection, and a parent's cutime/cstime hold the CPU of the children it has reaped."""
-    fields = _stat_fields(pid)
-    ticks = sum(int(value) for value in fields[11:15])
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                child = _stat_fields(int(entry.name))
-                if int(child[1]) == pid:
-                    ticks += int(child[11]) + int(child[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def stack_cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    found = {}
-    for name, pid in pids.items():
-        with contextlib.suppress(OSError, ValueError):
-            found[name] = tree_cpu_seconds(pid)
-    return found
-
-
-async def wait_services_ready(services: Services, names: tuple[str, ...]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    for name in names:
-        service = services.running[name]
-        while READY_LINES[name] not in (
-            service.log_path.read_text(errors="replace") if service.log_path.exists() else ""
-        ):
-            services.check_alive(name)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} was not ready in {READY_TIMEOUT_S:.0f} s:\n{service.log_tail()}")
-            await asyncio.sleep(0.2)
-
-
-async def wait_http(url: str, services: Services, name: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    async with httpx.AsyncClient() as client:
-        while True:
-            services.check_alive(name)
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url)).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer")
-            await asyncio.sleep(0.2)
+    profile_dir: Path | None = None
 
 
 @dataclass
@@ -187,6 +88,7 @@ async def run_pipeline(options: BenchOptions, services: Services, dsn: str, topi
     """Starts the backfill and returns once every stage has caught up, noting when each one did."""
     expected = sum(settlement_periods_in_day(day) for day in dates_between(options.first, options.last))
     timeline = Timeline(started=time.perf_counter())
+    children_before = children_cpu_seconds()
     ingest = services.start("ingest", "ingest", "range", options.first.isoformat(), options.last.isoformat())
     connection = await asyncpg.connect(dsn)
     consumer = AIOKafkaConsumer(bootstrap_servers=services.env["WINDHASH_KAFKA_BOOTSTRAP"])
@@ -203,6 +105,8 @@ async def run_pipeline(options: BenchOptions, services: Services, dsn: str, topi
                 if ingest.process.returncode != 0:
                     raise RuntimeError(f"the backfill failed:\n{ingest.log_tail()}")
                 timeline.ingested = now
+                # Exact, whenever it exited: the only child reaped while the clock runs is the backfill.
+                services.cpu_s["ingest"] = children_cpu_seconds() - children_before
             if timeline.calculated is None:
                 # Only the cheap count until then: the full progress check scans a year of records, and
                 # polling it twice a second would make the bench itself a large share of PostgreSQL's work.
@@ -249,19 +153,6 @@ async def consumers_at_end(
         for group, topic in groups.items()
         if topic == tp.topic
     )
-
-
-def calculator_write_seconds(metrics_url: str) -> tuple[float, float]:
-    """(calculation rows written, seconds spent writing them inside the batch transactions) from the
-    calculator's own metrics."""
-    text = httpx.get(metrics_url, timeout=10).text
-    values: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            values[sample.name] = values.get(sample.name, 0.0) + sample.value
-    return values["windhash_calculator_calculations_written_total"], values[
-        "windhash_calculator_write_seconds_sum"
-    ]
 
 
 async def write_baselines(dsn: str, options: BenchOptions) -> tuple[float, float, int, int]:
@@ -320,31 +211,6 @@ async def load_reference_data(env: dict[str, str]) -> None:
             raise RuntimeError(f"windhash {' '.join(step)} failed:\n{done.stdout}{done.stderr}")
 
 
-async def api_load(options: BenchOptions, services: Services, dsn: str) -> LoadOutcome:
-    port = free_port()
-    server = start_api(dsn, port)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        await wait_ready(base_url, server)
-        services.running["api"] = ServiceProcess("api", [], {}, services.log_dir / "api.log", server)
-        sampler = asyncio.create_task(sample_memory_until_cancelled(services))
-        try:
-            paths = api_paths(options.first, options.last)
-            return await run_load(base_url, paths, options.api_clients, options.api_seconds)
-        finally:
-            sampler.cancel()
-            services.sample_memory()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-
-
-async def sample_memory_until_cancelled(services: Services) -> None:
-    while True:
-        services.sample_memory()
-        await asyncio.sleep(POLL_S)
-
-
 async def measure(
     options: BenchOptions, endpoints: StackEndpoints, log_dir: Path, stack_pids: dict[str, int]
 ) -> BenchFigures:
@@ -352,7 +218,7 @@ async def measure(
     database, topics = f"windhash_bench_{run_id}", Topics(f"bench{run_id}")
     partitions = CommonSettings().topic_partitions
     dsn = await create_scratch(endpoints, database, topics, partitions)
-    sim_port, metrics_port = free_port(), free_port()
+    sim_port, metrics_port, aggregator_port = free_port(), free_port(), free_port()
     env = {
         "WINDHASH_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         "WINDHASH_DATABASE_URL": dsn,
@@ -363,7 +229,8 @@ async def measure(
         "WINDHASH_ELEXON_BASE_URL": f"http://127.0.0.1:{sim_port}/bmrs/api/v1",
         "WINDHASH_METRICS_PORT": "0",
     }
-    services = Services(env, log_dir)
+    profiler = Profiler(options.profile_dir) if options.profile_dir else None
+    services = Services(env, log_dir, profiler=profiler)
     try:
         # The simulator renders the span's stacks before it listens: its data generation is the harness's
         # work (the real Elexon's), so it stays out of the timed window; serving them stays in.
@@ -380,27 +247,42 @@ async def measure(
         await wait_http(f"http://127.0.0.1:{sim_port}/_sim/health", services, "elexon-sim")
         await load_reference_data(env)
         services.start("calculator", extra={"WINDHASH_METRICS_PORT": str(metrics_port)})
-        services.start("aggregator")
+        services.start("aggregator", extra={"WINDHASH_METRICS_PORT": str(aggregator_port)})
         await wait_services_ready(services, ("calculator", "aggregator"))
-        stack_before = stack_cpu_seconds(stack_pids)
+        statements = profiler is not None and await start_statement_stats(dsn)
+        ledger = CpuLedger()
+        services.sample_memory()
+        ledger.start({**stack_cpu_seconds(stack_pids), **services.cpu_s})
         timeline = await run_pipeline(options, services, dsn, topics)
-        stack_after = stack_cpu_seconds(stack_pids)
-        written, write_seconds = calculator_write_seconds(f"http://127.0.0.1:{metrics_port}/metrics")
+        services.sample_memory()
+        ledger.read({**stack_cpu_seconds(stack_pids), **services.cpu_s})
         figures = await count_facts(dsn, options, timeline)
-        figures.peak_memory_kib, figures.cpu_s = dict(services.peak_kib), dict(services.cpu_s)
-        figures.stack_cpu_s = {
-            name: stack_after[name] - stack_before[name] for name in stack_after if name in stack_before
-        }
+        figures.cpu_during_run = ledger.during_run()
+        figures.peak_memory_kib = dict(services.peak_kib)
+        figures.freshness = freshness(f"http://127.0.0.1:{aggregator_port}/metrics")
+        written, write_seconds = calculator_write_seconds(f"http://127.0.0.1:{metrics_port}/metrics")
         figures.calculator_write_rate = written / write_seconds if write_seconds else 0.0
+        if profiler is not None:
+            profiler.stop()
+            tables = await database_profile(dsn, statements)
+            print(f"profile written to {write_profile(profiler.directory, profiler.summaries(), tables)}")
         if options.api:
-            figures.api = await api_load(options, services, dsn)
-            figures.peak_memory_kib = dict(services.peak_kib)
+            figures.api = await compare_api(
+                dsn,
+                options.first,
+                options.last,
+                options.api_clients,
+                options.api_seconds,
+                lambda: stack_cpu_seconds(stack_pids).get("postgres", 0.0),
+            )
         services.stop_all()
         copy_rate, insert_rate, copy_rows, insert_rows = await write_baselines(dsn, options)
         figures.copy_rate, figures.insert_rate = copy_rate, insert_rate
         figures.copy_rows, figures.insert_rows = copy_rows, insert_rows
         return figures
     finally:
+        if profiler is not None:
+            profiler.stop()
         services.stop_all()
         await drop_scratch(endpoints, database, topics)
 
@@ -450,11 +332,21 @@ def main() -> None:
     )
     parser.add_argument("--from", dest="first", type=date.fromisoformat, default=BenchOptions.first)
     parser.add_argument("--to", dest="last", type=date.fromisoformat, default=BenchOptions.last)
-    parser.add_argument("--api", action="store_true", help="also load the API with 100 clients")
+    parser.add_argument("--api", action="store_true", help="also load the API, cached and uncached")
     parser.add_argument("--api-seconds", type=float, default=BenchOptions.api_seconds)
+    parser.add_argument("--api-clients", type=int, default=BenchOptions.api_clients)
     parser.add_argument("--output", type=Path, default=BenchOptions.output)
+    parser.add_argument("--profile", type=Path, help="profile every process into this directory")
     args = parser.parse_args()
-    options = BenchOptions(args.first, args.last, args.api, args.api_seconds, output=args.output)
+    options = BenchOptions(
+        args.first,
+        args.last,
+        args.api,
+        args.api_seconds,
+        args.api_clients,
+        output=args.output,
+        profile_dir=args.profile,
+    )
     event_loop.run(run_bench(options))
 
 

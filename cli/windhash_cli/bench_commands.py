@@ -15,9 +15,16 @@ from windhash_stack.settings import find_repo_root
 
 _FIRST = typer.Option("2024-01-01", "--from", formats=["%Y-%m-%d"], help="First settlement date.")
 _LAST = typer.Option("2024-12-31", "--to", formats=["%Y-%m-%d"], help="Last settlement date.")
-_API = typer.Option(False, "--api", help="Also load the API: 100 concurrent clients over the run's data.")
-_API_SECONDS = typer.Option(180.0, "--api-seconds", help="How long the API load test runs.")
-_API_CLIENTS = typer.Option(100, "--api-clients", help="Concurrent API clients.")
+_API = typer.Option(
+    False, "--api", help="Also load the API over the run's data: cached, then uncached (distinct queries)."
+)
+_API_SECONDS = typer.Option(60.0, "--api-seconds", help="How long each API load runs.")
+_API_CLIENTS = typer.Option(50, "--api-clients", help="Concurrent API clients.")
+_PROFILE = typer.Option(
+    None,
+    "--profile",
+    help="Profile each process into this directory (py-spy; pg_stat_statements when the server preloads it).",
+)
 _OUTPUT = typer.Option(None, "--output", help="Markdown file to write (default: docs/BENCHMARKS.md).")
 
 app = typer.Typer(invoke_without_command=True, help="Benchmarks: the pipeline (default) and the fleet.")
@@ -41,9 +48,11 @@ def bench(
     api_seconds: float = _API_SECONDS,
     api_clients: int = _API_CLIENTS,
     output: Path | None = _OUTPUT,
+    profile: Path | None = _PROFILE,
 ) -> None:
     """Run FROM..TO of synthetic Elexon data through ingestor → Kafka → calculator → aggregator, measured:
-    wall time, rows per second, peak memory per service, write path against raw COPY and INSERT per row."""
+    wall time, CPU-seconds per process (and per 1,000 periods), summary freshness, peak memory per service,
+    write path against raw COPY and INSERT per row."""
     if context.invoked_subcommand is not None:
         return
     root = _checkout()
@@ -58,6 +67,7 @@ def bench(
         api_seconds=api_seconds,
         api_clients=api_clients,
         output=output or root / "docs" / "BENCHMARKS.md",
+        profile_dir=profile,
     )
     event_loop.run(run_bench(options))
 

@@ -63,7 +63,7 @@ def retries(reason: str) -> float:
 
 async def test_the_real_transport_fetches_the_stack_with_url_headers_and_body(sim: ElexonSimServer) -> None:
     async with ElexonClient(settings(sim.base_url)) as client:
-        assert isinstance(client._http._transport, _AiohttpTransport)
+        assert isinstance(client._transport, _AiohttpTransport)
         response = await client.settlement_stack("bid", DAY, 3)
         units = await client.bm_units()
     assert response.url == sim.base_url + "/balancing/settlement/stack/all/bid/2024-01-05/3"
@@ -229,7 +229,7 @@ def test_timeouts_reach_aiohttp_as_httpx_names_them() -> None:
 
 async def test_the_session_is_made_in_the_loop_and_closed_with_the_client(sim: ElexonSimServer) -> None:
     client = ElexonClient(settings(sim.base_url))
-    transport = client._http._transport
+    transport = client._transport
     assert isinstance(transport, _AiohttpTransport)
     assert transport._session is None  # not before the first request
     await client.settlement_stack("bid", DAY, 3)

@@ -8,7 +8,18 @@ from pathlib import Path
 from windhash_stack.settings import find_repo_root
 
 ROOT = find_repo_root(Path(__file__).resolve().parent) or Path(__file__).resolve().parents[2]
-DEV_ONLY = {"pytest", "mypy", "ruff", "playwright", "testcontainers", "schemathesis", "hypothesis", "ta-lib"}
+DEV_ONLY = {
+    "pytest",
+    "mypy",
+    "ruff",
+    "playwright",
+    "testcontainers",
+    "schemathesis",
+    "hypothesis",
+    "ta-lib",
+    "py-spy",
+    "axe-playwright-python",
+}
 
 
 def pins(name: str) -> dict[str, str]:

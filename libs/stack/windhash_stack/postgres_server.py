@@ -29,7 +29,9 @@ from windhash_stack.settings import StackSettings
 
 def postgres_options(settings: StackSettings) -> dict[str, str]:
     """Server settings passed as `-c name=value`, so changed ports apply without editing postgresql.conf."""
+    preload = {"shared_preload_libraries": settings.postgres_preload} if settings.postgres_preload else {}
     return {
+        **preload,
         "listen_addresses": settings.host,
         "port": str(settings.postgres_port),
         # TCP only: no socket in /var/run/postgresql, which the unprivileged account may not be able to write.

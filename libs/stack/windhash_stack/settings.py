@@ -44,6 +44,9 @@ class StackSettings(LocalStackLocation):
     dynamodb_port: int = LOCAL_DYNAMODB_PORT
     postgres_user: str = "windhash"
     postgres_database: str = "windhash"
+    # Server libraries to preload (`shared_preload_libraries`), e.g. "pg_stat_statements" for a profiled
+    # bench (`windhash bench --profile`); none by default.
+    postgres_preload: str = ""
     # The OS account PostgreSQL runs under when we are root (postgres refuses to run as root).
     postgres_os_user: str = "windhash-pg"
     # The machines have 2 cores and several JVMs share them: keep heaps small.

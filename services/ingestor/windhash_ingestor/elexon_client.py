@@ -1,10 +1,11 @@
 """The Elexon Insights API over HTTP (httpx, async): bounded concurrency, timeouts, retries, then a loud
 failure.
 
-The httpx client sends its requests through aiohttp (`_AiohttpTransport`, on httpx's public transport
-interface) unless a test injects a transport, for CPU: aiohttp's C parser costs this process a fraction of
-httpx's own transport (httpcore + anyio) per request, and a year's backfill is 17,568 of them
-(docs/BENCHMARKS.md).
+Requests are httpx `Request`s handed straight to an httpx transport: aiohttp's (`_AiohttpTransport`, on
+httpx's public transport interface) unless a test injects another, for CPU (httpx's own transport, httpcore
++ anyio, costs more per fetch), and without `httpx.AsyncClient`'s layers (base URL, cookies, auth, redirects,
+hooks), which a GET of a public document does not use (issue #24). A year's backfill is 17,568 fetches; the
+measured costs are in docs/BENCHMARKS.md.
 
 Retried: 429, every 5xx, timeouts and transport errors, up to `elexon_max_retries` times with backoff (see
 backoff.py; `Retry-After` honoured). Not retried: other 4xx, which mean the question was wrong, and a reply
@@ -245,17 +246,20 @@ class ElexonClient:
                 settings.elexon_max_decoded_bytes,
             )
             transport = _AiohttpTransport(settings.elexon_concurrency, reply)
-        self._http = httpx.AsyncClient(
-            base_url=settings.elexon_base_url,
-            timeout=httpx.Timeout(
-                settings.elexon_read_timeout_seconds, connect=settings.elexon_connect_timeout_seconds
-            ),
-            headers={
+        # Requests go straight to the transport: the client's own layers (base URL merge, cookie jar,
+        # auth and redirect handling, event hooks) are work for features a GET of a public JSON document does
+        # not use, and cost as much CPU per request as parsing the answer's headers.
+        self._transport = transport
+        timeout = httpx.Timeout(
+            settings.elexon_read_timeout_seconds, connect=settings.elexon_connect_timeout_seconds
+        )
+        self._extensions = {"timeout": timeout.as_dict()}
+        self._headers = httpx.Headers(
+            {
                 "Accept": "application/json",
                 "Accept-Encoding": "gzip, deflate",  # what decoded_body undoes, within its limit
                 "User-Agent": "windhash-ingestor",
-            },
-            transport=transport,
+            }
         )
 
     async def settlement_stack(
@@ -318,8 +322,12 @@ class ElexonClient:
         async with self._slots:
             started = time.monotonic()
             try:
-                # An absolute URL: httpx parses it once, where merging a path into base_url parses twice.
-                response = await self._http.get(self._url(path))
+                request = httpx.Request(
+                    "GET", self._url(path), headers=self._headers, extensions=self._extensions
+                )
+                response = await self._transport.handle_async_request(request)
+                response.request = request  # as the client would: the answer's URL is the request's
+                await response.aread()  # an injected transport may stream; ours never does
             except ReplyRefused:
                 ELEXON_REQUESTS.labels(endpoint, "too_large").inc()
                 raise
@@ -337,7 +345,7 @@ class ElexonClient:
         return self._settings.elexon_base_url.rstrip("/") + path
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self
