@@ -30,6 +30,7 @@ from windhash_api.routes import (
     audit,
     auth,
     clients,
+    compat,
     curtailment,
     mining,
     rankings,
@@ -145,6 +146,8 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     for module in (auth, users, api_keys, clients, audit):
         app.include_router(module.router)
     app.include_router(status.probes)
+    # The predecessor's routes under /api/..., deprecated, over the same queries (routes/compat.py).
+    app.include_router(compat.router)
     # /api/v1/<context>/... to the context services (WINDHASH_API_UPSTREAMS), after the API's own routes.
     install_forwarding(app, forwarder)
     install_docs(app)

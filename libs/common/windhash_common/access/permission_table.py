@@ -98,6 +98,20 @@ _ANALYTICS = (
         PUBLIC_READ,
         routes=(f"GET {V1}/status", f"GET {V1}/reconciliation"),
     ),
+    Rule(
+        "legacy-analytics",
+        "read",
+        "The predecessor's routes, deprecated: daily/monthly/yearly summaries and mining potential in its"
+        " camelCase shapes (each names its /api/v1 successor in a Link header)",
+        PUBLIC_READ,
+        routes=(
+            "GET /api/summary/daily/{settlement_date}",
+            "GET /api/summary/monthly/{year_month}",
+            "GET /api/summary/yearly/{year}",
+            "GET /api/curtailment/mining-potential",
+            "GET /api/curtailment/monthly-mining-potential/{year_month}",
+        ),
+    ),
 )
 
 # The market service (services/market): public analytics like the curtailment figures.
