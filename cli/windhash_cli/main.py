@@ -44,6 +44,7 @@ COMMANDS = {
     "api": ("services_commands", "api"),
     "bench": ("bench_commands", "bench"),
     "jobs": ("jobs_commands", "jobs"),
+    "export": ("export_commands", "export"),
 }
 
 

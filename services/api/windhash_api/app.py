@@ -32,6 +32,7 @@ from windhash_api.routes import (
     clients,
     compat,
     curtailment,
+    exports,
     mining,
     rankings,
     reconciliation,
@@ -143,7 +144,7 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     install_error_handlers(app)
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
-    for module in (auth, users, api_keys, clients, audit):
+    for module in (auth, users, api_keys, clients, audit, exports):
         app.include_router(module.router)
     app.include_router(status.probes)
     # The predecessor's routes under /api/..., deprecated, over the same queries (routes/compat.py).

@@ -262,6 +262,13 @@ _ACCOUNTS_ADMIN = (
         ADMINS,
         routes=(f"GET {V1}/login-records",),
     ),
+    Rule(
+        "exports",
+        "read",
+        "Records, calculations or daily summaries of a range as a CSV or Parquet download",
+        ADMINS,
+        routes=(f"GET {V1}/exports/{{what}}",),
+    ),
 )
 
 _FORWARDING = (
