@@ -43,14 +43,14 @@ COPIES = 30 if FULL_YEAR else 1
 PEAK_RSS_BOUND_MIB = 400
 _MULTIPLY = """
 INSERT INTO curtailment_records
-SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy * 100000000, bid_offer_pair_id,
+SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy::bigint * 100000000, bid_offer_pair_id,
        sequence_number, lead_party_name, created_at, volume_mwh, original_price_gbp_per_mwh,
        final_price_gbp_per_mwh, cashflow_gbp, so_flag, cadl_flag
 FROM curtailment_records, generate_series(1, $1) AS copy;
 """
 _MULTIPLY_CALCULATIONS = """
 INSERT INTO bitcoin_calculations
-SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy * 100000000, bid_offer_pair_id,
+SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy::bigint * 100000000, bid_offer_pair_id,
        miner_model, energy_mwh, difficulty, block_reward_btc, btc
 FROM bitcoin_calculations, generate_series(1, $1) AS copy;
 """
