@@ -69,6 +69,8 @@ class SimState:
     # revised nor hit by a fault.
     _prerendered: dict[tuple[date, int], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Units the reference endpoint no longer lists (a farm Elexon retired): their stack rows are still served.
+    withdrawn_units: set[str] = field(default_factory=set)
 
     def revise(self, settlement_date: date, settlement_period: int) -> int:
         """Make the next fetch of this period (both sides) return revised content; returns the revision."""
@@ -116,6 +118,7 @@ class SimState:
         with self._lock:
             self._revisions.clear()
             self._served.clear()
+            self.withdrawn_units.clear()
 
 
 class _RevisionRequest(BaseModel):
@@ -226,7 +229,10 @@ async def bm_units_answer(state: SimState) -> Answer:
     rule = state.faults.take("bmunits")
     if rule is not None and rule.kind == "status":
         return _fault_answer(rule)
-    body = _json(bm_unit_reference(state.seed))
+    units = bm_unit_reference(state.seed)
+    if state.withdrawn_units:
+        units = [unit for unit in units if unit["elexonBmUnit"] not in state.withdrawn_units]
+    body = _json(units)
     if rule is not None and rule.kind == "malformed":
         body = body[: len(body) // 2]
     if rule is not None and rule.kind == "payload":
