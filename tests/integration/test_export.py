@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -43,14 +44,16 @@ COPIES = 30 if FULL_YEAR else 1
 PEAK_RSS_BOUND_MIB = 400
 _MULTIPLY = """
 INSERT INTO curtailment_records
-SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy::bigint * 100000000, bid_offer_pair_id,
+SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy::bigint * 100000000,
+       bid_offer_pair_id,
        sequence_number, lead_party_name, created_at, volume_mwh, original_price_gbp_per_mwh,
        final_price_gbp_per_mwh, cashflow_gbp, so_flag, cadl_flag
 FROM curtailment_records, generate_series(1, $1) AS copy;
 """
 _MULTIPLY_CALCULATIONS = """
 INSERT INTO bitcoin_calculations
-SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy::bigint * 100000000, bid_offer_pair_id,
+SELECT settlement_date, settlement_period, bm_unit, acceptance_id + copy::bigint * 100000000,
+       bid_offer_pair_id,
        miner_model, energy_mwh, difficulty, block_reward_btc, btc
 FROM bitcoin_calculations, generate_series(1, $1) AS copy;
 """
@@ -63,20 +66,29 @@ class Exported:
     api: httpx.AsyncClient
 
 
+# The export runs under a small Python process that starts it and reads its rusage: Linux counts the RSS of
+# the process that forked (the test, holding the rows it compares) in the child's ru_maxrss, so the test's
+# own memory must not be the parent.
+_MEASURE = """
+import os, subprocess, sys
+process = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(process.pid, 0)
+print(f"peak_rss_kib={usage.ru_maxrss}", file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_export(env: dict[str, str], *args: str) -> tuple[str, int]:
-    """Runs `windhash export ...`; its output and its peak resident set size in KiB (from wait4)."""
-    process = subprocess.Popen(
-        [WINDHASH, "export", *args],
+    """Runs `windhash export ...`; its output and its peak resident set size in KiB."""
+    finished = subprocess.run(
+        [sys.executable, "-c", _MEASURE, WINDHASH, "export", *args],
         env={**os.environ, **env, "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
+        check=False,
     )
-    assert process.stdout is not None
-    output = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == 0, output
-    return output, usage.ru_maxrss
+    output = finished.stdout.decode() + finished.stderr.decode()
+    assert finished.returncode == 0, output
+    return output, int(output.rsplit("peak_rss_kib=", 1)[1].split()[0])
 
 
 async def export_file(exported: Exported, what: str, output_format: str) -> Path:
@@ -92,15 +104,45 @@ async def export_file(exported: Exported, what: str, output_format: str) -> Path
     return path
 
 
-def rows_of(path: Path) -> list[dict[str, object]]:
+@dataclass
+class Totals:
+    """Sums of an exported file's numeric columns (exact), its rows, and sums by one text column."""
+
+    rows: int
+    sums: dict[str, Decimal]
+    by: dict[str, Decimal]
+
+
+def _number(cell: object) -> Decimal:
+    return Decimal(0) if cell in (None, "") else Decimal(str(cell))
+
+
+def totals(path: Path, columns: list[str], by: tuple[str, str] | None = None) -> Totals:
+    """Read a file a batch at a time (a full year's calculations never sit in the test's memory)."""
+    result = Totals(0, dict.fromkeys(columns, Decimal(0)), defaultdict(Decimal))
     if path.suffix == ".csv":
-        return list(csv.DictReader(io.StringIO(path.read_text())))
-    rows: list[dict[str, object]] = pq.read_table(path).to_pylist()
-    return rows
+        with path.open(newline="") as file:
+            batches: Any = ([row] for row in csv.DictReader(file))
+            _add(result, batches, columns, by)
+    else:
+        wanted = [*columns, *(by or ())]
+        _add(
+            result,
+            (batch.to_pylist() for batch in pq.ParquetFile(path).iter_batches(columns=wanted)),
+            columns,
+            by,
+        )
+    return result
 
 
-def total(rows: list[dict[str, object]], column: str) -> Decimal:
-    return sum((Decimal(str(row[column])) for row in rows if row[column] not in (None, "")), Decimal(0))
+def _add(result: Totals, batches: Any, columns: list[str], by: tuple[str, str] | None) -> None:
+    for batch in batches:
+        for row in batch:
+            result.rows += 1
+            for column in columns:
+                result.sums[column] += _number(row[column])
+            if by is not None:
+                result.by[str(row[by[0]])] += _number(row[by[1]])
 
 
 @pytest.fixture(name="exported")
@@ -138,26 +180,28 @@ async def api_figures(client: httpx.AsyncClient) -> tuple[dict[str, object], dic
 @pytest.mark.parametrize("output_format", ["csv", "parquet"])
 async def test_each_export_totals_equal_the_apis(exported: Exported, output_format: str) -> None:
     summary, btc = await api_figures(exported.api)
+    mined = {model: value for model, value in btc.items() if value}
 
-    records = rows_of(await export_file(exported, "records", output_format))
-    assert len(records) == summary["record_count"]
-    assert -total(records, "volume_mwh") == Decimal(str(summary["energy_mwh"]))
-    assert total(records, "cashflow_gbp") == Decimal(str(summary["cashflow_gbp"])).quantize(Decimal("0.0001"))
+    records = totals(await export_file(exported, "records", output_format), ["volume_mwh", "cashflow_gbp"])
+    assert records.rows == summary["record_count"]
+    assert -records.sums["volume_mwh"] == Decimal(str(summary["energy_mwh"]))
+    assert records.sums["cashflow_gbp"] == Decimal(str(summary["cashflow_gbp"])).quantize(Decimal("0.0001"))
 
-    calculations = rows_of(await export_file(exported, "calculations", output_format))
-    by_model: dict[str, Decimal] = defaultdict(Decimal)
-    for row in calculations:
-        by_model[str(row["miner_model"])] += Decimal(str(row["btc"]))
-    assert {model: value for model, value in by_model.items()} == {
-        model: value for model, value in btc.items() if value
-    }
+    path = await export_file(exported, "calculations", output_format)
+    calculations = totals(path, [], by=("miner_model", "btc"))
+    assert dict(calculations.by) == mined
+    assert calculations.rows == records.rows * len(mined)
 
-    days = rows_of(await export_file(exported, "summaries", output_format))
-    assert len(days) == len({row["settlement_date"] for row in records})
-    assert total(days, "energy_mwh") == Decimal(str(summary["energy_mwh"]))
-    assert total(days, "record_count") == summary["record_count"]
+    model_columns = [f"btc_{model}" for model in btc]
+    days = totals(
+        await export_file(exported, "summaries", output_format),
+        ["energy_mwh", "record_count", *model_columns],
+    )
+    assert days.rows == len(DAYS)  # the sample curtails every day
+    assert days.sums["energy_mwh"] == Decimal(str(summary["energy_mwh"]))
+    assert days.sums["record_count"] == summary["record_count"]
     for model, value in btc.items():
-        assert total(days, f"btc_{model}") == value
+        assert days.sums[f"btc_{model}"] == value
 
 
 async def test_admins_download_the_same_file_and_no_one_else(exported: Exported, accounts: Accounts) -> None:
