@@ -59,6 +59,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "wind_bm_units": _pipeline(ingestor="raw", operator="rawd"),
     "miner_models": _pipeline(calculator="rw", operator="rawd"),
     "btc_prices": _pipeline(market="raw", operator="rawd"),
+    "wind_generation": _pipeline(ingestor="raw", operator="rawd"),
     # Ingest and facts
     "ingestion_progress": _pipeline(ingestor="raw", reconciler="raw", operator="rawd"),
     "settlement_periods": _FACT,

@@ -7,6 +7,8 @@ Served under `/bmrs/api/v1`, as the real API is:
   side → 400 with a validation problem body, never an empty `data`, so a client asking the wrong question
   hears so.
 - `GET /reference/bmunits/all` → a JSON array of `BmUnitData`.
+- `GET /datasets/FUELHH` and `GET /generation/actual/per-type/wind-and-solar`: generation outturn by fuel
+  type and actual wind (and solar) generation (generation.py), through Starlette.
 Every response carries `X-Windhash-Synthetic: true`, and the stack's metadata says `"synthetic": true` (the
 one field the real schema does not have), so synthetic data can never pass for Elexon's.
 
@@ -45,12 +47,15 @@ from windhash_elexon_sim.answers import (
     streaming_fault,
 )
 from windhash_elexon_sim.faults import FaultBook, FaultRule
+from windhash_elexon_sim.generation import checked_range, fuelhh_rows, wind_and_solar_rows
 from windhash_elexon_sim.generator import DEFAULT_SEED, Side, settlement_stack, shared_stack
 from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
 
 API_PREFIX = "/bmrs/api/v1"
 STACK_PATH = API_PREFIX + "/balancing/settlement/stack/all/"
 BM_UNITS_PATH = API_PREFIX + "/reference/bmunits/all"
+FUELHH_PATH = API_PREFIX + "/datasets/FUELHH"
+WIND_AND_SOLAR_PATH = API_PREFIX + "/generation/actual/per-type/wind-and-solar"
 _LABEL = SYNTHETIC_LABEL
 _JSON = JSON_HEADER
 _STACK_METADATA = {"datasets": ["ISPSTACK"], "synthetic": True}
@@ -313,6 +318,26 @@ def _starlette_app(state: SimState) -> Starlette:
     async def bm_units(request: Request) -> Response:
         return _response(await bm_units_answer(state))
 
+    async def fuel_outturn(request: Request) -> Response:
+        query = request.query_params
+        asked = checked_range(query.get("settlementDateFrom"), query.get("settlementDateTo"))
+        if isinstance(asked, str):
+            return _response(_problem({"settlementDate": [asked]}))
+        state.count("fuelhh")
+        return JSONResponse({"data": fuelhh_rows(state.seed, *asked, query.get("fuelType"))})
+
+    async def wind_and_solar(request: Request) -> Response:
+        query = request.query_params
+        asked = checked_range(query.get("from"), query.get("to"))
+        if isinstance(asked, str):
+            return _response(_problem({"from": [asked]}))
+        try:
+            periods = int(query.get("settlementPeriodFrom", "1")), int(query.get("settlementPeriodTo", "50"))
+        except ValueError:
+            return _response(_problem({"settlementPeriod": ["send whole numbers"]}))
+        state.count("wind_and_solar")
+        return JSONResponse({"data": wind_and_solar_rows(state.seed, *asked, *periods)})
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             state.faults.clear()
@@ -351,6 +376,8 @@ def _starlette_app(state: SimState) -> Starlette:
     routes = [
         Route(STACK_PATH + "{side}/{settlement_date}/{settlement_period}", stack),
         Route(BM_UNITS_PATH, bm_units),
+        Route(FUELHH_PATH, fuel_outturn),
+        Route(WIND_AND_SOLAR_PATH, wind_and_solar),
         Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sim/revisions", revisions, methods=["GET", "POST"]),
         Route("/_sim/stats", stats),

@@ -31,6 +31,7 @@ from windhash_api.routes import (
     auth,
     clients,
     compat,
+    context_figures,
     curtailment,
     exports,
     mining,
@@ -143,6 +144,8 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     install_access(app, settings)
     install_error_handlers(app)
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
+        app.include_router(module.router)
+    for module in (context_figures,):
         app.include_router(module.router)
     for module in (auth, users, api_keys, clients, audit, exports):
         app.include_router(module.router)

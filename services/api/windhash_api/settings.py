@@ -1,6 +1,7 @@
 """Configuration of the query API (env prefix WINDHASH_, like every service)."""
 
 import re
+from decimal import Decimal
 from typing import Self
 
 from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validator
@@ -21,6 +22,9 @@ class ApiSettings(AccessSettings):
     api_workers: int = 1
     # The longest span one request may cover; a span past it is refused with a hint rather than scanned.
     max_range_days: int = 1830
+    # tCO2 per MWh of electricity from gas (CCGT) that curtailed wind could have displaced: an estimate's
+    # parameter, derived and sourced in docs/CONTEXT_FIGURES.md.
+    gas_emissions_t_per_mwh: Decimal = Field(default=Decimal("0.366"), gt=0, le=2)
     db_pool_min_size: int = 2
     db_pool_max_size: int = 10
     # The API only reads, but running the (idempotent, advisory-locked) migrations lets it start first.

@@ -99,6 +99,16 @@ _ANALYTICS = (
         routes=(f"GET {V1}/status", f"GET {V1}/reconciliation"),
     ),
     Rule(
+        "context-figures",
+        "read",
+        "The curtailed share of wind output and the CO2 curtailed wind could have avoided (an estimate)",
+        PUBLIC_READ,
+        routes=(
+            f"GET {V1}/wind-share/{{timeframe}}/{{value}}",
+            f"GET {V1}/co2-avoided/{{timeframe}}/{{value}}",
+        ),
+    ),
+    Rule(
         "legacy-analytics",
         "read",
         "The predecessor's routes, deprecated: daily/monthly/yearly summaries and mining potential in its"
