@@ -4,6 +4,7 @@ import { barChart } from "./charts.js";
 import { initCrm } from "./crm.js";
 import * as fmt from "./format.js";
 import { initMarket } from "./market.js";
+import { initWindShare } from "./wind-share.js";
 
 const API = "/api/v1";
 const $ = (id) => document.getElementById(id);
@@ -236,6 +237,7 @@ async function init() {
     setDateInput(controls.timeframe.value, latest);
     if (asked.get("value")) controls.date.value = asked.get("value");
     initMarket(controls.model); // draws on its own; a missing or failing market service never stops the rest
+    initWindShare(latest); // the context panel (wind-share.js), likewise on its own
   } catch (error) {
     showError(`Could not reach the API: ${error.message}`);
     document.body.dataset.state = "error";
