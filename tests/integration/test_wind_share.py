@@ -89,9 +89,7 @@ async def test_wind_output_is_fetched_and_the_share_and_co2_follow(sim: ElexonSi
         curtailed[(record["settlement_date"], record["settlement_period"])] += -record["volume_mwh"]
 
     pool = await create_pool(pg_dsn, min_size=1, max_size=2)
-    settings = ApiSettings(
-        database_url=pg_dsn, migrate_on_start=False, gas_emissions_t_per_mwh=Decimal("0.4")
-    )
+    settings = ApiSettings(database_url=pg_dsn, migrate_on_start=False, gas_emissions_t_per_mwh=0.4)
     try:
         transport = httpx.ASGITransport(app=create_app(settings, pool=pool))
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

@@ -1,7 +1,6 @@
 """Configuration of the query API (env prefix WINDHASH_, like every service)."""
 
 import re
-from decimal import Decimal
 from typing import Self
 
 from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validator
@@ -24,7 +23,8 @@ class ApiSettings(AccessSettings):
     max_range_days: int = 1830
     # tCO2 per MWh of electricity from gas (CCGT) that curtailed wind could have displaced: an estimate's
     # parameter, derived and sourced in docs/CONTEXT_FIGURES.md.
-    gas_emissions_t_per_mwh: Decimal = Field(default=Decimal("0.366"), gt=0, le=2)
+    # A float, so worker processes receive it as JSON (main.settings_environment); used as its text's Decimal.
+    gas_emissions_t_per_mwh: float = Field(default=0.366, gt=0, le=2)
     db_pool_min_size: int = 2
     db_pool_max_size: int = 10
     # The API only reads, but running the (idempotent, advisory-locked) migrations lets it start first.

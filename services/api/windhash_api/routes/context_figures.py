@@ -89,7 +89,7 @@ async def get_co2_avoided(
     pool: Pool, settings: Settings, asked: UnfilteredAsked, by: BucketParam = None
 ) -> Co2Avoided | Response:
     bucket = choose_bucket(asked.span, by)
-    factor = settings.gas_emissions_t_per_mwh
+    factor = Decimal(str(settings.gas_emissions_t_per_mwh))
     total, rows = await _rows(pool, asked, bucket)
 
     def point(row: Mapping[str, Any]) -> Co2Point:
