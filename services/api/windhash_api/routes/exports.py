@@ -12,8 +12,9 @@ from windhash_common.exports.export_stream import MEDIA_TYPES, export_bytes
 from windhash_common.exports.export_tables import ExportFormat, ExportKind, export_table
 
 from windhash_api.database import Pool, Settings
-from windhash_api.errors import ERROR_RESPONSES, InvalidParameter
+from windhash_api.errors import InvalidParameter
 from windhash_api.routes import API_PREFIX
+from windhash_api.routes.users import RESPONSES
 from windhash_api.timeframes import in_settlement_window
 
 router = APIRouter(prefix=API_PREFIX, tags=["exports"])
@@ -25,7 +26,7 @@ DOWNLOAD: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/exports/{what}",
     response_class=StreamingResponse,
-    responses={**ERROR_RESPONSES, **DOWNLOAD},
+    responses={**RESPONSES, **DOWNLOAD},
     summary="Records, calculations or daily summaries of a range as a CSV or Parquet file (administrators)",
 )
 async def get_export(
