@@ -29,8 +29,11 @@ from test_accounts_support import Accounts, accounts_fixture, api_settings, bear
 from test_api_support import AUTUMN, SPRING  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_common.access.roles import Role
+from windhash_common.exports.export_stream import export_bytes
+from windhash_common.exports.export_tables import ExportFormat, ExportKind, export_table
 from windhash_common.settlement_calendar import dates_between
 from windhash_common.summaries.recompute import recompute_days_and_rollups
+from windhash_common.tabular import csv_cell
 from windhash_testing.live_server import serving
 from windhash_testing.sample_dataset import load_sample
 
@@ -233,3 +236,27 @@ async def test_admins_download_the_same_file_and_no_one_else(exported: Exported,
     }
     bad = await exported.api.get(f"/api/v1/exports/records?from={LAST}&to={FIRST}", headers=admin)
     assert bad.status_code == 422
+
+
+async def test_csv_text_cells_follow_the_one_formula_rule(pg_dsn: str) -> None:
+    """PostgreSQL writes the CSV (COPY), so the cell rule runs in SQL (tabular.safe_text_sql): every text
+    cell must come out as tabular.csv_cell writes it in Python."""
+    names = ['=HYPERLINK("http://x")', "+1", "-minus", "@at", "\ttab", "\rreturn", "plain", "café 'quoted'"]
+    connection = await asyncpg.connect(pg_dsn)
+    try:
+        await connection.executemany(
+            "INSERT INTO curtailment_records (settlement_date, settlement_period, bm_unit, acceptance_id,"
+            " bid_offer_pair_id, sequence_number, lead_party_name, volume_mwh, original_price_gbp_per_mwh,"
+            " cashflow_gbp, so_flag) VALUES ('2024-03-01', 1, $1, $2, 1, 1, $1, -1, 10, 10, true)",
+            [(name, index) for index, name in enumerate(names)],
+        )
+        day = date(2024, 3, 1)
+        table = await export_table(connection, ExportKind.records, day, day)
+        body = b"".join(
+            [piece async for piece in export_bytes(connection, table, day, day, ExportFormat.csv)]
+        )
+    finally:
+        await connection.close()
+    rows = list(csv.DictReader(io.StringIO(body.decode(), newline="")))
+    assert sorted(row["lead_party_name"] for row in rows) == sorted(csv_cell(name) for name in names)
+    assert sorted(row["bm_unit"] for row in rows) == sorted(csv_cell(name) for name in names)
