@@ -160,3 +160,20 @@ async def test_bad_parameters_are_422_in_the_api_error_shape(live: Live, path: s
     answer = await live.client.get(path)
     assert answer.status_code == 422
     assert set(answer.json()["error"]) >= {"code", "message", "hint"}
+
+
+async def test_a_model_without_btc_mines_nothing_rather_than_failing(live: Live, pg_dsn: str) -> None:
+    connection = await asyncpg.connect(pg_dsn)
+    try:
+        await connection.execute(
+            "INSERT INTO miner_models (name, manufacturer, hashrate_ths, power_w, active)"
+            " VALUES ('RETIRED_1', 'Test', 10, 1000, false)"
+        )
+    finally:
+        await connection.close()
+    answer = await live.client.get(
+        "/api/curtailment/mining-potential", params={"date": "2024-03-30", "minerModel": "RETIRED_1"}
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["bitcoinMined"], body["difficulty"]) == (0, None)

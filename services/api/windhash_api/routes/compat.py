@@ -9,6 +9,7 @@ S19J_PRO, its default), `leadParty`, and `farmId` (a BM unit).
 """
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -67,12 +68,12 @@ async def _potential(pool: Pool, span: Timeframe, filters: Filters) -> LegacyMin
             connection, span, filters.miner_model, filters.lead_party, filters.bm_unit
         )
         price = await latest_gbp_price(connection)
-    row = rows[0]  # the one model asked (check_filters refused an unknown one)
-    btc = row["btc"]
+    # The one model asked (check_filters refused an unknown one); no row for an inactive model without BTC.
+    btc = rows[0]["btc"] if rows else Decimal(0)
     return LegacyMiningPotential(
         bitcoinMined=btc,
         valueAtCurrentPrice=None if price is None else to_penny(btc * price),
-        difficulty=row["difficulty_weighted"],
+        difficulty=rows[0]["difficulty_weighted"] if rows else None,
         currentPrice=price,
     )
 
