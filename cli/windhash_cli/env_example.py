@@ -20,6 +20,7 @@ from windhash_crm.settings import CrmSettings
 from windhash_fleet.settings import FleetSettings
 from windhash_ingestor.settings import IngestorSettings
 from windhash_market.settings import MarketSettings
+from windhash_plans.settings import PlansSettings
 from windhash_reconciler.settings import ReconcilerSettings
 from windhash_stack.prometheus_server import MonitoringSettings
 from windhash_stack.settings import StackSettings, find_repo_root
@@ -33,7 +34,8 @@ SETTINGS: tuple[tuple[str, type[BaseSettings]], ...] = (
     ("reconciler (windhash reconciler, windhash reconcile)", ReconcilerSettings),
     ("api", ApiSettings),
     ("market (windhash market; the prices and difficulty commands)", MarketSettings),
-    ("fleet (windhash fleet collector)", FleetSettings),
+    ("fleet (windhash fleet collector, windhash fleet writer, windhash fleet-api)", FleetSettings),
+    ("curtailment plans (windhash plans, windhash plans-api)", PlansSettings),
     ("crm (windhash crm)", CrmSettings),
     ("the local stack (windhash stack)", StackSettings),
     ("the local stack's monitoring (windhash stack up --monitoring)", MonitoringSettings),

@@ -18,6 +18,7 @@ from windhash_cli.input_checks import settlement_date, settlement_span
 if TYPE_CHECKING:  # the service is imported when a command runs, not when the CLI starts
     from windhash_ingestor.ingest_report import IngestReport
     from windhash_ingestor.settings import IngestorSettings
+    from windhash_ingestor.wind_output import WindOutputReport
 
 app = typer.Typer(
     no_args_is_help=True, help="Fetch Elexon settlement data and publish settlement-period events."
@@ -27,6 +28,8 @@ _DATE = typer.Argument(..., parser=settlement_date, show_default=False, metavar=
 _FORCE = typer.Option(False, "--force", help="Fetch and publish periods already ingested ok.")
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every retry and failure as it happens.")
 MAX_FAILURES_LISTED = 20
+_FIRST_OPTION = typer.Option(..., "--from", parser=settlement_date, help="First settlement date, YYYY-MM-DD.")
+_LAST_OPTION = typer.Option(..., "--to", parser=settlement_date, help="Last settlement date, YYYY-MM-DD.")
 
 
 @app.command("date")
@@ -149,3 +152,38 @@ def _report_table(report: "IngestReport") -> Table:
             end_section=day is report.days[-1],
         )
     return table
+
+
+@app.command("wind-output")
+def ingest_wind_output(first: date = _FIRST_OPTION, last: date = _LAST_OPTION) -> None:
+    """Fetch wind output per settlement period (Elexon FUELHH wind and AGWS offshore/onshore wind), the
+    denominator of the curtailed share of wind output; a day at a time, replacing what is stored."""
+    from windhash_common.db import create_pool, migrate_database
+    from windhash_ingestor.elexon_client import ElexonClient
+    from windhash_ingestor.settings import IngestorSettings
+    from windhash_ingestor.wind_output import ingest_wind_output
+
+    settlement_span(first, last)
+    settings = IngestorSettings()
+
+    async def run() -> "WindOutputReport":
+        await migrate_database(settings.database_url)
+        pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        try:
+            async with ElexonClient(settings) as client:
+                with Progress(*columns, console=Console(stderr=True)) as progress:
+                    task = progress.add_task("wind output days", total=(last - first).days + 1)
+                    return await ingest_wind_output(client, pool, first, last, lambda: progress.advance(task))
+        finally:
+            await pool.close()
+
+    report = event_loop.run(run())
+    typer.echo(f"{report.periods} periods of wind output stored over {report.days} days")
+    for problem in [*report.skipped[:20], *report.failed]:
+        typer.echo(problem, err=True)
+    if report.skipped:
+        typer.echo(f"{len(report.skipped)} rows skipped; the rest stored", err=True)
+    if report.failed:
+        typer.echo(f"{len(report.failed)} days failed: run the command again for them", err=True)
+        raise typer.Exit(code=1)

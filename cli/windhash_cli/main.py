@@ -48,6 +48,7 @@ COMMANDS = {
     "jobs": ("jobs_commands", "jobs"),
     "plans-api": ("plans_commands", "plans_api"),
     "health": ("health_commands", "health"),
+    "export": ("export_commands", "export"),
 }
 
 

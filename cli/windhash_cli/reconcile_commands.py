@@ -1,5 +1,6 @@
 """`windhash reconcile`: Reconciliation: status, analysis, repair by replay."""
 
+import sys
 from datetime import date
 from types import TracebackType
 from typing import Annotated, Self
@@ -14,6 +15,7 @@ from windhash_common.logging_setup import configure_logging
 from windhash_common.reconciliation.day_status import DayStatus, ReconciliationReport
 from windhash_common.reconciliation.status_queries import reconciliation_status
 from windhash_common.settlement_range import date_chunks
+from windhash_common.tabular import plain_csv_text
 from windhash_reconciler.analysis import Analysis, analyze
 from windhash_reconciler.main import serve_until_signalled
 from windhash_reconciler.repair import RepairReport, RepairScope, repair
@@ -106,11 +108,55 @@ def _status_table(report: ReconciliationReport, days: list[DayStatus]) -> Table:
 
 
 def _rate_line(report: ReconciliationReport) -> str:
+    rate = report.calculation_rate
     return (
         f"{report.complete_days}/{len(report.days)} days complete "
         f"([bold]{report.completeness_ratio:.1%}[/]), {report.partial_days} partial, "
-        f"{report.critical_days} critical; {report.active_miner_models} active miner models"
+        f"{report.critical_days} critical; {report.active_miner_models} active miner models; "
+        f"calculations {rate.calculations_present}/{rate.calculations_expected} ([bold]{rate.rate:.2%}[/])"
     )
+
+
+DAY_COLUMNS = (
+    "settlement_date",
+    "day_class",
+    "periods_expected",
+    "periods_fetched",
+    "periods_failed",
+    "periods_applied",
+    "records_expected",
+    "records_actual",
+    "calculations_expected",
+    "calculations_actual",
+    "periods_pending_difficulty",
+    "summary_drift",
+)
+RATE_COLUMNS = (
+    "miner_model",
+    "records",
+    "records_pending_difficulty",
+    "calculations_expected",
+    "calculations_present",
+    "reconciliation_rate",
+    "days",
+    "complete_days",
+    "day_completeness",
+)
+
+
+def _rate_rows(report: ReconciliationReport) -> list[tuple[object, ...]]:
+    """The predecessor's rate for all models, then per model, each next to the day-completeness."""
+    rate = report.calculation_rate
+    days = (len(report.days), report.complete_days, report.completeness_ratio)
+    counted = [("all", rate.calculations_expected, rate.calculations_present, rate.rate)]
+    counted += [
+        (model.miner_model, model.calculations_expected, model.calculations_present, model.rate)
+        for model in rate.models
+    ]
+    return [
+        (name, rate.records, rate.records_pending_difficulty, expected, present, ratio, *days)
+        for name, expected, present, ratio in counted
+    ]
 
 
 async def _status(first: date | None, last: date | None) -> ReconciliationReport:
@@ -126,10 +172,15 @@ def status(
     from_date: FromOption = None,
     to_date: ToOption = None,
     all_days: Annotated[bool, typer.Option("--all-days", help="List complete days too.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="The days as CSV (every day).")] = False,
 ) -> None:
     """Per date, expected vs actual at each stage, the day's class and the overall completeness rate."""
     settlement_span(from_date, to_date)
     report = event_loop.run(_status(from_date, to_date))
+    if as_csv:
+        rows = [[getattr(day, column) for column in DAY_COLUMNS] for day in report.days]
+        sys.stdout.write(plain_csv_text(DAY_COLUMNS, rows))
+        return
     if not report.days:
         console.print("nothing to reconcile: no settlement days with data in that range")
         return
@@ -137,6 +188,35 @@ def status(
     if shown:
         console.print(_status_table(report, shown))
     console.print(_rate_line(report))
+
+
+@app.command("rate")
+def rate_command(
+    from_date: FromOption = None,
+    to_date: ToOption = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV instead of a table.")] = False,
+) -> None:
+    """The predecessor's reconciliation rate, calculations present / (records × active miner models),
+    overall and per model, next to the day-completeness (complete days / days)."""
+    settlement_span(from_date, to_date)
+    report = event_loop.run(_status(from_date, to_date))
+    rows = _rate_rows(report)
+    if as_csv:
+        sys.stdout.write(plain_csv_text(RATE_COLUMNS, rows))
+        return
+    table = Table("miner model", "records", "pending", "expected", "present", "rate", "days complete")
+    for row in rows:
+        name, records, pending, expected, present, rate, days, complete, ratio = row
+        table.add_row(
+            str(name),
+            str(records),
+            str(pending),
+            str(expected),
+            str(present),
+            f"{rate:.2%}",
+            f"{complete}/{days} ({ratio:.1%})",
+        )
+    console.print(table)
 
 
 def _print_analysis(analysis: Analysis) -> None:

@@ -43,6 +43,9 @@ SAMPLE_PATH_VALUES = {
     "timeframe": "daily",
     "value": "2024-03-30",
     "settlement_date": "2024-03-30",
+    "year_month": "2024-03",
+    "year": "2024",
+    "what": "summaries",
     "elexon_bm_unit": "T_NOSUCH-1",
     # The API's forwarding route, with no context service configured: a 404, never a refusal of the API's.
     "context": "nosuch",

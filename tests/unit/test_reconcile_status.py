@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from windhash_common.events import DeadLetter
+from windhash_common.reconciliation.calculation_rate import calculation_rate
 from windhash_common.reconciliation.day_status import PeriodState, day_status, report
 from windhash_common.reconciliation.status_queries import drift_by_day, ended_periods
 from windhash_common.summaries.verify import SummaryDrift
@@ -77,9 +78,28 @@ def test_a_tampered_snapshot_is_not_applied() -> None:
 def test_the_rate_is_complete_days_over_days() -> None:
     complete = day_status(DAY, 48, whole_day().values(), MODELS, drift=0)
     partial = day_status(date(2024, 6, 13), 48, whole_day().values(), MODELS, drift=1)
-    summary = report(DAY, date(2024, 6, 13), [complete, partial], MODELS)
+    rate = calculation_rate(96, 0, {f"M{index}": 96 for index in range(MODELS)})
+    summary = report(DAY, date(2024, 6, 13), [complete, partial], rate)
     assert (summary.complete_days, summary.partial_days, summary.completeness_ratio) == (1, 1, 0.5)
-    assert report(None, None, [], MODELS).completeness_ratio == 1.0
+    assert (summary.active_miner_models, summary.calculation_rate.rate) == (MODELS, 1.0)
+    assert report(None, None, [], calculation_rate(0, 0, {})).completeness_ratio == 1.0
+
+
+def test_the_predecessors_rate_is_calculations_over_records_times_models() -> None:
+    rate = calculation_rate(200, 10, {"S9": 200, "M20S": 190, "S19J_PRO": 0})
+    assert (rate.calculations_expected, rate.calculations_present) == (600, 390)
+    assert rate.rate == 390 / 600
+    assert [(model.miner_model, model.rate) for model in rate.models] == [
+        ("M20S", 0.95),
+        ("S19J_PRO", 0.0),
+        ("S9", 1.0),
+    ]
+    assert rate.records_pending_difficulty == 10
+
+
+def test_nothing_expected_is_a_whole_rate() -> None:
+    rate = calculation_rate(0, 0, {"S9": 0})
+    assert (rate.rate, rate.models[0].rate, rate.calculations_expected) == (1.0, 1.0, 0)
 
 
 def test_gaps_name_each_reason_with_its_periods() -> None:

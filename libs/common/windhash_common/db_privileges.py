@@ -65,6 +65,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     # The fleet's HTTP app adds models to the registry (not calculated until an operator activates them).
     "miner_models": _pipeline(calculator="rw", fleet_api="raw", operator="rawd"),
     "btc_prices": _pipeline(market="raw", operator="rawd"),
+    "wind_generation": _pipeline(ingestor="raw", operator="rawd"),
     # Ingest and facts
     "ingestion_progress": _pipeline(ingestor="raw", reconciler="raw", operator="rawd"),
     "settlement_periods": _FACT,

@@ -63,6 +63,15 @@ def safe_text_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def safe_text_sql(expression: str) -> str:
+    """`safe_text_cell` as a SQL expression, for the CSV PostgreSQL writes itself (COPY, in the exports): the
+    same starts get the same leading `'`; NULL stays NULL."""
+    starts = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
+    return (
+        f"(CASE WHEN left({expression}, 1) IN ({starts}) THEN chr(39) || {expression} ELSE {expression} END)"
+    )
+
+
 def csv_cell(value: Any) -> str:
     if value is None:
         return ""

@@ -9,6 +9,8 @@ Served under `/bmrs/api/v1`, as the real API is:
 - `GET /reference/bmunits/all` → a JSON array of `BmUnitData`.
 - `GET /balancing/pricing/market-index?from=&to=[&settlementPeriodFrom=&settlementPeriodTo=&dataProviders=]`
   → `{"data": [...]}`, Market Index Data per period and provider (`market_index.py`).
+- `GET /datasets/FUELHH` and `GET /generation/actual/per-type/wind-and-solar`: generation outturn by fuel
+  type and actual wind (and solar) generation (generation.py), through Starlette.
 Every response carries `X-Windhash-Synthetic: true`, and the stack's metadata says `"synthetic": true` (the
 one field the real schema does not have), so synthetic data can never pass for Elexon's.
 
@@ -48,6 +50,7 @@ from windhash_elexon_sim.answers import (
     streaming_fault,
 )
 from windhash_elexon_sim.faults import FaultBook, FaultRule
+from windhash_elexon_sim.generation import checked_range, fuelhh_rows, wind_and_solar_rows
 from windhash_elexon_sim.generator import DEFAULT_SEED, Side, settlement_stack, shared_stack
 from windhash_elexon_sim.market_index import MARKET_INDEX_PATH, QueryProblem, market_index
 from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
@@ -55,6 +58,8 @@ from windhash_elexon_sim.units import bm_unit_reference, wind_unit_ids
 API_PREFIX = "/bmrs/api/v1"
 STACK_PATH = API_PREFIX + "/balancing/settlement/stack/all/"
 BM_UNITS_PATH = API_PREFIX + "/reference/bmunits/all"
+FUELHH_PATH = API_PREFIX + "/datasets/FUELHH"
+WIND_AND_SOLAR_PATH = API_PREFIX + "/generation/actual/per-type/wind-and-solar"
 _LABEL = SYNTHETIC_LABEL
 _JSON = JSON_HEADER
 _STACK_METADATA = {"datasets": ["ISPSTACK"], "synthetic": True}
@@ -73,6 +78,8 @@ class SimState:
     # revised nor hit by a fault.
     _prerendered: dict[tuple[date, int], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Units the reference endpoint no longer lists (a farm Elexon retired): their stack rows are still served.
+    withdrawn_units: set[str] = field(default_factory=set)
 
     def revise(self, settlement_date: date, settlement_period: int) -> int:
         """Make the next fetch of this period (both sides) return revised content; returns the revision."""
@@ -120,6 +127,7 @@ class SimState:
         with self._lock:
             self._revisions.clear()
             self._served.clear()
+            self.withdrawn_units.clear()
 
 
 class _RevisionRequest(BaseModel):
@@ -230,7 +238,10 @@ async def bm_units_answer(state: SimState) -> Answer:
     rule = state.faults.take("bmunits")
     if rule is not None and rule.kind == "status":
         return _fault_answer(rule)
-    body = _json(bm_unit_reference(state.seed))
+    units = bm_unit_reference(state.seed)
+    if state.withdrawn_units:
+        units = [unit for unit in units if unit["elexonBmUnit"] not in state.withdrawn_units]
+    body = _json(units)
     if rule is not None and rule.kind == "malformed":
         body = body[: len(body) // 2]
     if rule is not None and rule.kind == "payload":
@@ -338,6 +349,26 @@ def _starlette_app(state: SimState) -> Starlette:
         params = {key: value for key, value in request.query_params.items() if key != "dataProviders"}
         return _response(await market_index_answer(state, params, [name for name in providers if name]))
 
+    async def fuel_outturn(request: Request) -> Response:
+        query = request.query_params
+        asked = checked_range(query.get("settlementDateFrom"), query.get("settlementDateTo"))
+        if isinstance(asked, str):
+            return _response(_problem({"settlementDate": [asked]}))
+        state.count("fuelhh")
+        return JSONResponse({"data": fuelhh_rows(state.seed, *asked, query.get("fuelType"))})
+
+    async def wind_and_solar(request: Request) -> Response:
+        query = request.query_params
+        asked = checked_range(query.get("from"), query.get("to"))
+        if isinstance(asked, str):
+            return _response(_problem({"from": [asked]}))
+        try:
+            periods = int(query.get("settlementPeriodFrom", "1")), int(query.get("settlementPeriodTo", "50"))
+        except ValueError:
+            return _response(_problem({"settlementPeriod": ["send whole numbers"]}))
+        state.count("wind_and_solar")
+        return JSONResponse({"data": wind_and_solar_rows(state.seed, *asked, *periods)})
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             state.faults.clear()
@@ -378,6 +409,8 @@ def _starlette_app(state: SimState) -> Starlette:
         Route(STACK_PATH + "{side}/{settlement_date}/{settlement_period}", stack),
         Route(BM_UNITS_PATH, bm_units),
         Route(API_PREFIX + MARKET_INDEX_PATH, market_index_route),
+        Route(FUELHH_PATH, fuel_outturn),
+        Route(WIND_AND_SOLAR_PATH, wind_and_solar),
         Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sim/revisions", revisions, methods=["GET", "POST"]),
         Route("/_sim/stats", stats),

@@ -104,6 +104,10 @@ class ElexonSimServer:
     def revise(self, settlement_date: date, settlement_period: int) -> int:
         return self.state.revise(settlement_date, settlement_period)
 
+    def withdraw_unit(self, elexon_bm_unit: str) -> None:
+        """`/reference/bmunits/all` stops listing the unit (its stack rows are still served)."""
+        self.state.withdrawn_units.add(elexon_bm_unit)
+
     def __enter__(self) -> Self:
         self.start()
         return self

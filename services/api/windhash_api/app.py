@@ -31,7 +31,10 @@ from windhash_api.routes import (
     audit,
     auth,
     clients,
+    compat,
+    context_figures,
     curtailment,
+    exports,
     farm_locations,
     jobs,
     mining,
@@ -148,12 +151,14 @@ def create_app(settings: ApiSettings | None = None, pool: asyncpg.Pool | None = 
     install_error_handlers(app)
     for module in (summaries, curtailment, mining, series, rankings, registry, status, reconciliation):
         app.include_router(module.router)
-    # The dashboard's farm, lead-party and chart views (#21).
-    for module in (standing, model_series, farm_locations):
+    # The dashboard's farm, lead-party and chart views (#21); context figures (wind share, CO2).
+    for module in (standing, model_series, farm_locations, context_figures):
         app.include_router(module.router)
-    for module in (auth, users, api_keys, clients, audit, jobs):
+    for module in (auth, users, api_keys, clients, audit, jobs, exports):
         app.include_router(module.router)
     app.include_router(status.probes)
+    # The predecessor's routes under /api/..., deprecated, over the same queries (routes/compat.py).
+    app.include_router(compat.router)
     # /api/v1/<context>/... to the context services (WINDHASH_API_UPSTREAMS), after the API's own routes.
     install_forwarding(app, forwarder)
     install_docs(app)

@@ -40,6 +40,7 @@ FINGERPRINTED_TABLES = (
     "btc_prices",
     "wind_bm_units",
     "miner_models",
+    "wind_generation",
 )
 FINGERPRINT_SQL = "SELECT " + ",\n       ".join(
     [f"(SELECT row(count(*), sum(xmin::text::bigint))::text FROM {table})" for table in FINGERPRINTED_TABLES]

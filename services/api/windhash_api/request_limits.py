@@ -35,12 +35,13 @@ RETRY_AFTER_S = 2
 _TIMEFRAME = re.compile(r"^/api/v1/[a-z/-]+/(daily|monthly|yearly|range)/([^/]+)$")
 _RANGE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})$")
 HEAVY_PATHS = frozenset({"/api/v1/reconciliation"})
+HEAVY_PREFIXES = ("/api/v1/exports/",)
 
 
 def is_heavy(path: str) -> bool:
     """Whether a request for `path` may read many days of facts (a malformed one is refused before any
     query, so it counts as light)."""
-    if path in HEAVY_PATHS:
+    if path in HEAVY_PATHS or path.startswith(HEAVY_PREFIXES):
         return True
     match = _TIMEFRAME.match(path)
     if match is None:

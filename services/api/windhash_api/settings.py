@@ -22,6 +22,10 @@ class ApiSettings(AccessSettings):
     api_workers: int = 1
     # The longest span one request may cover; a span past it is refused with a hint rather than scanned.
     max_range_days: int = 1830
+    # tCO2 per MWh of electricity from gas (CCGT) that curtailed wind could have displaced: an estimate's
+    # parameter, derived and sourced in docs/CONTEXT_FIGURES.md.
+    # A float, so worker processes receive it as JSON (main.settings_environment); used as its text's Decimal.
+    gas_emissions_t_per_mwh: float = Field(default=0.366, gt=0, le=2)
     db_pool_min_size: int = 2
     db_pool_max_size: int = 10
     # The API only reads, but running the (idempotent, advisory-locked) migrations lets it start first.

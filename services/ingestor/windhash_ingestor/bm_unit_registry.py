@@ -4,14 +4,15 @@ Seeded from the packaged snapshot of Elexon's reference data (windhash_common/da
 refreshed from `/reference/bmunits/all` (fuelType WIND). Upstream names are stored as data, never trusted: a
 unit whose id or names hold control characters (a NUL above all), or whose capacity is not a finite figure
 from 0 to `CAPACITY_MW_MAX`, is skipped with its reason and the others are applied. Units are only ever
-added or updated, never removed, so history stays attributable; `first_seen` / `last_seen` say when a
-source listed a unit.
+added or updated, never deleted, so history stays attributable; `first_seen` / `last_seen` say when a
+source listed a unit. A unit the source stops listing is withdrawn from a settlement date on
+(`counts_until`): it stops counting from that date, its history is kept; listed again, it counts again.
 """
 
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -35,6 +36,21 @@ class WindBmUnit:
 class RegistryUpdate:
     units: int
     added: int
+    added_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WindUnits:
+    """The registry as the ingestor applies it: every wind unit, and the date each withdrawn one stops
+    counting from."""
+
+    units: frozenset[str]
+    counts_until: dict[str, date]
+
+    def on(self, settlement_date: date) -> frozenset[str]:
+        """The units whose curtailment counts on `settlement_date`."""
+        stopped = {unit for unit, until in self.counts_until.items() if settlement_date >= until}
+        return self.units - stopped if stopped else self.units
 
 
 # The largest capacity a single BM unit can have (the column holds numeric(10, 3)); the largest wind units
@@ -132,8 +148,9 @@ capacity) ON CONFLICT (elexon_bm_unit) DO UPDATE SET
     generation_capacity_mw = COALESCE(EXCLUDED.generation_capacity_mw, unit.generation_capacity_mw),
     fuel_type              = 'WIND',
     first_seen             = LEAST(unit.first_seen, EXCLUDED.first_seen),
-    last_seen              = GREATEST(unit.last_seen, EXCLUDED.last_seen)
-RETURNING (xmax = 0) AS added
+    last_seen              = GREATEST(unit.last_seen, EXCLUDED.last_seen),
+    counts_until           = NULL
+RETURNING elexon_bm_unit, (xmax = 0) AS added
 """
 
 
@@ -152,7 +169,8 @@ async def upsert_wind_units(
         [unit.generation_capacity_mw for unit in units],
         seen_at or datetime.now(UTC),
     )
-    return RegistryUpdate(units=len(rows), added=sum(1 for row in rows if row["added"]))
+    added = tuple(sorted(row["elexon_bm_unit"] for row in rows if row["added"]))
+    return RegistryUpdate(units=len(rows), added=len(added), added_units=added)
 
 
 async def seed_if_empty(pool: asyncpg.Pool) -> RegistryUpdate:
@@ -167,9 +185,49 @@ async def wind_unit_ids(pool: asyncpg.Pool) -> frozenset[str]:
     return frozenset(row["elexon_bm_unit"] for row in rows)
 
 
+async def wind_units_by_date(pool: asyncpg.Pool) -> WindUnits:
+    rows = await pool.fetch("SELECT elexon_bm_unit, counts_until FROM wind_bm_units WHERE fuel_type = 'WIND'")
+    return WindUnits(
+        frozenset(row["elexon_bm_unit"] for row in rows),
+        {row["elexon_bm_unit"]: row["counts_until"] for row in rows if row["counts_until"] is not None},
+    )
+
+
+_UNLISTED = """
+SELECT elexon_bm_unit FROM wind_bm_units
+WHERE counts_until IS NULL AND NOT (elexon_bm_unit = ANY($1::text[])) ORDER BY elexon_bm_unit
+"""
+_WITHDRAW = """
+UPDATE wind_bm_units SET counts_until = $2
+WHERE counts_until IS NULL AND elexon_bm_unit = ANY($1::text[])
+RETURNING elexon_bm_unit
+"""
+# A source that suddenly lists far fewer units is more likely broken than a fleet retired overnight: past this
+# many (or this share of the registry) a sync withdraws nothing and says so.
+WITHDRAW_AT_MOST = 10
+WITHDRAW_AT_MOST_SHARE = Decimal("0.05")
+
+
+async def unlisted_units(pool: asyncpg.Pool, listed: Iterable[str]) -> tuple[str, ...]:
+    """The units that count today but are not in `listed`."""
+    rows = await pool.fetch(_UNLISTED, sorted(set(listed)))
+    return tuple(row["elexon_bm_unit"] for row in rows)
+
+
+def too_many_to_withdraw(unlisted: int, registry_size: int) -> bool:
+    return unlisted > max(WITHDRAW_AT_MOST, int(registry_size * WITHDRAW_AT_MOST_SHARE))
+
+
+async def withdraw_units(pool: asyncpg.Pool, units: Iterable[str], from_date: date) -> tuple[str, ...]:
+    """The counting `units` stop counting from `from_date` (their history is kept); those withdrawn."""
+    rows = await pool.fetch(_WITHDRAW, sorted(set(units)), from_date)
+    return tuple(sorted(row["elexon_bm_unit"] for row in rows))
+
+
 async def list_wind_units(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
-        "SELECT elexon_bm_unit, bm_unit_name, lead_party_name, generation_capacity_mw, first_seen, last_seen"
+        "SELECT elexon_bm_unit, bm_unit_name, lead_party_name, generation_capacity_mw, first_seen, last_seen,"
+        " counts_until"
         " FROM wind_bm_units ORDER BY generation_capacity_mw DESC NULLS LAST, elexon_bm_unit"
     )
     return rows

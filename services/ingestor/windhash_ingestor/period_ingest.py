@@ -9,8 +9,8 @@ empty period. A run that is stopped lets each publish already under way finish a
 """
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -20,6 +20,7 @@ from aiokafka.errors import KafkaError
 from windhash_common.dead_letters import PAYLOAD_KEEP_BYTES, Rejection, Source, dead_letter
 from windhash_common.events import SettlementPeriodEvent
 
+from windhash_ingestor.bm_unit_registry import WindUnits
 from windhash_ingestor.curtailment_rule import (
     InvalidStackPayload,
     curtailment_records,
@@ -77,6 +78,11 @@ class PeriodIngestor:
     progress: ProgressStore
     wind_units: frozenset[str]
     clock: Callable[[], datetime] = _now
+    counts_until: Mapping[str, date] = field(default_factory=dict)
+    """Withdrawn units: the settlement date each stops counting from (bm_unit_registry.WindUnits)."""
+
+    def units_on(self, day: date) -> frozenset[str]:
+        return WindUnits(self.wind_units, dict(self.counts_until)).on(day)
 
     async def ingest(self, day: date, period: int, policy: PublishPolicy = "always") -> PeriodOutcome:
         try:
@@ -85,7 +91,7 @@ class PeriodIngestor:
             return await self._fail(day, period, "fetch", str(error))
         try:
             payload = parse_stack_payload(response.body)
-            records = curtailment_records(payload.rows, self.wind_units, day, period)
+            records = curtailment_records(payload.rows, self.units_on(day), day, period)
             synthetic = response.synthetic or payload.synthetic
             event = SettlementPeriodEvent.build(day, period, records, self.clock(), synthetic)
             energy = period_energy_mwh(records)

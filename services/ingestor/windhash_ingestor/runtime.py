@@ -12,7 +12,7 @@ import asyncpg
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.topics import ensure_topics
 
-from windhash_ingestor.bm_unit_registry import seed_if_empty, wind_unit_ids
+from windhash_ingestor.bm_unit_registry import seed_if_empty, wind_units_by_date
 from windhash_ingestor.elexon_client import ElexonClient
 from windhash_ingestor.event_sink import KafkaEventSink
 from windhash_ingestor.period_ingest import PeriodIngestor
@@ -30,10 +30,12 @@ class IngestorRuntime:
 
     async def period_ingestor(self) -> PeriodIngestor:
         """A period ingestor with the registry as it is now (a `bmunits sync` applies from the next call)."""
-        wind_units = await wind_unit_ids(self.pool)
-        if not wind_units:
+        registry = await wind_units_by_date(self.pool)
+        if not registry.units:
             raise RuntimeError("the wind BM unit registry is empty: run `windhash bmunits seed` or `sync`")
-        return PeriodIngestor(self.client, self.sink, self.progress, wind_units)
+        return PeriodIngestor(
+            self.client, self.sink, self.progress, registry.units, counts_until=registry.counts_until
+        )
 
 
 @asynccontextmanager

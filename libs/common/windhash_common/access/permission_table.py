@@ -104,6 +104,30 @@ _ANALYTICS = (
         PUBLIC_READ,
         routes=(f"GET {V1}/status", f"GET {V1}/reconciliation"),
     ),
+    Rule(
+        "context-figures",
+        "read",
+        "The curtailed share of wind output and the CO2 curtailed wind could have avoided (an estimate)",
+        PUBLIC_READ,
+        routes=(
+            f"GET {V1}/wind-share/{{timeframe}}/{{value}}",
+            f"GET {V1}/co2-avoided/{{timeframe}}/{{value}}",
+        ),
+    ),
+    Rule(
+        "legacy-analytics",
+        "read",
+        "The predecessor's routes, deprecated: daily/monthly/yearly summaries and mining potential in its"
+        " camelCase shapes (each names its /api/v1 successor in a Link header)",
+        PUBLIC_READ,
+        routes=(
+            "GET /api/summary/daily/{settlement_date}",
+            "GET /api/summary/monthly/{year_month}",
+            "GET /api/summary/yearly/{year}",
+            "GET /api/curtailment/mining-potential",
+            "GET /api/curtailment/monthly-mining-potential/{year_month}",
+        ),
+    ),
 )
 
 # The market service (services/market): public analytics like the curtailment figures.
@@ -260,6 +284,13 @@ _ACCOUNTS_ADMIN = (
         "Who holds each background job: holder, host, since, last heartbeat",
         ADMINS,
         routes=(f"GET {V1}/jobs",),
+    ),
+    Rule(
+        "exports",
+        "read",
+        "Records, calculations or daily summaries of a range as a CSV or Parquet download",
+        ADMINS,
+        routes=(f"GET {V1}/exports/{{what}}",),
     ),
 )
 

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from windhash_common.reconciliation.calculation_rate import CalculationRate
+
 DayClass = Literal["complete", "partial", "critical"]
 # Below this share of what a stage should hold, a day is critical rather than partial.
 CRITICAL_SHARE = 0.5
@@ -98,6 +100,9 @@ class ReconciliationReport(BaseModel):
     critical_days: int
     completeness_ratio: float = Field(description="Complete days / days; 1.0 when there are no days.")
     active_miner_models: int
+    calculation_rate: CalculationRate = Field(
+        description="The predecessor's reconciliation rate: calculations present / records × active models."
+    )
 
 
 def _short(actual: int, expected: int) -> bool:
@@ -142,7 +147,9 @@ def day_status(
     return day.model_copy(update={"day_class": classify(day)})
 
 
-def report(first: date | None, last: date | None, days: list[DayStatus], models: int) -> ReconciliationReport:
+def report(
+    first: date | None, last: date | None, days: list[DayStatus], rate: CalculationRate
+) -> ReconciliationReport:
     complete = sum(day.day_class == "complete" for day in days)
     return ReconciliationReport(
         first=first,
@@ -152,5 +159,6 @@ def report(first: date | None, last: date | None, days: list[DayStatus], models:
         partial_days=sum(day.day_class == "partial" for day in days),
         critical_days=sum(day.day_class == "critical" for day in days),
         completeness_ratio=complete / len(days) if days else 1.0,
-        active_miner_models=models,
+        active_miner_models=rate.active_miner_models,
+        calculation_rate=rate,
     )

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 
 from windhash_common.miner_models import active_miner_models
+from windhash_common.reconciliation.calculation_rate import calculation_rate, read_calculation_rate
 from windhash_common.reconciliation.day_status import PeriodState, ReconciliationReport, day_status, report
 from windhash_common.settlement_calendar import dates_between, period_has_ended, settlement_periods
 from windhash_common.summaries.verify import SummaryDrift, verify_summaries
@@ -123,7 +124,9 @@ async def day_states(
     if first is None or last is None:
         bounds = await data_dates(connection)
         if bounds is None:
-            return DayStates(report(first, last, [], len(models)), {}, {})
+            return DayStates(
+                report(first, last, [], calculation_rate(0, 0, dict.fromkeys(models, 0))), {}, {}
+            )
         first, last = first or bounds[0], last or bounds[1]
     if first > last:
         raise ValueError(f"the range starts ({first}) after it ends ({last})")
@@ -138,7 +141,8 @@ async def day_states(
         kept[day] = {period: held[period] for period in ended if period in held}
         ended_by_day[day] = ended
         days.append(day_status(day, len(ended), kept[day].values(), len(models), drift.get(day, 0)))
-    return DayStates(report(first, last, days, len(models)), kept, ended_by_day)
+    rate = await read_calculation_rate(connection, first, last, models)
+    return DayStates(report(first, last, days, rate), kept, ended_by_day)
 
 
 async def reconciliation_status(

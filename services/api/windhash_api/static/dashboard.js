@@ -14,6 +14,7 @@ import { showProfile } from "./place_profile.js";
 import { initRange, syncRange } from "./range_controls.js";
 import { pageLink, SortableTable } from "./ranking_tables.js";
 import { link, readUrl, scope, spanPath, state, writeUrl } from "./view_state.js";
+import { initWindShare } from "./wind-share.js";
 
 const $ = (id) => document.getElementById(id);
 const FARM_ROWS = 25;
@@ -209,6 +210,7 @@ async function init() {
   try {
     await loadReferences();
     initMarket($("miner-model")); // draws on its own; a missing or failing market service never stops the rest
+    initWindShare(refs.latest); // the context panel (wind-share.js), likewise on its own
   } catch (error) {
     showError(`Could not reach the API: ${error.message}`);
     document.body.dataset.state = "error";
