@@ -14,7 +14,6 @@ most 4 decimal places (rounded half-even), the precision of the PostgreSQL colum
 """
 
 import asyncio
-from time import monotonic
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from importlib import resources
 from pathlib import Path
+from time import monotonic
 from typing import Any, Protocol
 
 import aioboto3
@@ -62,7 +62,7 @@ class DifficultyWrite:
     written: list[date] = field(default_factory=list)
     unchanged: list[date] = field(default_factory=list)
     conflicts: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (stored, offered)
-    replaced: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (old, new), overwrite
+    replaced: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (old, new)
     refused: dict[date, str] = field(default_factory=dict)  # date → why the value is implausible
 
 

@@ -29,8 +29,8 @@ class CommonSettings(BaseSettings):
     aws_access_key_id: str = "windhash"
     aws_secret_access_key: str = "windhash"
     difficulty_table: str = "windhash_difficulty"
-    # How long a process trusts a difficulty it has read: a stored value can be corrected (`windhash difficulty
-    # set`), which waits this long before it recalculates, so no running calculator still uses the old value.
+    # How long a process trusts a difficulty it has read: a stored value can be corrected (`windhash
+    # difficulty set`), which waits this long before it recalculates, so no calculator keeps the old value.
     difficulty_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
     topic_prefix: str = "windhash"
     topic_partitions: int = 6
