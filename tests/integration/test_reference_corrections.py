@@ -13,14 +13,18 @@ from typing import Any
 
 import asyncpg
 import pytest
+from test_calculator_unstorable import put_difficulty_unchecked  # type: ignore[import-not-found]
 from test_reconcile_cli_api import windhash  # type: ignore[import-not-found]
 from test_reconcile_support import (  # type: ignore[import-not-found]
+    eventually,
     ingest_through_pipeline,
     load_reference_data,
     reconcile_settings,
+    running_services,
 )
 from windhash_common.difficulty_store import open_difficulty_store
 from windhash_elexon_sim import ElexonSimServer
+from windhash_ingestor.backfill import ingest_range
 
 pytestmark = pytest.mark.integration
 
@@ -159,5 +163,61 @@ async def test_an_implausible_correction_is_refused_and_changes_nothing(
     connection = await asyncpg.connect(pg_dsn)
     try:
         assert await connection.fetchval("SELECT count(*) FROM audit_log") == 0
+    finally:
+        await connection.close()
+
+
+async def test_periods_refused_for_an_absurd_difficulty_fail_ingest_and_a_correction_brings_them_back(
+    service_env: dict[str, str], pg_dsn: str
+) -> None:
+    env = {**service_env, "WINDHASH_DIFFICULTY_CACHE_SECONDS": "0"}
+    with ElexonSimServer() as sim:
+        settings = reconcile_settings(sim)
+        await load_reference_data(settings)
+        async with open_difficulty_store(settings.calculator) as store:
+            good = await store.difficulty(DAY)
+        assert good is not None
+        await put_difficulty_unchecked(settings.calculator, DAY, "0.5")  # past every writer's bounds
+        async with running_services(settings):
+            report = await ingest_range(settings.ingestor, DAY, DAY)
+            assert not report.failures
+
+            async def all_refused() -> bool:
+                return bool(await pool_count(pg_dsn, "SELECT count(*) FROM unstorable_periods") == 48)
+
+            await eventually(all_refused, "the calculator refusing the day's periods")
+        code, output = await windhash(
+            {**env, "WINDHASH_ELEXON_BASE_URL": sim.base_url}, "ingest", "date", str(DAY)
+        )
+    assert code == 1, output
+    assert "48 period(s) failed" in output and "the calculator refused it" in output, output
+    assert "windhash difficulty set" in output, output
+
+    code, output = await windhash(
+        env, "difficulty", "set", str(DAY), str(good), "--reason", "hand edit undone"
+    )
+    assert code == 0, output
+    assert "recalculated by replay: 48 periods" in output, output
+    assert await pool_count(pg_dsn, "SELECT count(*) FROM unstorable_periods") == 0
+    assert (
+        await pool_count(
+            pg_dsn,
+            "SELECT count(*) FROM settlement_periods WHERE settlement_date = $1 AND status = 'calculated'",
+            DAY,
+        )
+        == 48
+    )
+    assert (
+        await pool_count(
+            pg_dsn, "SELECT count(DISTINCT miner_model) FROM bitcoin_daily WHERE settlement_date = $1", DAY
+        )
+        > 0
+    )
+
+
+async def pool_count(dsn: str, query: str, *args: object) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval(query, *args))
     finally:
         await connection.close()
