@@ -34,8 +34,8 @@ async def _store_and_complete(
         with console.status(f"writing {len(values)} days of difficulty to {settings.difficulty_table}"):
             written = await store.add_difficulties(values, source, overwrite)
         console.print(
-            f"difficulty: {len(written.written)} days written, {len(written.replaced)} replaced,"
-            f" {len(written.unchanged)} already present, {len(written.refused)} refused"
+            f"difficulty: {len(written.written)} days written, {len(written.unchanged)} already present,"
+            f" {len(written.refused)} refused, {len(written.replaced)} replaced"
         )
         for day, (stored, offered) in sorted(written.conflicts.items()):
             console.print(f"[yellow]kept[/] {day}: stored {stored}, the source says {offered} (--overwrite)")

@@ -71,6 +71,7 @@ SILENT = {
     "WindhashSummariesSlow",
     "WindhashCrmJobStalled",
     "WindhashCrmServerErrors",
+    "WindhashUnstorablePeriods",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0
