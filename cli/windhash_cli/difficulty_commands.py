@@ -11,15 +11,20 @@ from rich.console import Console
 from windhash_common import event_loop
 from windhash_common.db import create_pool, migrate_database
 from windhash_common.difficulty_store import open_difficulty_store, read_difficulty_file
+from windhash_common.input_values import checked_name, decimal_of
 
 from windhash_cli.input_checks import checked, settlement_date
+from windhash_cli.reference_corrections import audit_difficulty_changes, recalculate_difficulty_days
 
 app = typer.Typer(no_args_is_help=True, help="Bitcoin network difficulty history (DynamoDB).")
 console = Console()
 
 
-async def _store_and_complete(values: dict[date, Decimal], source: str) -> int:
-    """Store the plausible values and complete what waited for them; returns how many were refused."""
+async def _store_and_complete(
+    values: dict[date, Decimal], source: str, overwrite: bool = False, reason: str | None = None
+) -> int:
+    """Store the plausible values (replacing stored ones when `overwrite`: audited, then recalculated by
+    replay) and complete what waited for them; returns how many were refused."""
     from windhash_calculator.pending_periods import complete_pending_periods
     from windhash_calculator.settings import CalculatorSettings
 
@@ -27,16 +32,23 @@ async def _store_and_complete(values: dict[date, Decimal], source: str) -> int:
     async with open_difficulty_store(settings) as store:
         await store.ensure_table()
         with console.status(f"writing {len(values)} days of difficulty to {settings.difficulty_table}"):
-            written = await store.add_difficulties(values, source)
+            written = await store.add_difficulties(values, source, overwrite)
         console.print(
             f"difficulty: {len(written.written)} days written, {len(written.unchanged)} already present,"
-            f" {len(written.refused)} refused"
+            f" {len(written.refused)} refused, {len(written.replaced)} replaced"
         )
         for day, (stored, offered) in sorted(written.conflicts.items()):
-            console.print(f"[yellow]kept[/] {day}: stored {stored}, the source says {offered}")
-        for day, reason in written.refused.items():
-            console.print(f"[red]refused[/] {day}: {reason}")
+            console.print(f"[yellow]kept[/] {day}: stored {stored}, the source says {offered} (--overwrite)")
+        for day, (old, new) in sorted(written.replaced.items()):
+            console.print(f"[yellow]replaced[/] {day}: {old} → {new}")
+        for day, reason_refused in written.refused.items():
+            console.print(f"[red]refused[/] {day}: {reason_refused}")
         await migrate_database(settings.database_url)
+        changes: dict[date, tuple[Decimal | None, Decimal]] = dict(written.replaced)
+        if reason is not None:  # `set` audits a day it adds too
+            changes.update({day: (None, values[day]) for day in written.written})
+        if changes:
+            await audit_difficulty_changes(settings, changes, reason or "difficulty load --overwrite", source)
         pool = await create_pool(settings.database_url, max_size=2)
         try:
             with console.status("completing periods that were waiting for difficulty"):
@@ -47,7 +59,23 @@ async def _store_and_complete(values: dict[date, Decimal], source: str) -> int:
         f"pending periods: {len(outcome.completed)} completed ({outcome.calculations} calculations), "
         f"{outcome.still_pending} still waiting"
     )
+    if written.replaced:
+        await _recalculate(sorted(written.replaced))
     return len(written.refused)
+
+
+async def _recalculate(days: list[date]) -> None:
+    from windhash_reconciler.settings import ReconcilerSettings
+
+    settings = ReconcilerSettings()
+    with console.status(
+        f"waiting {settings.difficulty_cache_seconds:g} s for running calculators to drop the old values,"
+        " then replaying the affected periods"
+    ):
+        done = await recalculate_difficulty_days(days, settings)
+    console.print(
+        f"recalculated by replay: {len(done.periods)} periods, summaries of {len(done.summary_days)} days"
+    )
 
 
 def _exit_if_refused(refused: int) -> None:
@@ -63,14 +91,31 @@ def load(
     file: Path | None = typer.Argument(
         None, help='{"YYYY-MM-DD": "difficulty"} JSON; default: the 2024 file.'
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace stored values that differ (audited, then recalculated by replay)."
+    ),
+    reason: str | None = typer.Option(None, help="Why, for the audit trail of replaced values."),
 ) -> None:
-    """Seed difficulty from a file (default: the packaged 2024 reference), then complete pending periods."""
+    """Seed difficulty from a file (default: the packaged 2024 reference), then complete pending periods. A
+    day already stored with another value is reported and kept, or replaced with --overwrite."""
     values = checked(lambda: read_difficulty_file(file))
-    _exit_if_refused(
-        event_loop.run(
-            _store_and_complete(values, source=f"file:{file.name}" if file else "windhash:2024-reference")
-        )
-    )
+    why = None if reason is None else checked(lambda: checked_name(reason, "the reason", 500))
+    source = f"file:{file.name}" if file else "windhash:2024-reference"
+    _exit_if_refused(event_loop.run(_store_and_complete(values, source, overwrite, why)))
+
+
+@app.command("set")
+def set_command(
+    day: Annotated[date, typer.Argument(parser=settlement_date, help="UTC date, YYYY-MM-DD.")],
+    value: Annotated[str, typer.Argument(help="The day's network difficulty.", show_default=False)],
+    reason: str = typer.Option(..., help="Why the stored value is wrong (kept in the audit trail)."),
+) -> None:
+    """Correct one day's difficulty: overwrite the stored value (within the plausible bounds), record who,
+    why, old and new in the audit trail, and recalculate exactly the affected periods and summaries by
+    replay."""
+    difficulty = checked(lambda: decimal_of(value, "the difficulty"))
+    why = checked(lambda: checked_name(reason, "the reason", 500))
+    _exit_if_refused(event_loop.run(_store_and_complete({day: difficulty}, "cli:set", True, why)))
 
 
 @app.command()

@@ -56,6 +56,7 @@ def follow() -> None:
 
 
 def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
+    from windhash_ingestor.ingest_report import REFUSED_BY_CALCULATOR
     from windhash_ingestor.main import quiet_http_logs
     from windhash_ingestor.progress_store import ProgressUnavailable
     from windhash_ingestor.settings import IngestorSettings
@@ -87,6 +88,11 @@ def _ingest(first: date, last: date, force: bool, verbose: bool) -> None:
         console.print(f"... and {failed - MAX_FAILURES_LISTED} more failed periods")
     if not report.succeeded:
         console.print(f"[red]{failed} period(s) failed[/red]; run the same command again to retry them")
+        if any((failure.error or "").startswith(REFUSED_BY_CALCULATOR) for failure in report.failures):
+            console.print(
+                "periods the calculator refused need corrected reference data: `windhash difficulty set` or"
+                " `windhash prices set` recalculates them"
+            )
         raise typer.Exit(code=1)
 
 

@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,23 +18,38 @@ from windhash_common.btc_prices import (
     store_prices,
 )
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.input_values import checked_name, decimal_of
 from windhash_common.settlement_calendar import dates_between
 
 from windhash_cli.input_checks import checked, settlement_date, settlement_span
+from windhash_cli.reference_corrections import audit_price_changes, recompute_price_days
 
 app = typer.Typer(no_args_is_help=True, help="Daily BTC prices.")
 console = Console()
 
 
-async def _store(prices: list[DailyPrice]) -> PriceWrite:
+async def _store(prices: list[DailyPrice], reason: str | None = None) -> PriceWrite:
+    """Store the prices (replacing what differs); every replaced day, and with a `reason` (`prices set`)
+    every day written, is audited in the same transaction, then its summaries are recomputed."""
     from windhash_calculator.settings import CalculatorSettings
 
     settings = CalculatorSettings()
     await migrate_database(settings.database_url)
-    pool = await create_pool(settings.database_url, max_size=1)
+    pool = await create_pool(settings.database_url, max_size=2)
     try:
         async with pool.acquire() as connection, connection.transaction():
-            return await store_prices(connection, prices, overwrite=True)
+            written = await store_prices(connection, prices, overwrite=True)
+            offered = {price.price_date: price for price in prices}
+            changes: dict[date, tuple[DailyPrice | None, DailyPrice]] = dict(written.replaced)
+            if reason is not None:
+                changes.update({day: (None, offered[day]) for day in written.written if day not in changes})
+            await audit_price_changes(connection, settings, changes, reason or "prices load or sync")
+        for day, (old, new) in sorted(written.replaced.items()):
+            console.print(f"[yellow]replaced[/] {day}: GBP {old.gbp} → {new.gbp}, USD {old.usd} → {new.usd}")
+        repaired = await recompute_price_days(pool, sorted(changes))
+        if repaired is not None:
+            console.print(f"recomputed the summaries of {len(repaired.days)} days whose price changed")
+        return written
     finally:
         await pool.close()
 
@@ -85,6 +101,41 @@ def sync(
     missing = sum(1 for _ in dates_between(first, last)) - len(fetched)
     console.print(f"{missing} days in the range have no price at the source")
     _report(event_loop.run(_store(fetched)))
+
+
+@app.command("set")
+def set_command(
+    day: Annotated[date, typer.Argument(parser=settlement_date, help="Date, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option(help="Why the stored price is wrong (kept in the audit trail).")],
+    gbp: Annotated[str | None, typer.Option(help="The day's BTC price in GBP.")] = None,
+    usd: Annotated[str | None, typer.Option(help="The day's BTC price in USD.")] = None,
+) -> None:
+    """Correct one day's price: overwrite the stored GBP and/or USD price (within the plausible bounds; a
+    currency not given keeps its stored value), record who, why, old and new in the audit trail, and
+    recompute the summaries of that day, its month and year."""
+    if gbp is None and usd is None:
+        raise typer.BadParameter("give --gbp, --usd or both")
+    why = checked(lambda: checked_name(reason, "the reason", 500))
+    new_gbp = None if gbp is None else checked(lambda: decimal_of(gbp, "the GBP price"))
+    new_usd = None if usd is None else checked(lambda: decimal_of(usd, "the USD price"))
+
+    async def stored() -> DailyPrice | None:
+        from windhash_calculator.settings import CalculatorSettings
+
+        connection = await asyncpg.connect(CalculatorSettings().database_url)
+        try:
+            return (await prices_between(connection, day, day)).get(day)
+        finally:
+            await connection.close()
+
+    known = event_loop.run(stored())
+    price = DailyPrice(
+        day,
+        new_gbp if new_gbp is not None else (known.gbp if known else None),
+        new_usd if new_usd is not None else (known.usd if known else None),
+        "correction",
+    )
+    _report(event_loop.run(_store([price], why)))
 
 
 @app.command()

@@ -90,6 +90,7 @@ SILENT = {
     "WindhashPlansCommandsOverdue",
     "WindhashPlansWakeupsFailed",
     "WindhashPlansPowerPricesStale",
+    "WindhashUnstorablePeriods",
 }
 JOBS = SERVICE_JOBS
 SETTLE_TIMEOUT_S = 240.0

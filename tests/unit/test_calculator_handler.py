@@ -169,3 +169,35 @@ async def test_what_cannot_be_stored_is_dead_lettered_and_the_rest_goes_on() -> 
     ]
     assert list(uow.periods.periods) == [(DAY, 6)]
     assert uow.positions.stored[(GROUP, TOPICS.settlement_periods, 0)] == 3
+
+
+async def test_a_period_whose_bitcoin_cannot_be_stored_is_dead_lettered_and_the_next_is_calculated() -> None:
+    # Difficulty 0.5: a 10 MWh period would mine ~1e14 BTC, far past what bitcoin_calculations.btc and the
+    # day's summaries hold. The other day's periods are calculated as usual.
+    other_day = DAY + timedelta(days=1)
+    uow = unit_of_work({DAY: Decimal("0.5"), other_day: DIFFICULTY})
+    absurd = snapshot(5, FETCHED, record(1))
+    fine = SettlementPeriodEvent.build(other_day, 6, (record(2),), FETCHED, synthetic=True)
+    applied = await consume(
+        uow, message(0, absurd.model_dump_json().encode()), message(1, fine.model_dump_json().encode())
+    )
+    assert applied.dead_letters == ("unstorable",) and applied.applied == 1
+    [letter] = [DeadLetter.model_validate_json(m.payload) for m in uow.outbox.on(TOPICS.dead_letter)]
+    assert (letter.settlement_date, letter.settlement_period, letter.source_offset) == (DAY, 5, 0)
+    assert letter.reason.startswith("unstorable: S19J_PRO would mine") and "difficulty 5E-1" in letter.reason
+    assert list(uow.periods.periods) == [(other_day, 6)]
+    assert list(uow.periods.unstorable) == [(DAY, 5)]
+    assert applied.result.unstorable_periods == 1
+    assert [event.settlement_date for event in calculated_events(uow)] == [other_day]
+    assert uow.positions.stored[(GROUP, TOPICS.settlement_periods, 0)] == 2
+
+
+async def test_a_refused_period_written_later_is_no_longer_unstorable() -> None:
+    uow = unit_of_work({DAY: Decimal("0.5")})
+    await consume(uow, message(0, snapshot(5, FETCHED, record(1)).model_dump_json().encode()))
+    assert list(uow.periods.unstorable) == [(DAY, 5)]
+    uow.difficulties.known[DAY] = DIFFICULTY
+    later = snapshot(5, FETCHED + timedelta(hours=1), record(1)).model_dump_json().encode()
+    applied = await consume(uow, message(1, later))
+    assert applied.dead_letters == () and uow.periods.unstorable == {}
+    assert uow.periods.periods[(DAY, 5)][1] == "calculated"

@@ -82,6 +82,30 @@ async def test_writes_add_missing_days_report_conflicts_and_refuse_implausible_v
     assert "2024-01-04" not in fake.items and "2024-01-05" not in fake.items
 
 
+async def test_an_overwrite_replaces_a_differing_day_reports_old_and_new_and_forgets_the_cached_value() -> (
+    None
+):
+    fake = FakeDynamoDB({"2024-01-01": "72006146478567", "2024-01-02": "72006146478000"})
+    store = DifficultyStore(fake, "difficulty", cache_seconds=3600)
+    assert await store.difficulty(date(2024, 1, 2)) == Decimal(72006146478000)
+    outcome = await store.add_difficulties(
+        {date(2024, 1, 1): Decimal(72006146478567), date(2024, 1, 2): Decimal(72006146478567)},
+        source="test",
+        overwrite=True,
+    )
+    assert outcome.replaced == {date(2024, 1, 2): (Decimal(72006146478000), Decimal("72006146478567.0000"))}
+    assert (outcome.written, outcome.unchanged, outcome.conflicts) == ([], [date(2024, 1, 1)], {})
+    assert await store.difficulty(date(2024, 1, 2)) == Decimal(72006146478567)
+
+
+async def test_a_value_read_is_trusted_for_cache_seconds_only() -> None:
+    fake = FakeDynamoDB({"2024-01-01": "72006146478567"})
+    store = DifficultyStore(fake, "difficulty", cache_seconds=0)
+    await store.difficulty(date(2024, 1, 1))
+    fake.items["2024-01-01"] = "72006146479999"  # corrected by another process
+    assert await store.difficulty(date(2024, 1, 1)) == Decimal(72006146479999)
+
+
 def test_the_packaged_2024_file_has_every_day_exactly() -> None:
     values = packaged_difficulty_2024()
     assert len(values) == 366

@@ -126,6 +126,7 @@ class PriceWrite:
     written: list[date] = field(default_factory=list)
     unchanged: list[date] = field(default_factory=list)
     conflicts: dict[date, tuple[DailyPrice, DailyPrice]] = field(default_factory=dict)  # (stored, offered)
+    replaced: dict[date, tuple[DailyPrice, DailyPrice]] = field(default_factory=dict)  # (old, new), overwrite
     refused: dict[date, str] = field(default_factory=dict)  # why the price is implausible
 
 
@@ -159,6 +160,8 @@ async def store_prices(
             outcome.conflicts[day] = (known, price)
         else:
             to_write.append(price)
+            if known is not None:
+                outcome.replaced[day] = (known, price)
     await _upsert_prices(connection, to_write)
     outcome.written = [price.price_date for price in to_write]
     return outcome

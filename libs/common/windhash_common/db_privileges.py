@@ -72,6 +72,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "curtailment_records": _FACT,
     "bitcoin_calculations": _FACT,
     "bitcoin_period_totals": _FACT,  # kept by triggers on bitcoin_calculations, as the writer
+    "unstorable_periods": _FACT,  # periods the write path refused (migration 0950)
     # Summaries
     "curtailment_daily": _SUMMARY,
     "curtailment_monthly": _SUMMARY,

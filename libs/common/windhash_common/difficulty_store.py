@@ -1,11 +1,13 @@
 """Bitcoin network difficulty by UTC date, kept in DynamoDB (one item per date, partition key `date`).
 
-Reads go by key only (BatchGetItem), never Scan, and found values are cached in the process: a past day's
-difficulty is a fact that does not change. A date with no item is *unknown*: callers hold the work that needs
-it (`pending_difficulty`) and never substitute a default. Writes only add dates that are missing; an item that
-already holds a different value is reported as a conflict and left alone, so the difficulty a stored
-calculation used is always the one in the table. A value outside `reference_bounds` (absolute, or against the
-neighbouring days offered or stored) is refused with its reason and not written, whoever offers it.
+Reads go by key only (BatchGetItem), never Scan, and found values are cached in the process for
+`difficulty_cache_seconds` (a past day's difficulty changes only when an operator corrects it). A date with no
+item is *unknown*: callers hold the work that needs it (`pending_difficulty`) and never substitute a default.
+Writes only add dates that are missing; an item that already holds a different value is reported as a
+conflict and left alone, unless the writer asks to `overwrite` (`windhash difficulty set`, `difficulty load
+--overwrite`, which audit the change and recalculate the affected periods by replay). A value outside
+`reference_bounds` (absolute, or against the neighbouring days offered or stored) is refused with its reason
+and not written, whoever offers it.
 
 A day's difficulty is the one in effect at 00:00 UTC of that day (see `daily_difficulties`), stored with at
 most 4 decimal places (rounded half-even), the precision of the PostgreSQL columns that record it.
@@ -18,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from importlib import resources
 from pathlib import Path
+from time import monotonic
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -59,6 +62,7 @@ class DifficultyWrite:
     written: list[date] = field(default_factory=list)
     unchanged: list[date] = field(default_factory=list)
     conflicts: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (stored, offered)
+    replaced: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)  # date → (old, new)
     refused: dict[date, str] = field(default_factory=dict)  # date → why the value is implausible
 
 
@@ -120,10 +124,12 @@ def daily_difficulties(adjustments: Sequence[DifficultyAdjustment], until: date)
 class DifficultyStore:
     """DynamoDB access for difficulty items. Use `open_difficulty_store(settings)`."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, cache_seconds: float = 30.0) -> None:
         self._client = client
         self._table = table
+        self._cache_seconds = cache_seconds
         self._cache: dict[date, Decimal] = {}
+        self._cached_at = monotonic()
 
     async def ensure_table(self) -> None:
         try:
@@ -146,6 +152,9 @@ class DifficultyStore:
         await waiter.wait(TableName=self._table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
     async def difficulties(self, dates: Iterable[date]) -> dict[date, Decimal]:
+        if monotonic() - self._cached_at >= self._cache_seconds:
+            self._cache.clear()  # a value may have been corrected since it was read
+            self._cached_at = monotonic()
         wanted = set(dates)
         missing = sorted(wanted - self._cache.keys())
         for start in range(0, len(missing), _BATCH_GET_LIMIT):
@@ -170,9 +179,12 @@ class DifficultyStore:
                     raise DynamoDbUnprocessed(f"DynamoDB left keys of {self._table} unprocessed")
         return found
 
-    async def add_difficulties(self, values: Mapping[date, Decimal], source: str) -> DifficultyWrite:
-        """Write the dates that have no item yet; report the ones that already hold this or another value,
-        and refuse (unwritten, with the reason) the ones outside `reference_bounds`."""
+    async def add_difficulties(
+        self, values: Mapping[date, Decimal], source: str, overwrite: bool = False
+    ) -> DifficultyWrite:
+        """Write the dates that have no item yet; report the ones that already hold this or another value
+        (replaced, and reported as such, when `overwrite`), and refuse (unwritten, with the reason) the ones
+        outside `reference_bounds`."""
         offered = {day: stored_difficulty(value) for day, value in values.items()}
         days = sorted(offered)
         around = sorted(
@@ -194,13 +206,18 @@ class DifficultyStore:
                 to_write.append(day)
             elif stored[day] == offered[day]:
                 outcome.unchanged.append(day)
+            elif overwrite:
+                to_write.append(day)
+                outcome.replaced[day] = (stored[day], offered[day])
             else:
                 outcome.conflicts[day] = (stored[day], offered[day])
         written_at = datetime.now(UTC).isoformat()
         for start in range(0, len(to_write), _BATCH_WRITE_LIMIT):
             chunk = to_write[start : start + _BATCH_WRITE_LIMIT]
             await self._write([self._item(day, offered[day], source, written_at) for day in chunk])
-            outcome.written.extend(chunk)
+            outcome.written.extend(day for day in chunk if day not in outcome.replaced)
+            for day in chunk:
+                self._cache.pop(day, None)
         return outcome
 
     @staticmethod
@@ -230,4 +247,4 @@ class DifficultyStore:
 async def open_difficulty_store(settings: CommonSettings) -> AsyncIterator[DifficultyStore]:
     session = dynamodb_session(settings.aws_region, settings.dynamodb_endpoint)
     async with session.client("dynamodb", **dynamodb_client_options(settings.dynamodb_endpoint)) as client:
-        yield DifficultyStore(client, settings.difficulty_table)
+        yield DifficultyStore(client, settings.difficulty_table, settings.difficulty_cache_seconds)

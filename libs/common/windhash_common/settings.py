@@ -37,6 +37,9 @@ class CommonSettings(BaseSettings):
     dynamodb_endpoint: str | None = f"http://127.0.0.1:{LOCAL_DYNAMODB_PORT}"
     aws_region: str = "eu-west-2"
     difficulty_table: str = "windhash_difficulty"
+    # How long a process trusts a difficulty it has read: a stored value can be corrected (`windhash
+    # difficulty set`), which waits this long before it recalculates, so no calculator keeps the old value.
+    difficulty_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
     topic_prefix: str = "windhash"
     topic_partitions: int = Field(default=6, ge=1)
     # 3 and 2 on a production cluster: a write is acknowledged by 2 of 3 replicas (acks=all), so one broker

@@ -2,7 +2,8 @@
 events.
 
     event → `decode_settlement_period` (windhash_common.curtailment_facts.event_checks; what cannot be stored
-    is dead-lettered by the runtime) → `handle` → `write_snapshots` (curtailment_facts.write_path) →
+    is dead-lettered by the runtime) → `handle` → `write_snapshots` (curtailment_facts.write_path; a period
+    whose derived figures cannot be stored is refused there and dead-lettered here) →
     `calculation_copy_text` (curtailment_facts.rows) → `windhash_common.bitcoin.PeriodBitcoin`
 
 Runs inside the consumer runtime's transaction, which locked the positions and drops messages below them
@@ -25,6 +26,7 @@ from windhash_common.curtailment_facts.write_path import (
     period_calculated_messages,
     write_snapshots,
 )
+from windhash_common.dead_letters import Rejection
 from windhash_common.events import SettlementPeriodEvent
 from windhash_common.topics import Topics
 
@@ -60,11 +62,21 @@ class CalculateBatch:
         started = time.perf_counter()
         outcome = await write_snapshots(uow.periods, events, difficulties, self._halvings)
         metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
+        refuse_unstorable(batch, outcome)
         if outcome.applied:
             outcome.pending_periods = await uow.periods.pending_count()
+        if outcome.applied or outcome.refused:
+            outcome.unstorable_periods = await uow.periods.unstorable_count()
         self._mid_batch()  # rows written, transaction not committed
         await uow.outbox.add(period_calculated_messages(self._topics, outcome, self._clock()))
         return outcome
+
+
+def refuse_unstorable(batch: Batch[SettlementPeriodEvent], outcome: WriteOutcome) -> None:
+    """Dead-letter the message of every snapshot the write path refused (its figures cannot be stored)."""
+    for _, refusal in sorted(outcome.refused.items()):
+        positioned = next(item for item in batch.events if item.event is refusal.event)
+        batch.refuse(positioned, Rejection("unstorable", refusal.reason))
 
 
 async def apply_messages(

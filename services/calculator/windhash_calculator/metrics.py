@@ -27,6 +27,14 @@ WRITE_SECONDS = Histogram(
 PERIODS_PENDING = Gauge(
     "windhash_calculator_periods_pending_difficulty", "Settlement periods waiting for their day's difficulty"
 )
+PERIODS_UNSTORABLE = Gauge(
+    "windhash_calculator_periods_unstorable",
+    "Settlement periods refused because their derived figures cannot be stored (table unstorable_periods)",
+)
+PERIODS_REFUSED = Counter(
+    "windhash_calculator_periods_refused_total",
+    "Period snapshots refused and dead-lettered because their derived figures cannot be stored",
+)
 # FastStream's publish metrics (faststream_published_messages_*), registered here so they are known from the
 # start; the service's broker (windhash_common.kafka_broker) reports into the same series.
 KAFKA_PUBLISHES = kafka_metrics("calculator")

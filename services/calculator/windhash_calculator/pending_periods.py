@@ -3,7 +3,8 @@
 The same code path serves the calculator (a periodic sweep) and `windhash difficulty load|sync` (right after
 new difficulty is written), so a pending period is completed exactly the way a fresh event would have been:
 its stored records × the active miner models, at the stored day's difficulty, one transaction per chunk of
-days, each with its period-calculated events in the outbox.
+days, each with its period-calculated events in the outbox. A period whose BTC at that difficulty cannot be
+stored (`storable_figures`) stays pending and is recorded in `unstorable_periods` with the reason.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,8 @@ from decimal import Decimal
 import asyncpg
 from windhash_common.bitcoin import Halving
 from windhash_common.calculation_lock import lock_calculations_shared
-from windhash_common.curtailment_facts.rows import calculation_copy_text, difficulty_date
+from windhash_common.curtailment_facts.rows import RecordEnergy, calculation_copy_text, difficulty_date
+from windhash_common.curtailment_facts.storable_figures import bitcoin_problem
 from windhash_common.curtailment_facts.store import (
     PeriodKey,
     copy_calculations,
@@ -22,8 +24,9 @@ from windhash_common.curtailment_facts.store import (
     plan_for_actual_arguments,
     record_energies,
 )
+from windhash_common.curtailment_facts.unstorable_periods import note_unstorable, unstorable_count
 from windhash_common.difficulty_store import DifficultyLookup
-from windhash_common.miner_models import active_miner_models
+from windhash_common.miner_models import MinerModel, active_miner_models
 from windhash_common.topics import Topics
 
 from windhash_calculator.pending_recalculated import announce_recalculated
@@ -36,6 +39,9 @@ class PendingOutcome:
     completed: list[PeriodKey] = field(default_factory=list)
     calculations: int = 0
     still_pending: int = 0
+    refused: dict[PeriodKey, str] = field(default_factory=dict)
+    """Periods left pending because their figures cannot be stored, with the reason."""
+    unstorable: int = 0
 
 
 async def pending_difficulty_dates(connection: asyncpg.Connection) -> list[date]:
@@ -62,7 +68,27 @@ async def complete_pending_periods(
                 "SELECT count(*) FROM settlement_periods WHERE status = 'pending_difficulty'"
             )
         )
+        outcome.unstorable = await unstorable_count(connection)
     return outcome
+
+
+def _unstorable(
+    periods: Sequence[asyncpg.Record],
+    records: Mapping[PeriodKey, Sequence[RecordEnergy]],
+    models: Sequence[MinerModel],
+    known: Mapping[date, Decimal],
+    halvings: Sequence[Halving],
+) -> dict[PeriodKey, tuple[str, str]]:
+    """The periods whose BTC at their day's difficulty cannot be stored: key → (content hash, reason)."""
+    refused = {}
+    for row in periods:
+        key, start = (row[0], row[1]), row["period_start_utc"]
+        problem = bitcoin_problem(
+            records.get(key, []), models, known[difficulty_date(start)], start, halvings
+        )
+        if problem is not None:
+            refused[key] = (row["content_hash"], problem)
+    return refused
 
 
 async def _complete_days(
@@ -83,11 +109,15 @@ async def _complete_days(
             " ORDER BY 1, 2 FOR UPDATE",
             list(known),
         )
+        records = await record_energies(connection, [(row[0], row[1]) for row in periods])
+        models = await active_miner_models(connection)
+        refused = _unstorable(periods, records, models, known, halvings)
+        await note_unstorable(connection, refused)
+        outcome.refused.update({key: reason for key, (_, reason) in refused.items()})
+        periods = [row for row in periods if (row[0], row[1]) not in refused]
         if not periods:
             return
         keys: list[PeriodKey] = [(row[0], row[1]) for row in periods]
-        records = await record_energies(connection, keys)
-        models = await active_miner_models(connection)
         calculation_lines: list[str] = []
         calculations = 0
         period_difficulties = []
@@ -111,6 +141,7 @@ async def _complete_days(
             [key[1] for key in keys],
             period_difficulties,
         )
+        await note_unstorable(connection, {}, keys)
         await announce_recalculated(connection, topics, periods)
     outcome.completed += keys
     outcome.calculations += calculations

@@ -80,6 +80,9 @@ def calculator_consumer(
             metrics.PERIODS_APPLIED.labels(status=status).inc()
         if outcome.pending_periods is not None:
             metrics.PERIODS_PENDING.set(outcome.pending_periods)
+        if outcome.unstorable_periods is not None:
+            metrics.PERIODS_UNSTORABLE.set(outcome.unstorable_periods)
+        metrics.PERIODS_REFUSED.inc(len(outcome.refused))
         if outcome.applied:
             relay_wake.set()
         log.info(
@@ -180,6 +183,7 @@ async def sweep_pending(
         async def sweep() -> int:
             outcome = await complete_pending_periods(pool, difficulties, settings.topics, settings.halvings())
             metrics.PERIODS_PENDING.set(outcome.still_pending)
+            metrics.PERIODS_UNSTORABLE.set(outcome.unstorable)
             return len(outcome.completed)
 
         completed = await through_outages(

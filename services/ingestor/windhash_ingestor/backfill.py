@@ -8,10 +8,11 @@ a time, so memory does not grow with its length.
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from windhash_common.curtailment_facts.unstorable_periods import UnstorablePeriod, unstorable_between
 from windhash_common.settlement_calendar import (
     dates_between,
     period_has_ended,
@@ -20,7 +21,7 @@ from windhash_common.settlement_calendar import (
 )
 from windhash_common.settlement_range import date_chunks
 
-from windhash_ingestor.ingest_report import DayReport, IngestReport, build_report
+from windhash_ingestor.ingest_report import DayReport, IngestReport, build_report, refused_as_failed
 from windhash_ingestor.period_ingest import PeriodIngestor, PeriodOutcome, PublishPolicy
 from windhash_ingestor.progress_store import PeriodKey, ProgressStore, ProgressUnavailable
 from windhash_ingestor.runtime import IngestorRuntime, open_runtime
@@ -28,6 +29,7 @@ from windhash_ingestor.settings import IngestorSettings
 
 OutcomeCallback = Callable[[PeriodOutcome], None]
 PlanCallback = Callable[[int], None]
+RefusalLookup = Callable[[date, date], Awaitable[Mapping[PeriodKey, UnstorablePeriod]]]
 # A range is planned, fetched and reported this many days at a time.
 CHUNK_DAYS = 31
 # A report lists this many failed periods in full; every failure is counted in its day's row.
@@ -91,9 +93,11 @@ async def ingest_periods_in_range(
     now: datetime | None = None,
     on_plan: PlanCallback | None = None,
     on_outcome: OutcomeCallback | None = None,
+    refusals: RefusalLookup | None = None,
 ) -> IngestReport:
     """Every period from `first` to `last`, a chunk of `CHUNK_DAYS` days at a time: memory holds one chunk's
-    periods, progress rows and outcomes (and one small DayReport per day) however long the range."""
+    periods, progress rows and outcomes (and one small DayReport per day) however long the range. A period
+    `refusals` names (the calculator refused it: its figures cannot be stored) is reported failed."""
     if first > last:
         raise ValueError(f"the range starts ({first}) after it ends ({last})")
     now = now or datetime.now(UTC)
@@ -105,6 +109,8 @@ async def ingest_periods_in_range(
         outcomes = await _ingest_chunk(
             ingestor, progress, chunk.first, chunk.last, workers, force, now, on_outcome
         )
+        if refusals is not None:
+            outcomes = refused_as_failed(outcomes, await refusals(chunk.first, chunk.last))
         report = build_report(chunk.first, chunk.last, outcomes)
         days.extend(report.days)
         failures.extend(report.failures[: FAILURES_LISTED - len(failures)])
@@ -151,9 +157,14 @@ async def ingest_range_with(
 ) -> IngestReport:
     ingestor = await runtime.period_ingestor()
     workers = runtime.settings.elexon_concurrency * 2
+
+    async def refusals(chunk_first: date, chunk_last: date) -> Mapping[PeriodKey, UnstorablePeriod]:
+        return await unstorable_between(runtime.pool, chunk_first, chunk_last)
+
     return await ingest_periods_in_range(
-        ingestor, runtime.progress, first, last, workers, force, on_plan=on_plan, on_outcome=on_outcome
-    )
+        ingestor, runtime.progress, first, last, workers, force,
+        on_plan=on_plan, on_outcome=on_outcome, refusals=refusals,
+    )  # fmt: skip
 
 
 async def ingest_range(

@@ -1,11 +1,12 @@
 """What a run of the ingestor did, per settlement day: the final table of `windhash ingest`."""
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from windhash_common.curtailment_facts.unstorable_periods import UnstorablePeriod
 from windhash_common.settlement_calendar import dates_between, settlement_periods_in_day
 
 from windhash_ingestor.period_ingest import PeriodOutcome
@@ -14,7 +15,8 @@ from windhash_ingestor.period_ingest import PeriodOutcome
 @dataclass(frozen=True)
 class DayReport:
     """One settlement day. A period that went well was published, unchanged or skipped (already ok before this
-    run); `pending` ones have not ended yet. Records and MWh cover every period that went well."""
+    run); `pending` ones have not ended yet; `failed` ones failed to fetch or publish, or were refused by the
+    calculator. Records and MWh cover every period that went well."""
 
     settlement_date: date | None
     periods: int
@@ -54,6 +56,24 @@ class IngestReport:
             records=sum(day.records for day in self.days),
             energy_mwh=sum((day.energy_mwh for day in self.days), Decimal(0)),
         )
+
+
+REFUSED_BY_CALCULATOR = "the calculator refused it: "
+
+
+def refused_as_failed(
+    outcomes: Iterable[PeriodOutcome], refused: Mapping[tuple[date, int], UnstorablePeriod]
+) -> list[PeriodOutcome]:
+    """The outcomes with every period the calculator refused (its figures cannot be stored, see
+    `windhash_common.curtailment_facts.storable_figures`) turned failed, with the calculator's reason: the
+    period was fetched and published, but nothing of it is stored until its reference data is corrected."""
+    return [
+        replace(outcome, status="failed", error=REFUSED_BY_CALCULATOR + found.reason)
+        if outcome.status != "pending"
+        and (found := refused.get((outcome.settlement_date, outcome.settlement_period))) is not None
+        else outcome
+        for outcome in outcomes
+    ]
 
 
 def build_report(first: date, last: date, outcomes: Iterable[PeriodOutcome]) -> IngestReport:

@@ -13,6 +13,7 @@ from typing import Self
 
 from windhash_common.consumer_runtime.messages import TopicPartitionKey
 from windhash_common.curtailment_facts.rows import CurtailmentRow
+from windhash_common.curtailment_facts.write_path import Refusal
 from windhash_common.events import SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel
 from windhash_common.outbox import OutboxMessage
@@ -73,6 +74,8 @@ class FakePeriodFacts:
         """fetched_at, status, difficulty."""
         self.records: dict[PeriodKey, list[CurtailmentRow]] = {}
         self.calculation_lines: list[str] = []
+        self.unstorable: dict[PeriodKey, str] = {}
+        """Refused periods and why."""
 
     async def lock_snapshots(self, keys: Iterable[PeriodKey]) -> dict[PeriodKey, datetime]:
         return {key: self.periods[key][0] for key in keys if key in self.periods}
@@ -101,6 +104,14 @@ class FakePeriodFacts:
 
     async def pending_count(self) -> int:
         return sum(status == "pending_difficulty" for _, status, _ in self.periods.values())
+
+    async def note_refusals(self, refused: Mapping[PeriodKey, Refusal], written: Sequence[PeriodKey]) -> None:
+        for key in written:
+            self.unstorable.pop(key, None)
+        self.unstorable.update({key: refusal.reason for key, refusal in refused.items()})
+
+    async def unstorable_count(self) -> int:
+        return len(self.unstorable)
 
     def calculations_of(self, key: PeriodKey) -> list[list[str]]:
         prefix = f"{key[0].isoformat()}\t{key[1]}\t"

@@ -259,7 +259,8 @@ async def apply_batch(
     dead_letter_topic: str,
 ) -> Applied[R]:
     """The body of a batch's transaction, in the unit of work `uow` (which commits it): lock the positions,
-    hand the messages past them to `handle`, dead-letter the rejected ones, advance the positions."""
+    hand the messages past them to `handle`, dead-letter the rejected ones and those the handler refused,
+    advance the positions."""
     stored = await uow.positions.lock(group, {item.message.topic_partition for item in decoded})
     fresh = [item for item in decoded if item.message.offset >= stored.get(item.message.topic_partition, 0)]
     rejected = tuple((item.message, item.outcome) for item in fresh if isinstance(item.outcome, Rejection))
@@ -268,13 +269,14 @@ async def apply_batch(
     )
     batch: Batch[E] = Batch(events, len(decoded) - len(fresh), rejected)  # type: ignore[arg-type]
     result = await handle(batch, uow)
-    await uow.outbox.add(dead_letter_messages(service, dead_letter_topic, rejected))
+    dead = (*rejected, *batch.refused)
+    await uow.outbox.add(dead_letter_messages(service, dead_letter_topic, dead))
     next_offsets = next_offsets_after(
         (item.message.topic, item.message.partition, item.message.offset) for item in decoded
     )
     await uow.positions.advance(group, next_offsets)
-    kinds = tuple(rejection.kind for _, rejection in rejected)
-    return Applied(result, len(events), batch.skipped, kinds, datetime.now(UTC))
+    kinds = tuple(rejection.kind for _, rejection in dead)
+    return Applied(result, len(events) - len(batch.refused), batch.skipped, kinds, datetime.now(UTC))
 
 
 def dead_letter_messages(

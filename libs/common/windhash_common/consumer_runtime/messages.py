@@ -60,6 +60,13 @@ class Batch(Generic[E]):
     """Messages below the stored position of their partition: applied by an earlier batch."""
     rejected: tuple[tuple[ConsumedMessage, Rejection], ...] = field(default=())
     """Messages that could not be decoded: dead-lettered in this batch's transaction."""
+    refused: list[tuple[ConsumedMessage, Rejection]] = field(default_factory=list)
+    """Events the handler refused (`refuse`): dead-lettered in this batch's transaction like the rejected."""
+
+    def refuse(self, positioned: Positioned[E], rejection: Rejection) -> None:
+        """Dead-letter an event the handler cannot apply (e.g. figures its columns cannot hold): its position
+        advances with the batch, so it never stops the partition."""
+        self.refused.append((positioned.message, rejection))
 
 
 def decode_json_model(

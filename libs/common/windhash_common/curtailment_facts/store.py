@@ -18,6 +18,8 @@ from windhash_common.curtailment_facts.rows import (
     RecordEnergy,
     curtailment_copy_text,
 )
+from windhash_common.curtailment_facts.unstorable_periods import note_unstorable, unstorable_count
+from windhash_common.curtailment_facts.write_path import Refusal
 from windhash_common.events import SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel, active_miner_models
 
@@ -214,3 +216,10 @@ class PostgresPeriodFacts:
 
     async def pending_count(self) -> int:
         return await pending_period_count(self._connection)
+
+    async def note_refusals(self, refused: Mapping[PeriodKey, Refusal], written: Sequence[PeriodKey]) -> None:
+        hashes = {key: (refusal.event.content_hash, refusal.reason) for key, refusal in refused.items()}
+        await note_unstorable(self._connection, hashes, written)
+
+    async def unstorable_count(self) -> int:
+        return await unstorable_count(self._connection)

@@ -6,7 +6,10 @@ One implementation, called by the calculator for every batch it consumes and by 
   - the period's records are replaced (stored at column precision) and its calculations written for every
     active miner model at the difficulty of the period's UTC date;
   - a period whose day has no difficulty is held `pending_difficulty`, with its records and no calculations:
-    never a default difficulty (the calculator's pending sweep completes it when the difficulty arrives).
+    never a default difficulty (the calculator's pending sweep completes it when the difficulty arrives);
+  - a period whose derived figures cannot be stored (`storable_figures`: e.g. the BTC of an absurd
+    difficulty) is refused: nothing of it is written, it is recorded in `unstorable_periods` with the reason
+    (the calculator dead-letters its message too), and a later write of the period clears that record.
 Pure rules over a `PeriodFacts` repository, so they are unit-tested against a fake and proven against
 PostgreSQL (`store.PostgresPeriodFacts`) by the integration tests.
 """
@@ -15,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from windhash_common.bitcoin import Halving
 from windhash_common.curtailment_facts.rows import (
@@ -25,12 +28,20 @@ from windhash_common.curtailment_facts.rows import (
     difficulty_date,
     row_energies,
 )
+from windhash_common.curtailment_facts.storable_figures import bitcoin_problem, records_problem
 from windhash_common.events import PeriodCalculatedEvent, PeriodStatus, SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel
 from windhash_common.outbox import OutboxMessage, outbox_message
 from windhash_common.topics import Topics
 
 PeriodKey = tuple[date, int]
+
+
+class Refusal(NamedTuple):
+    """A snapshot whose figures cannot be stored, and why (`storable_figures`)."""
+
+    event: SettlementPeriodEvent
+    reason: str
 
 
 class PeriodFacts(Protocol):
@@ -48,6 +59,12 @@ class PeriodFacts(Protocol):
 
     async def pending_count(self) -> int: ...
 
+    async def note_refusals(self, refused: Mapping[PeriodKey, Refusal], written: Sequence[PeriodKey]) -> None:
+        """Record the refused periods (replacing an earlier refusal) and clear those of the written ones."""
+        ...
+
+    async def unstorable_count(self) -> int: ...
+
 
 @dataclass
 class WriteOutcome:
@@ -61,6 +78,10 @@ class WriteOutcome:
     calculations: int = 0
     pending_periods: int | None = None
     """Periods held `pending_difficulty` after the write, where the writer counted them."""
+    unstorable_periods: int | None = None
+    """Periods recorded unstorable after the write, where the writer counted them."""
+    refused: dict[PeriodKey, Refusal] = field(default_factory=dict)
+    """Snapshots not written because their figures cannot be stored, with the reason."""
 
 
 def supersedes(later: SettlementPeriodEvent, held: SettlementPeriodEvent | None) -> bool:
@@ -100,28 +121,39 @@ async def write_snapshots(
 ) -> WriteOutcome:
     """Apply the newest snapshot of each period among `events` (see the module docstring)."""
     snapshots = newest_snapshots(events)
-    to_apply = snapshots_to_apply(snapshots, await facts.lock_snapshots(snapshots.keys()))
-    outcome = WriteOutcome(snapshots=to_apply, ignored_older=len(events) - len(to_apply))
-    if not to_apply:
+    newer = snapshots_to_apply(snapshots, await facts.lock_snapshots(snapshots.keys()))
+    outcome = WriteOutcome(ignored_older=len(events) - len(newer))
+    if not newer:
         return outcome
     models = await facts.active_models()
-    keys = sorted(to_apply)
-    ordered = [to_apply[key] for key in keys]
     period_difficulty = {
-        key: difficulties.get(difficulty_date(to_apply[key].period_start_utc)) for key in keys
+        key: difficulties.get(difficulty_date(event.period_start_utc)) for key, event in newer.items()
     }
-    await facts.upsert_periods(ordered, period_difficulty)
     # Each record's rounded values, computed once: the rows stored and the energies calculated from.
-    records = {key: curtailment_rows(to_apply[key]) for key in keys}
+    records = {key: curtailment_rows(event) for key, event in newer.items()}
+    energies = {key: row_energies(rows) for key, rows in records.items()}
+    for key in sorted(newer):
+        event, difficulty = newer[key], period_difficulty[key]
+        problem = records_problem(records[key])
+        if problem is None and difficulty is not None:
+            problem = bitcoin_problem(energies[key], models, difficulty, event.period_start_utc, halvings)
+        if problem is not None:
+            outcome.refused[key] = Refusal(event, problem)
+    keys = sorted(key for key in newer if key not in outcome.refused)
+    outcome.snapshots = {key: newer[key] for key in keys}
+    await facts.note_refusals(outcome.refused, keys)
+    if not keys:
+        return outcome
+    await facts.upsert_periods([newer[key] for key in keys], {key: period_difficulty[key] for key in keys})
     await facts.replace_records(keys, [row for key in keys for row in records[key]])
     texts: list[str] = []
     for key in keys:
-        event, difficulty = to_apply[key], period_difficulty[key]
+        event, difficulty = newer[key], period_difficulty[key]
         outcome.applied[key] = "pending_difficulty" if difficulty is None else "calculated"
         outcome.records += len(event.records)
         if difficulty is not None:
             text, count = calculation_copy_text(
-                *key, event.period_start_utc, row_energies(records[key]), models, difficulty, halvings
+                *key, event.period_start_utc, energies[key], models, difficulty, halvings
             )
             texts.append(text)
             outcome.calculations += count

@@ -1,6 +1,7 @@
 """What data windhash holds and how healthy the service is."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +12,10 @@ class FailedPeriod(BaseModel):
     attempts: int
     error: str | None
     updated_at: datetime
+    stage: Literal["fetch", "calculation"] = Field(
+        description="fetch: the last fetch or publish failed; calculation: the calculator refused the period"
+        " because a figure it derives cannot be stored (the error says which)"
+    )
 
 
 class DataStatus(BaseModel):
@@ -20,7 +25,10 @@ class DataStatus(BaseModel):
     periods_ingested: int
     periods_calculated: int
     pending_difficulty_periods: int = Field(description="periods held until their difficulty is known")
-    failed_periods_count: int
+    failed_periods_count: int = Field(description="failed fetches plus periods the calculator refused")
+    unstorable_periods_count: int = Field(
+        description="periods the calculator refused because a figure it derives cannot be stored"
+    )
     failed_periods: list[FailedPeriod] = Field(description="the most recent failures, at most 50")
     synthetic: bool = Field(description="true when any data held is synthetic sample data, not Elexon's")
     synthetic_periods: int

@@ -1,4 +1,5 @@
-"""What the database holds: date coverage, periods awaiting difficulty, failed fetches, synthetic data."""
+"""What the database holds: date coverage, periods awaiting difficulty, failed periods (fetches that failed,
+periods the calculator refused), synthetic data."""
 
 import asyncpg
 
@@ -27,10 +28,20 @@ SELECT min(settlement_date) AS first_date, max(settlement_date) AS last_date,
        ) AS latest_complete_date
 FROM days
 """
-_FAILED_COUNT = "SELECT count(*)::int FROM ingestion_progress WHERE status = 'failed'"
+# Failed: a fetch that failed (ingestion_progress), or a period the calculator refused because its figures
+# cannot be stored (unstorable_periods, migration 0950).
+_FAILED_COUNTS = """
+SELECT (SELECT count(*) FROM ingestion_progress WHERE status = 'failed')::int AS fetch,
+       (SELECT count(*) FROM unstorable_periods)::int AS calculation
+"""
 _FAILED = f"""
-SELECT settlement_date, settlement_period, attempts, error, updated_at
-FROM ingestion_progress WHERE status = 'failed'
+SELECT * FROM (
+    SELECT settlement_date, settlement_period, attempts, error, updated_at, 'fetch' AS stage
+    FROM ingestion_progress WHERE status = 'failed'
+    UNION ALL
+    SELECT settlement_date, settlement_period, 1, reason, refused_at, 'calculation'
+    FROM unstorable_periods
+) AS failed
 ORDER BY updated_at DESC, settlement_date DESC, settlement_period DESC
 LIMIT {FAILED_LISTED}
 """
@@ -39,7 +50,9 @@ _SUMMARIES_UPDATED = "SELECT max(updated_at) FROM curtailment_daily"
 
 async def data_status(connection: asyncpg.Connection) -> dict[str, object]:
     status = dict(await connection.fetchrow(_PERIODS))
-    status["failed_periods_count"] = await connection.fetchval(_FAILED_COUNT)
+    counts = await connection.fetchrow(_FAILED_COUNTS)
+    status["failed_periods_count"] = counts["fetch"] + counts["calculation"]
+    status["unstorable_periods_count"] = counts["calculation"]
     status["failed_periods"] = [dict(row) for row in await connection.fetch(_FAILED)]
     status["summaries_updated_at"] = await connection.fetchval(_SUMMARIES_UPDATED)
     status["synthetic"] = bool(status["synthetic_periods"])

@@ -20,7 +20,7 @@ READY_TIMEOUT_SECONDS = 2.0
     "/status",
     response_model=DataStatus,
     responses=ERROR_RESPONSES,
-    summary="Dates held, latest complete date, periods pending difficulty, failed fetches, synthetic flag",
+    summary="Dates held, latest complete date, periods pending difficulty, failed periods, synthetic flag",
 )
 async def get_status(pool: Pool) -> DataStatus:
     async with pool.acquire() as connection:
