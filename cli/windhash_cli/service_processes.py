@@ -36,8 +36,12 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    # Stopped on purpose (`stop`): how it then ended is no failure, even when the signal came before the
+    # process had installed its handler (it then ends with -SIGTERM).
+    stopped: bool = False
 
     def start(self) -> None:
+        self.stopped = False
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -61,6 +65,7 @@ class ServiceProcess:
     def stop(self, timeout: float = 15.0) -> int | None:
         if self.process is None:
             return None
+        self.stopped = True
         if self.running:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -97,7 +102,9 @@ class ServiceProcesses:
 
     def check_alive(self) -> None:
         for service in self.services.values():
-            if service.process is not None and not service.running and service.process.returncode != 0:
+            if service.stopped or service.process is None or service.running:
+                continue
+            if service.process.returncode != 0:
                 raise RuntimeError(
                     f"service {service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
                 )
