@@ -5,7 +5,9 @@ mid-cycle) and restarted, while the simulator's miners are polled, some go offli
   an undisturbed writer makes from the same topic: nothing lost, nothing doubled;
 - the collector's tables (the miners' statuses, the operation log, the status events in the outbox) equal an
   undisturbed run's on the same simulated fleet and fault script;
-- every stored reading is exactly one the simulator served.
+- every stored reading is exactly one the simulator served;
+- two writers in one consumer group over the same topic, the second joining mid-stream and the first leaving
+  mid-stream (two rebalances), make the same tables as one undisturbed writer (the writer scales out).
 
 Live polling cannot be replayed (each reply is a fresh draw at a fresh time), so the writer is compared with
 an undisturbed writer over the very messages the disturbed run produced, and the collector with an
@@ -77,13 +79,13 @@ class Run:
 
 @pytest.fixture
 async def runs(stack: StackEndpoints, tmp_path: Path) -> AsyncIterator[dict[str, Run]]:
-    """Three databases and topic prefixes: the undisturbed run, the chaos run, the chaos topic's replay."""
+    """Four databases and topic prefixes: the undisturbed run, the chaos run, the chaos topic's replay by one
+    writer and by two writers that join and leave."""
     made: dict[str, Run] = {}
-    admin = await asyncpg.connect(stack.postgres_dsn)
     try:
-        for name in ("reference", "chaos", "replay"):
+        for name in ("reference", "chaos", "replay", "scaled"):
             database = f"fleet_{name}_{uuid.uuid4().hex[:10]}"
-            await admin.execute(f'CREATE DATABASE "{database}"')
+            await _admin(stack, f'CREATE DATABASE "{database}"')
             dsn = urlsplit(stack.postgres_dsn)._replace(path=f"/{database}").geturl()
             await migrate_database(dsn)
             prefix = f"fleetchaos{uuid.uuid4().hex[:8]}"
@@ -100,7 +102,15 @@ async def runs(stack: StackEndpoints, tmp_path: Path) -> AsyncIterator[dict[str,
         yield made
     finally:
         for run in made.values():
-            await admin.execute(f'DROP DATABASE IF EXISTS "{urlsplit(run.dsn).path[1:]}" WITH (FORCE)')
+            await _admin(stack, f'DROP DATABASE IF EXISTS "{urlsplit(run.dsn).path[1:]}" WITH (FORCE)')
+
+
+async def _admin(stack: StackEndpoints, statement: str) -> None:
+    # A connection per statement: one held through a run of several minutes is one more thing to lose.
+    admin = await asyncpg.connect(stack.postgres_dsn)
+    try:
+        await admin.execute(statement)
+    finally:
         await admin.close()
 
 
@@ -188,6 +198,39 @@ async def replay(run: Run, sim: FleetSimServer, topic_prefix: str) -> None:
         processes.stop_all()
 
 
+async def _positions_stored(dsn: str, group: str) -> int:
+    stored = await _scalar(
+        dsn, "SELECT coalesce(sum(next_offset), 0) FROM consumer_positions WHERE consumer_group = $1", group
+    )
+    return int(stored)
+
+
+async def replay_scaled(run: Run, sim: FleetSimServer, topic_prefix: str) -> None:
+    """Two writers in one group over another run's telemetry topic: the second starts once the first has
+    stored positions (a rebalance mid-stream), the first stops once the second has moved them on (another)."""
+    await register_fleet(run.dsn, sim, run.topics)
+    env = {**run.env, "WINDHASH_TOPIC_PREFIX": topic_prefix, "WINDHASH_FLEET_WRITER_BATCH_MESSAGES": "50"}
+    group = env["WINDHASH_FLEET_WRITER_GROUP"]
+    processes = collectors(env, run.log_dir, {})
+    try:
+        first = processes.start("writer-1", "fleet", "writer")
+        await wait_for(lambda: _above(run.dsn, group, 0), 300, processes)
+        processes.start("writer-2", "fleet", "writer")
+        joined_at = await _positions_stored(run.dsn, group)
+        await wait_for(lambda: _above(run.dsn, group, joined_at), 300, processes)
+        first.stop()
+        topic = Topics(topic_prefix).miner_telemetry
+        await wait_for(
+            lambda: writer_caught_up(run.dsn, env["WINDHASH_KAFKA_BOOTSTRAP"], topic, group), 300, processes
+        )
+    finally:
+        processes.stop_all()
+
+
+async def _above(dsn: str, group: str, stored: int) -> bool:
+    return await _positions_stored(dsn, group) > stored
+
+
 # Row by row, keyed by serial and site name (ids are each database's own).
 WRITER_TABLES = {
     "miner_telemetry": "SELECT m.serial_number, t.recorded_at, t.hashrate_ths, t.temperature_c, t.power_w,"
@@ -236,6 +279,7 @@ async def test_kills_of_the_writer_and_the_collector_leave_every_table_as_undist
         served_times = await run_script(runs["chaos"], sim, rng)
         served = {miner.serial: sim.served(miner.serial) for miner in sim.miners}
         await replay(runs["replay"], sim, runs["chaos"].topics.prefix)
+        await replay_scaled(runs["scaled"], sim, runs["chaos"].topics.prefix)
     chaos = runs["chaos"]
     print(f"\nfleet chaos (seed {SEED}): {len(chaos.kills)} SIGKILLs: {', '.join(chaos.kills)}")
     assert chaos.kills.count("writer") >= 3 and chaos.kills.count("collector") >= 3, chaos.kills
@@ -243,8 +287,10 @@ async def test_kills_of_the_writer_and_the_collector_leave_every_table_as_undist
     disturbed = await rows_of(chaos.dsn, WRITER_TABLES)
     undisturbed = await rows_of(runs["replay"].dsn, WRITER_TABLES)
     assert len(disturbed["miner_telemetry"]) > MINERS * 3
+    scaled = await rows_of(runs["scaled"].dsn, WRITER_TABLES)
     for table in WRITER_TABLES:
         assert disturbed[table] == undisturbed[table], f"{table} differs from an undisturbed writer's"
+        assert scaled[table] == undisturbed[table], f"{table}: two writers that rebalanced differ from one"
     assert (await rows_of(chaos.dsn, COLLECTOR_TABLES)) == (
         await rows_of(runs["reference"].dsn, COLLECTOR_TABLES)
     )
