@@ -7,9 +7,6 @@ test-artifacts/dashboard.png.
 """
 
 import asyncio
-import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -22,41 +19,12 @@ from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
+from windhash_testing.browser import CHROMIUM_FLAGS, chromium_path
 from windhash_testing.sample_dataset import SampleDataset, load_sample
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INSTALL_COMMAND = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
 TIMEOUT_MS = 20_000
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        pytest.fail(
-            "Debian's chromium is missing: run `sudo apt-get update && sudo apt-get install -y chromium`"
-        )
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], INSTALL_COMMAND):
-        done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"could not install chromium with {' '.join(command)}: {done.stderr[-2000:]}")
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail("apt-get installed chromium but no `chromium` is on PATH")
-    return found
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 import uvicorn
-from playwright.async_api import Page, async_playwright
-from test_dashboard import ARTIFACTS, CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path, loaded  # type: ignore[import-not-found]
+from playwright.async_api import Page
+from test_dashboard import ARTIFACTS, TIMEOUT_MS, loaded  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.access.roles import Role
@@ -23,6 +23,7 @@ from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.settlement_calendar import dates_between
 from windhash_common.topics import Topics
 from windhash_stack.ports import free_port
+from windhash_testing.browser import browser_page
 from windhash_testing.sample_dataset import load_sample
 
 pytestmark = pytest.mark.e2e
@@ -98,61 +99,47 @@ async def role_shown(page: Page, role: str) -> None:
 async def test_login_password_change_role_aware_navigation_and_logout(
     private_dashboard: str, tmp_path: Path
 ) -> None:
-    errors: list[str] = []
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=chromium_path(),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1200},
+    async with browser_page(tmp_path / "profile", private_dashboard, 1280, 1200) as (page, errors):
+        await role_shown(page, "anonymous")  # private analytics: the login dialog opens by itself
+        await log_in(page, "admin@example.com", "not the password at all")
+        await page.wait_for_function(
+            "() => document.getElementById('login-error').textContent.includes('wrong')",
+            timeout=TIMEOUT_MS,
         )
-        try:
-            page = context.pages[0] if context.pages else await context.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(private_dashboard)
-            await role_shown(page, "anonymous")  # private analytics: the login dialog opens by itself
-            await log_in(page, "admin@example.com", "not the password at all")
-            await page.wait_for_function(
-                "() => document.getElementById('login-error').textContent.includes('wrong')",
-                timeout=TIMEOUT_MS,
-            )
-            await log_in(page, "admin@example.com", ONE_TIME)
-            await page.wait_for_selector("#password-dialog[open]", timeout=TIMEOUT_MS)
-            await page.fill("#password-form input[name=current]", ONE_TIME)
-            await page.fill("#password-form input[name=next]", CHOSEN)
-            await page.click("#password-submit")
-            await role_shown(page, "admin")
-            await loaded(page)  # the analytics draw once signed in
-            cookies = await context.cookies()
-            session = next(cookie for cookie in cookies if cookie["name"] == "windhash_session")
-            assert session["httpOnly"] and session["sameSite"] == "Strict"
-            assert "whs_" not in await page.content(), "the page never holds the token"
-            assert await page.is_visible(".admin-link[data-view=users]")
-            await page.click(".admin-link[data-view=users]")
-            await page.wait_for_function("() => document.body.dataset.admin === 'users'", timeout=TIMEOUT_MS)
-            emails = await page.locator("#users-table tbody tr td:first-child").all_text_contents()
-            assert emails == ["admin@example.com", "client@acme.example"]
-            await page.click(".admin-link[data-view=audit]")
-            await page.wait_for_function("() => document.body.dataset.admin === 'audit'", timeout=TIMEOUT_MS)
-            actions = await page.locator("#audit-table tbody tr td:nth-child(3)").all_text_contents()
-            assert "user.password-change" in actions and "user.create" in actions
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "dashboard-admin.png"), full_page=True)
-            await page.click(".admin-link[data-view=logins]")
-            await page.wait_for_function("() => document.body.dataset.admin === 'logins'", timeout=TIMEOUT_MS)
-            outcomes = await page.locator("#logins-table tbody tr td:nth-child(3)").all_text_contents()
-            assert outcomes == ["ok", "bad_credentials"]
+        await log_in(page, "admin@example.com", ONE_TIME)
+        await page.wait_for_selector("#password-dialog[open]", timeout=TIMEOUT_MS)
+        await page.fill("#password-form input[name=current]", ONE_TIME)
+        await page.fill("#password-form input[name=next]", CHOSEN)
+        await page.click("#password-submit")
+        await role_shown(page, "admin")
+        await loaded(page)  # the analytics draw once signed in
+        cookies = await page.context.cookies()
+        session = next(cookie for cookie in cookies if cookie["name"] == "windhash_session")
+        assert session["httpOnly"] and session["sameSite"] == "Strict"
+        assert "whs_" not in await page.content(), "the page never holds the token"
+        assert await page.is_visible(".admin-link[data-view=users]")
+        await page.click(".admin-link[data-view=users]")
+        await page.wait_for_function("() => document.body.dataset.admin === 'users'", timeout=TIMEOUT_MS)
+        emails = await page.locator("#users-table tbody tr td:first-child").all_text_contents()
+        assert emails == ["admin@example.com", "client@acme.example"]
+        await page.click(".admin-link[data-view=audit]")
+        await page.wait_for_function("() => document.body.dataset.admin === 'audit'", timeout=TIMEOUT_MS)
+        actions = await page.locator("#audit-table tbody tr td:nth-child(3)").all_text_contents()
+        assert "user.password-change" in actions and "user.create" in actions
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "dashboard-admin.png"), full_page=True)
+        await page.click(".admin-link[data-view=logins]")
+        await page.wait_for_function("() => document.body.dataset.admin === 'logins'", timeout=TIMEOUT_MS)
+        outcomes = await page.locator("#logins-table tbody tr td:nth-child(3)").all_text_contents()
+        assert outcomes == ["ok", "bad_credentials"]
 
-            await page.click("#nav-logout")
-            await role_shown(page, "anonymous")
-            await page.wait_for_selector("#login-dialog[open]", timeout=TIMEOUT_MS)
-            await log_in(page, "client@acme.example", CLIENT_PASSWORD)
-            await role_shown(page, "client")
-            await loaded(page)
-            assert not await page.is_visible(".admin-link[data-view=users]")
-            assert await page.is_hidden("#admin-panel")
-            assert "client@acme.example · client" in (await page.text_content("#nav-user") or "")
-        finally:
-            await context.close()
+        await page.click("#nav-logout")
+        await role_shown(page, "anonymous")
+        await page.wait_for_selector("#login-dialog[open]", timeout=TIMEOUT_MS)
+        await log_in(page, "client@acme.example", CLIENT_PASSWORD)
+        await role_shown(page, "client")
+        await loaded(page)
+        assert not await page.is_visible(".admin-link[data-view=users]")
+        assert await page.is_hidden("#admin-panel")
+        assert "client@acme.example · client" in (await page.text_content("#nav-user") or "")
     assert errors == []

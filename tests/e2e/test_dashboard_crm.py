@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 from pypdf import PdfReader
-from test_dashboard import ARTIFACTS, CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path  # type: ignore[import-not-found]
+from test_dashboard import ARTIFACTS, TIMEOUT_MS  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.access.roles import Role
@@ -26,6 +26,7 @@ from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.topics import Topics
 from windhash_crm.app import create_crm_app
 from windhash_crm.settings import CrmSettings
+from windhash_testing.browser import CHROMIUM_FLAGS, chromium_path
 from windhash_testing.live_server import serving
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 import uvicorn
-from playwright.async_api import Page, async_playwright
-from test_dashboard import ARTIFACTS, CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path  # type: ignore[import-not-found]
+from playwright.async_api import Page
+from test_dashboard import ARTIFACTS, TIMEOUT_MS  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.access.roles import Role
@@ -24,6 +24,7 @@ from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.topics import Topics
 from windhash_fleet.telemetry_writer import TelemetryWriter, apply_messages
 from windhash_stack.ports import free_port
+from windhash_testing.browser import browser_page
 from windhash_testing.fleet_service import create_fleet_test_app
 from windhash_testing.fleet_telemetry import messages, reading, register_site
 from windhash_testing.live_server import serving
@@ -127,48 +128,30 @@ async def column(page: Page, table: str, index: int) -> list[str]:
 async def test_the_fleet_page_shows_power_status_rankings_and_hashrate_as_each_role_may_see(
     dashboard_with_fleet: str, tmp_path: Path
 ) -> None:
-    errors: list[str] = []
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=chromium_path(),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1400},
-        )
-        try:
-            page = context.pages[0] if context.pages else await context.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(dashboard_with_fleet)
-            await page.wait_for_function(
-                "() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS
-            )
-            assert await page.is_hidden("#fleet-link"), "no fleet for anonymous visitors"
-            await log_in(page, "staff@example.com")
-            await open_fleet(page, "user")
-            assert await column(page, "fleet-sites", 1) == [
-                "Moray East yard (SYNTHETIC)",
-                "Whitelee shed (SYNTHETIC)",
-            ]
-            assert await column(page, "fleet-sites", 5) == ["5", "3"]
-            assert (await column(page, "fleet-hottest", 1))[0] == HOT
-            assert (await column(page, "fleet-least-efficient", 1))[0] == GREEDY
-            assert await page.text_content("#fleet-online") == "7"
-            assert await page.text_content("#fleet-offline") == "1"
-            assert "24.5 kW" in (await page.text_content("#fleet-power") or "")  # 7 miners × 3.5 kW
-            assert await page.locator("#fleet-chart svg rect.bar").count() >= 1
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "dashboard-fleet.png"), full_page=True)
+    async with browser_page(tmp_path / "profile", dashboard_with_fleet, 1280, 1400) as (page, errors):
+        await page.wait_for_function("() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS)
+        assert await page.is_hidden("#fleet-link"), "no fleet for anonymous visitors"
+        await log_in(page, "staff@example.com")
+        await open_fleet(page, "user")
+        assert await column(page, "fleet-sites", 1) == [
+            "Moray East yard (SYNTHETIC)",
+            "Whitelee shed (SYNTHETIC)",
+        ]
+        assert await column(page, "fleet-sites", 5) == ["5", "3"]
+        assert (await column(page, "fleet-hottest", 1))[0] == HOT
+        assert (await column(page, "fleet-least-efficient", 1))[0] == GREEDY
+        assert await page.text_content("#fleet-online") == "7"
+        assert await page.text_content("#fleet-offline") == "1"
+        assert "24.5 kW" in (await page.text_content("#fleet-power") or "")  # 7 miners × 3.5 kW
+        assert await page.locator("#fleet-chart svg rect.bar").count() >= 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "dashboard-fleet.png"), full_page=True)
 
-            await page.click("#nav-logout")
-            await page.wait_for_function(
-                "() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS
-            )
-            await log_in(page, "client@acme.example")
-            await open_fleet(page, "client")
-            assert await page.text_content("#fleet-online") == "2"
-            assert await column(page, "fleet-sites", 5) == ["2"], "its share of its one site"
-            assert set(await column(page, "fleet-hottest", 1)) == set(CLIENT_OWNS)
-        finally:
-            await context.close()
+        await page.click("#nav-logout")
+        await page.wait_for_function("() => document.body.dataset.role === 'anonymous'", timeout=TIMEOUT_MS)
+        await log_in(page, "client@acme.example")
+        await open_fleet(page, "client")
+        assert await page.text_content("#fleet-online") == "2"
+        assert await column(page, "fleet-sites", 5) == ["2"], "its share of its one site"
+        assert set(await column(page, "fleet-hottest", 1)) == set(CLIENT_OWNS)
     assert errors == []

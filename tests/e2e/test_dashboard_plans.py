@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from playwright.async_api import Page, async_playwright
-from test_dashboard import ARTIFACTS, CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path  # type: ignore[import-not-found]
+from test_dashboard import ARTIFACTS, TIMEOUT_MS  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.access.roles import Role
@@ -24,6 +24,7 @@ from windhash_plans.domain.plan_states import PlanAction
 from windhash_plans.http.app import create_plans_app
 from windhash_plans.plan_store import transition
 from windhash_plans.settings import PlansSettings
+from windhash_testing.browser import CHROMIUM_FLAGS, chromium_path
 from windhash_testing.fleet_telemetry import register_site
 from windhash_testing.live_server import serving
 from windhash_testing.plans_world import PASSWORD, PlansWorld

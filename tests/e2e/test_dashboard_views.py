@@ -14,12 +14,13 @@ import pytest
 import uvicorn
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Page, async_playwright
-from test_dashboard import ARTIFACTS, CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path  # type: ignore[import-not-found]
+from test_dashboard import ARTIFACTS, TIMEOUT_MS  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_api.farm_locations import COLUMNS
 from windhash_api.settings import ApiSettings
 from windhash_common.settlement_calendar import dates_between
 from windhash_stack.ports import free_port
+from windhash_testing.browser import CHROMIUM_FLAGS, chromium_path
 from windhash_testing.sample_dataset import SampleDataset, load_sample
 
 pytestmark = pytest.mark.e2e

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from playwright.async_api import async_playwright
-from test_dashboard import ARTIFACTS, CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path  # type: ignore[import-not-found]
+from test_dashboard import ARTIFACTS, TIMEOUT_MS  # type: ignore[import-not-found]
 from windhash_api.app import create_app
 from windhash_api.settings import ApiSettings
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.settlement_calendar import dates_between
+from windhash_testing.browser import browser_page
 from windhash_testing.live_server import serving
 from windhash_testing.sample_dataset import load_sample
 
@@ -46,32 +46,18 @@ async def dashboard_url(pg_dsn: str) -> AsyncIterator[str]:
 async def test_the_panel_shows_the_curtailed_share_and_the_co2_estimate(
     dashboard_url: str, tmp_path: Path
 ) -> None:
-    errors: list[str] = []
-    async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=chromium_path(),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1500},
+    async with browser_page(tmp_path / "profile", dashboard_url, 1280, 1500) as (page, errors):
+        await page.wait_for_function(
+            "() => document.getElementById('wind-share-panel')?.dataset.windShareState === 'ready'",
+            timeout=TIMEOUT_MS,
         )
-        try:
-            page = context.pages[0] if context.pages else await context.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(dashboard_url)
-            await page.wait_for_function(
-                "() => document.getElementById('wind-share-panel')?.dataset.windShareState === 'ready'",
-                timeout=TIMEOUT_MS,
-            )
-            assert await page.is_visible("#wind-share-panel")
-            note = await page.text_content("#wind-share-note") or ""
-            assert "% of what metered wind could have given was curtailed" in note, note
-            assert await page.locator("#chart-wind-share svg rect.energy").count() >= 1
-            co2 = await page.text_content("#wind-share-co2") or ""
-            assert co2.startswith("Estimate:") and "docs/CONTEXT_FIGURES.md" in co2, co2
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.locator("#wind-share-panel").scroll_into_view_if_needed()
-            await page.screenshot(path=str(ARTIFACTS / "dashboard-wind-share.png"), full_page=True)
-        finally:
-            await context.close()
+        assert await page.is_visible("#wind-share-panel")
+        note = await page.text_content("#wind-share-note") or ""
+        assert "% of what metered wind could have given was curtailed" in note, note
+        assert await page.locator("#chart-wind-share svg rect.energy").count() >= 1
+        co2 = await page.text_content("#wind-share-co2") or ""
+        assert co2.startswith("Estimate:") and "docs/CONTEXT_FIGURES.md" in co2, co2
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.locator("#wind-share-panel").scroll_into_view_if_needed()
+        await page.screenshot(path=str(ARTIFACTS / "dashboard-wind-share.png"), full_page=True)
     assert errors == []

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import ConsoleMessage, Route, async_playwright
-from test_dashboard import CHROMIUM_FLAGS, TIMEOUT_MS, chromium_path, dashboard, loaded  # type: ignore[import-not-found]
+from test_dashboard import TIMEOUT_MS, dashboard, loaded  # type: ignore[import-not-found]
+from windhash_testing.browser import CHROMIUM_FLAGS, chromium_path
 from windhash_testing.sample_dataset import SampleDataset
 
 pytestmark = pytest.mark.e2e
