@@ -78,6 +78,23 @@ async def _potential(pool: Pool, span: Timeframe, filters: Filters) -> LegacyMin
     )
 
 
+async def _summary(
+    pool: Pool,
+    settings: Settings,
+    response: Response,
+    kind: TimeframeKind,
+    value: str,
+    lead_party: str | None,
+    bm_unit: str | None,
+) -> tuple[str, CurtailmentTotals]:
+    """A day's, month's or year's totals as the v1 summary route has them, answered as deprecated."""
+    span = parse_timeframe(kind, value, settings.max_range_days)
+    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
+    totals = await _totals(pool, span, filters)
+    _deprecated(response, f"/api/v1/summaries/{kind.value}/{span.label}", filters)
+    return span.label, totals
+
+
 @router.get(
     "/summary/daily/{settlement_date}",
     response_model=LegacyDailySummary,
@@ -93,12 +110,11 @@ async def legacy_daily_summary(
     lead_party: LegacyLeadParty = None,
     bm_unit: LegacyFarm = None,
 ) -> LegacyDailySummary:
-    span = parse_timeframe(TimeframeKind.daily, settlement_date, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
-    totals = await _totals(pool, span, filters)
-    _deprecated(response, f"/api/v1/summaries/daily/{span.label}", filters)
+    label, totals = await _summary(
+        pool, settings, response, TimeframeKind.daily, settlement_date, lead_party, bm_unit
+    )
     return LegacyDailySummary(
-        date=span.label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
+        date=label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
     )
 
 
@@ -117,12 +133,11 @@ async def legacy_monthly_summary(
     lead_party: LegacyLeadParty = None,
     bm_unit: LegacyFarm = None,
 ) -> LegacyMonthlySummary:
-    span = parse_timeframe(TimeframeKind.monthly, year_month, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
-    totals = await _totals(pool, span, filters)
-    _deprecated(response, f"/api/v1/summaries/monthly/{span.label}", filters)
+    label, totals = await _summary(
+        pool, settings, response, TimeframeKind.monthly, year_month, lead_party, bm_unit
+    )
     return LegacyMonthlySummary(
-        yearMonth=span.label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
+        yearMonth=label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
     )
 
 
@@ -141,12 +156,9 @@ async def legacy_yearly_summary(
     lead_party: LegacyLeadParty = None,
     bm_unit: LegacyFarm = None,
 ) -> LegacyYearlySummary:
-    span = parse_timeframe(TimeframeKind.yearly, year, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
-    totals = await _totals(pool, span, filters)
-    _deprecated(response, f"/api/v1/summaries/yearly/{span.label}", filters)
+    label, totals = await _summary(pool, settings, response, TimeframeKind.yearly, year, lead_party, bm_unit)
     return LegacyYearlySummary(
-        year=span.label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
+        year=label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
     )
 
 
