@@ -43,13 +43,17 @@ def _probes() -> APIRouter:
 
     @router.get("/ready", summary="Readiness: the database answers a query")
     async def ready(request: Request) -> JSONResponse:
+        # The workers' readiness report (readiness.Readiness.report), so a probe reads every service alike.
+        service = request.app.title
         try:
             async with asyncio.timeout(READY_TIMEOUT_S):
                 async with request.app.state.pool.acquire() as connection:
                     await connection.fetchval("SELECT 1")
-        except (OSError, TimeoutError, asyncpg.PostgresError):
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+            down = {"up": False, "reason": str(error) or type(error).__name__}
+            report = {"service": service, "ready": False, "dependencies": {"postgresql": down}}
+            return JSONResponse(report, status_code=503)
+        return JSONResponse({"service": service, "ready": True, "dependencies": {"postgresql": {"up": True}}})
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
