@@ -11,7 +11,7 @@ from windhash_stack import Server, ServerStatus, StackEndpoints, StackSettings, 
 from windhash_stack.dynamodb_server import DynamoDbServer, sqlite_native_name
 from windhash_stack.errors import StackError
 from windhash_stack.jars import jars_current
-from windhash_stack.kafka_server import new_cluster_id, render_server_properties
+from windhash_stack.kafka_server import KafkaServer, new_cluster_id, render_server_properties
 from windhash_stack.leases import Leases
 from windhash_stack.postgres_server import PG_HBA, PostgresServer, check_reachable, postgres_options
 from windhash_stack.processes import RunAs, tail
@@ -45,6 +45,16 @@ def test_cluster_id_never_starts_with_a_dash_the_storage_tool_would_read_as_an_o
     drawn = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=bytes(16))])
     monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
     assert new_cluster_id() == "AAAAAAAAAAAAAAAAAAAAAA"
+
+
+def test_every_node_of_a_cluster_reads_one_cluster_id_even_when_all_find_none_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = StackSettings(state_dir=tmp_path)
+    nodes = [KafkaServer(settings, node, 3) for node in (1, 2, 3)]
+    monkeypatch.setattr(Path, "is_file", lambda self: False)  # each looks before any has written: a race
+    assert len({node._cluster_id() for node in nodes}) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kafka-3.cluster-id"]
 
 
 def test_postgres_listens_on_loopback_port_and_keeps_fsync(tmp_path: Path) -> None:

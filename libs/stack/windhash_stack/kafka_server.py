@@ -13,6 +13,7 @@ storage is formatted (every format adds it, so SASL can be turned on later); its
 
 import asyncio
 import base64
+import os
 import subprocess
 import uuid
 from dataclasses import dataclass, replace
@@ -244,7 +245,16 @@ class KafkaServer(ManagedServer):
         if self.brokers == 1:
             return new_cluster_id()
         if not self.cluster_id_file.is_file():
-            self.cluster_id_file.write_text(new_cluster_id())
+            # The nodes prepare concurrently: each offers an id and the first linked into place wins (a link
+            # never replaces a file, and the file is whole before it is linked), so every node reads one id.
+            offered = self.cluster_id_file.with_name(f"{self.cluster_id_file.name}.{os.getpid()}.{self.node}")
+            offered.write_text(new_cluster_id())
+            try:
+                os.link(offered, self.cluster_id_file)
+            except FileExistsError:
+                pass
+            finally:
+                offered.unlink()
         return self.cluster_id_file.read_text().strip()
 
     def _format_storage(self) -> None:
