@@ -4,6 +4,7 @@ import hashlib
 import os
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from windhash_stack.errors import StackError
 from windhash_stack.jars import jars_current
 from windhash_stack.kafka_server import KafkaServer, new_cluster_id, render_server_properties
 from windhash_stack.leases import Leases
+from windhash_stack.postgres_credentials import ensure_credentials
 from windhash_stack.postgres_server import PG_HBA, PostgresServer, check_reachable, postgres_options
 from windhash_stack.processes import RunAs, tail
 from windhash_stack.settings import find_repo_root
@@ -55,6 +57,16 @@ def test_every_node_of_a_cluster_reads_one_cluster_id_even_when_all_find_none_ye
     monkeypatch.setattr(Path, "is_file", lambda self: False)  # each looks before any has written: a race
     assert len({node._cluster_id() for node in nodes}) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == ["kafka-3.cluster-id"]
+
+
+def test_callers_preparing_at_once_read_one_password_file_and_the_same_passwords(tmp_path: Path) -> None:
+    # The three nodes of a test cluster format their storage at once; each must read the one SCRAM password.
+    passfile = tmp_path / "kafka-credentials"
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        found = list(pool.map(lambda _: ensure_credentials(passfile, ["windhash"]), range(48)))
+    assert len({credentials.passwords["windhash"].get_secret_value() for credentials in found}) == 1
+    assert passfile.stat().st_mode & 0o077 == 0
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 
 def test_postgres_listens_on_loopback_port_and_keeps_fsync(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ and libpq both read), so no password appears in a DSN, an environment variable, 
 A role missing from the file gets a fresh random password the next time the stack starts.
 """
 
+import fcntl
 import os
 import secrets
 from collections.abc import Iterable
@@ -40,16 +41,25 @@ def read_passfile(passfile: Path) -> dict[str, SecretStr]:
 
 
 def ensure_credentials(passfile: Path, roles: Iterable[str]) -> PostgresCredentials:
-    """The passwords of `roles`, generating (and saving) those the file does not have yet."""
-    passwords = read_passfile(passfile)
-    missing = [role for role in roles if role not in passwords]
-    for role in missing:
-        # URL-safe base64: no ':' or '\\', which a password file would need escaped.
-        passwords[role] = SecretStr(secrets.token_urlsafe(_PASSWORD_BYTES))
-    if missing or not passfile.is_file():
-        _write_private(
-            passfile, "".join(f"*:*:*:{role}:{pw.get_secret_value()}\n" for role, pw in passwords.items())
-        )
+    """The passwords of `roles`, generating (and saving) those the file does not have yet.
+
+    Nodes of one cluster prepare at once and share the file: a lock beside it makes read-generate-write one
+    step, so every caller reads the same passwords and none renames away another's file."""
+    passfile.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(passfile.with_name(f".{passfile.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        passwords = read_passfile(passfile)
+        missing = [role for role in roles if role not in passwords]
+        for role in missing:
+            # URL-safe base64: no ':' or '\\', which a password file would need escaped.
+            passwords[role] = SecretStr(secrets.token_urlsafe(_PASSWORD_BYTES))
+        if missing or not passfile.is_file():
+            _write_private(
+                passfile, "".join(f"*:*:*:{role}:{pw.get_secret_value()}\n" for role, pw in passwords.items())
+            )
+    finally:
+        os.close(lock)
     return PostgresCredentials(passfile, passwords)
 
 
