@@ -22,7 +22,7 @@ import sys
 PACKAGES = [
     "windhash_common", "windhash_stack", "windhash_elexon_sim", "windhash_market_sim", "windhash_fleet_sim",
     "windhash_ingestor", "windhash_calculator", "windhash_aggregator", "windhash_reconciler", "windhash_api",
-    "windhash_cli", "windhash_market", "windhash_fleet",
+    "windhash_cli", "windhash_market", "windhash_fleet", "windhash_sim_support",
 ]
 failed, imported = [], 0
 for top in PACKAGES:

@@ -26,7 +26,6 @@ by Starlette: a year's backfill is 17,568 stack requests, and the router, the mi
 import asyncio
 import json
 import threading
-from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +39,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from windhash_common.settlement_calendar import dates_between, settlement_periods
+from windhash_sim_support.request_counts import RequestCounts
 
 from windhash_elexon_sim.answers import (
     JSON_HEADER,
@@ -73,7 +73,7 @@ class SimState:
     latency_s: float = 0.0
     faults: FaultBook = field(default_factory=FaultBook)
     _revisions: dict[tuple[date, int], int] = field(default_factory=dict)
-    _served: Counter[str] = field(default_factory=Counter)
+    _served: RequestCounts = field(default_factory=RequestCounts)
     # Bid-stack bodies rendered ahead of the first request (`prerender`), served while the period is neither
     # revised nor hit by a fault.
     _prerendered: dict[tuple[date, int], bytes] = field(default_factory=dict)
@@ -115,18 +115,16 @@ class SimState:
         return self._prerendered.get((settlement_date, settlement_period))
 
     def count(self, key: str) -> None:
-        with self._lock:
-            self._served[key] += 1
+        self._served.count(key)
 
     def served(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._served)
+        return self._served.served()
 
     def reset(self) -> None:
         self.faults.clear()
+        self._served.clear()
         with self._lock:
             self._revisions.clear()
-            self._served.clear()
             self.withdrawn_units.clear()
 
 

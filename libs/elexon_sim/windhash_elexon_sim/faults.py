@@ -18,10 +18,11 @@ kinds:
 """
 
 import datetime
-import threading
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from windhash_sim_support.fault_book import FaultBook as SharedFaultBook
+from windhash_sim_support.fault_book import FaultRuleBase, FaultState
 
 FaultKind = Literal[
     "status",
@@ -36,52 +37,21 @@ FaultKind = Literal[
 ]
 Endpoint = Literal["stack", "bmunits", "market_index"]
 
+__all__ = ["Endpoint", "FaultBook", "FaultKind", "FaultRule", "FaultState"]
 
-class FaultRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
 
+class FaultRule(FaultRuleBase):
     kind: FaultKind
     endpoint: Endpoint = "stack"
     date: datetime.date | None = None
     period: int | None = None
     side: Literal["bid", "offer"] | None = None
-    times: int | None = Field(
-        default=1, ge=1, description="How many matching requests it applies to; null: all."
-    )
-    status: int = 500
-    retry_after: float | None = None
-    delay_s: float = 0.0
     field: str = "volume"
     all_rows: bool = False
-    body: bytes = b""
     size: int = Field(default=0, ge=0, le=2**32, description="gzip_bomb: bytes inflated; oversized: sent.")
 
 
-class FaultState(BaseModel):
-    rule: FaultRule
-    remaining: int | None
-    applied: int = 0
-
-
-class FaultBook:
-    """The active rules; shared by the server thread and the test that sets them, hence the lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultState] = []
-
-    def add(self, rule: FaultRule) -> None:
-        with self._lock:
-            self._rules.append(FaultState(rule=rule, remaining=rule.times))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def snapshot(self) -> list[FaultState]:
-        with self._lock:
-            return [state.model_copy() for state in self._rules]
-
+class FaultBook(SharedFaultBook[FaultRule]):
     def take(
         self,
         endpoint: Endpoint,
@@ -89,19 +59,11 @@ class FaultBook:
         period: int | None = None,
         side: str | None = None,
     ) -> FaultRule | None:
-        with self._lock:
-            for state in self._rules:
-                rule = state.rule
-                if state.remaining == 0 or rule.endpoint != endpoint:
-                    continue
-                if rule.date is not None and rule.date != settlement_date:
-                    continue
-                if rule.period is not None and rule.period != period:
-                    continue
-                if rule.side is not None and rule.side != side:
-                    continue
-                if state.remaining is not None:
-                    state.remaining -= 1
-                state.applied += 1
-                return rule
-            return None
+        return self.take_first(
+            lambda rule: (
+                rule.endpoint == endpoint
+                and rule.date in (None, settlement_date)
+                and rule.period in (None, period)
+                and rule.side in (None, side)
+            )
+        )

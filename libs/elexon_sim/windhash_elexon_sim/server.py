@@ -11,9 +11,7 @@ async with ElexonSimProcess(port) as sim:     # its own process, when the test m
 
 import asyncio
 import os
-import socket
 import sys
-import threading
 import time
 from datetime import date
 from types import TracebackType
@@ -21,12 +19,11 @@ from typing import Self
 
 import httpx
 import uvicorn
+from windhash_sim_support.background_server import START_TIMEOUT_S, BackgroundServer
 
 from windhash_elexon_sim.app import API_PREFIX, SimState, build_app
 from windhash_elexon_sim.faults import FaultRule
 from windhash_elexon_sim.generator import DEFAULT_SEED
-
-START_TIMEOUT_S = 10.0
 
 
 def serve(
@@ -48,52 +45,27 @@ def serve(
     )
 
 
-class ElexonSimServer:
+class ElexonSimServer(BackgroundServer):
     """The server in a background thread of this process, on `port` (0: any free port)."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED, latency_s: float = 0.0
     ) -> None:
         self.state = SimState(seed=seed, latency_s=latency_s)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(
+        super().__init__(
             build_app(self.state),
-            log_level="warning",
-            lifespan="off",
+            host,
+            port,
+            name="elexon-sim",
+            description="the synthetic Elexon server",
             backlog=2048,
             proxy_headers=False,  # as serve(): less work per request
-            access_log=False,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name="elexon-sim", daemon=True)
-
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
         """What `WINDHASH_ELEXON_BASE_URL` should be set to."""
         return self.root_url + API_PREFIX
-
-    def _run(self) -> None:
-        self._server.run(sockets=[self._socket])
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the synthetic Elexon server did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=START_TIMEOUT_S)
-        self._socket.close()
 
     def add_fault(self, rule: FaultRule) -> None:
         self.state.faults.add(rule)
@@ -107,15 +79,6 @@ class ElexonSimServer:
     def withdraw_unit(self, elexon_bm_unit: str) -> None:
         """`/reference/bmunits/all` stops listing the unit (its stack rows are still served)."""
         self.state.withdrawn_units.add(elexon_bm_unit)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 class ElexonSimProcess:

@@ -20,8 +20,6 @@ Admin: `POST|GET|DELETE /_sim/faults`, `GET /_sim/stats`, `POST /_sim/reset`, `G
 import asyncio
 import hashlib
 import json
-import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from windhash_sim_support.request_counts import RequestCounts
 
 from windhash_market_sim import generator as market
 from windhash_market_sim.faults import Endpoint, FaultBook, FaultRule, rewrite
@@ -61,21 +60,17 @@ class SimState:
     seed: int = market.DEFAULT_SEED
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     faults: FaultBook = field(default_factory=FaultBook)
-    _served: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _served: RequestCounts = field(default_factory=RequestCounts)
 
     def count(self, key: str) -> None:
-        with self._lock:
-            self._served[key] += 1
+        self._served.count(key)
 
     def served(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._served)
+        return self._served.served()
 
     def reset(self) -> None:
         self.faults.clear()
-        with self._lock:
-            self._served.clear()
+        self._served.clear()
 
 
 def _number(value: Decimal) -> int | float:

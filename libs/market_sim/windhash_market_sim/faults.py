@@ -14,67 +14,27 @@ kinds:
 - `payload`: answer 200 with `body`, byte for byte (over HTTP the body is base64).
 """
 
-import threading
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from windhash_sim_support.fault_book import FaultBook as SharedFaultBook
+from windhash_sim_support.fault_book import FaultRuleBase, FaultState
 
 FaultKind = Literal["status", "slow", "malformed", "value", "missing_field", "stale", "payload"]
 Endpoint = Literal["adjustments", "hashrate", "block", "price", "chart", "any"]
 
+__all__ = ["Endpoint", "FaultBook", "FaultKind", "FaultRule", "FaultState", "rewrite"]
 
-class FaultRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
 
+class FaultRule(FaultRuleBase):
     kind: FaultKind
     endpoint: Endpoint = "any"
-    times: int | None = Field(
-        default=1, ge=1, description="How many matching requests it applies to; null: all."
-    )
-    status: int = 500
-    retry_after: float | None = None
-    delay_s: float = 0.0
     field: str = "usd"
     value: Any = None
-    body: bytes = b""
 
 
-class FaultState(BaseModel):
-    rule: FaultRule
-    remaining: int | None
-    applied: int = 0
-
-
-class FaultBook:
-    """The active rules; shared by the server thread and the test that sets them, hence the lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultState] = []
-
-    def add(self, rule: FaultRule) -> None:
-        with self._lock:
-            self._rules.append(FaultState(rule=rule, remaining=rule.times))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def snapshot(self) -> list[FaultState]:
-        with self._lock:
-            return [state.model_copy() for state in self._rules]
-
+class FaultBook(SharedFaultBook[FaultRule]):
     def take(self, endpoint: Endpoint) -> FaultRule | None:
-        with self._lock:
-            for state in self._rules:
-                rule = state.rule
-                if state.remaining == 0 or rule.endpoint not in (endpoint, "any"):
-                    continue
-                if state.remaining is not None:
-                    state.remaining -= 1
-                state.applied += 1
-                return rule
-            return None
+        return self.take_first(lambda rule: rule.endpoint in (endpoint, "any"))
 
 
 def rewrite(value: Any, rule: FaultRule) -> Any:
