@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from windhash_common.dependency_retries import POSTGRESQL, through_outages
 from windhash_common.job_leases import JobLease, LeaseLost, run_while_holding
 from windhash_common.readiness import Readiness
+from windhash_common.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 PRUNE_JOB = "outbox/prune"
@@ -68,3 +69,12 @@ async def run_outbox_pruning(
         await through_outages(prune_once, "prune the outbox", [POSTGRESQL], readiness=readiness)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+
+
+async def run_configured_outbox_pruning(
+    pool: asyncpg.Pool, settings: CommonSettings, stop: asyncio.Event, readiness: Readiness | None = None
+) -> None:
+    """`run_outbox_pruning` with the retention and interval of the service's settings."""
+    await run_outbox_pruning(
+        pool, stop, settings.outbox_retention_days, settings.outbox_prune_interval_seconds, readiness
+    )

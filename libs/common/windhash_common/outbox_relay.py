@@ -13,6 +13,7 @@ several) from interleaving and reordering the same rows; whichever holds it publ
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
@@ -135,3 +136,30 @@ async def run_relay(
         wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=interval_seconds)
+
+
+@dataclass(frozen=True)
+class OutboxRelay:
+    """A service's relay as its wiring names it once: whose rows (`service`, for the metrics), the pool and
+    publisher, the event that wakes it, its poll interval and batch, and the calculator's `on_sent` hook."""
+
+    service: str
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    wake: asyncio.Event
+    interval_seconds: float
+    limit: int
+    on_sent: Callable[[], None] = _nothing
+
+    async def run(self, stop: asyncio.Event, readiness: Readiness | None = None) -> None:
+        await run_relay(
+            self.service,
+            self.pool,
+            self.broker,
+            stop,
+            self.wake,
+            self.interval_seconds,
+            self.limit,
+            readiness,
+            self.on_sent,
+        )

@@ -2,13 +2,14 @@
 
 `run_loops` runs every loop (consumer, relay, sweeps, probes) until `stop` is set; a loop that ends with an
 error stops the others and the error is raised, so the process exits non-zero rather than half working.
-Loops do not end on an outage: they wait it out (`dependency_retries`).
+Loops do not end on an outage: they wait it out (`dependency_retries`). `run_consumer_worker` is the shape
+every consuming worker shares: its consumer, its outbox relay, its own loops and the readiness probes.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -18,7 +19,8 @@ from windhash_common.db import create_pool, migrate_database
 from windhash_common.dependency_retries import KAFKA, POSTGRESQL, through_outages
 from windhash_common.kafka_broker import connected_kafka_broker
 from windhash_common.kafka_connection import KafkaTarget
-from windhash_common.readiness import Readiness
+from windhash_common.outbox_relay import OutboxRelay
+from windhash_common.readiness import Probe, Readiness, run_probes
 from windhash_common.settings import CommonSettings
 from windhash_common.topics import TopicLayout, Topics, ensure_topics
 
@@ -47,6 +49,50 @@ async def run_loops(loops: Mapping[str, Coroutine[Any, Any, None]], stop: asynci
 
 async def _wait(stop: asyncio.Event) -> None:
     await stop.wait()
+
+
+class ConsumerLoop(Protocol):
+    """What `run_consumer_worker` needs of a consumer (`consumer_runtime.TransactionalConsumer`)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+    async def probe_kafka(self) -> None: ...
+
+
+async def run_consumer_worker(
+    consumer: ConsumerLoop,
+    relay: OutboxRelay,
+    readiness: Readiness,
+    stop: asyncio.Event,
+    loops: Mapping[str, Callable[[], Coroutine[Any, Any, None]]] | None = None,
+    probes: Mapping[str, Probe] | None = None,
+) -> None:
+    """A consuming worker until `stop`: the consumer started, then side by side (`run_loops`) the consumer,
+    the outbox relay, the worker's own `loops` (each made once the consumer has started) and the readiness
+    probes (PostgreSQL through the relay's pool, the consumer's Kafka, and the worker's own `probes`); the
+    consumer stopped at the end, however it ends."""
+    await consumer.start()
+    try:
+        checks: dict[str, Probe] = {
+            "postgresql": lambda: probe_postgresql(relay.pool),
+            "kafka": consumer.probe_kafka,
+            **(probes or {}),
+        }
+        await run_loops(
+            {
+                "consumer": consumer.run(stop),
+                "relay": relay.run(stop, readiness),
+                **{name: make() for name, make in (loops or {}).items()},
+                "probes": run_probes(readiness, checks, stop),
+            },
+            stop,
+        )
+    finally:
+        await consumer.stop()
 
 
 async def prepare_database_and_topics(

@@ -16,10 +16,10 @@ from windhash_common.consumer_runtime.consumer import (
 )
 from windhash_common.dependency_retries import POSTGRESQL, through_outages
 from windhash_common.events import PeriodCalculatedEvent
-from windhash_common.outbox_pruning import run_outbox_pruning
-from windhash_common.outbox_relay import run_relay
-from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
+from windhash_common.outbox_pruning import run_configured_outbox_pruning
+from windhash_common.outbox_relay import OutboxRelay
+from windhash_common.readiness import Readiness
+from windhash_common.service_loops import pool_and_publisher, run_consumer_worker
 
 from windhash_aggregator import metrics
 from windhash_aggregator.handler import SERVICE, AppliedBatch, aggregate_batch, decode_period_calculated
@@ -118,36 +118,13 @@ async def _run(
 ) -> None:
     wake = asyncio.Event()
     consumer = aggregator_consumer(settings, pool, readiness, wake, on_applied)
-    await consumer.start()
-    try:
-        await run_loops(
-            {
-                "consumer": consumer.run(stop),
-                "relay": run_relay(
-                    SERVICE,
-                    pool,
-                    broker,
-                    stop,
-                    wake,
-                    settings.aggregator_relay_interval_seconds,
-                    settings.aggregator_relay_batch,
-                    readiness,
-                ),
-                "outbox pruning": run_outbox_pruning(
-                    pool,
-                    stop,
-                    settings.outbox_retention_days,
-                    settings.outbox_prune_interval_seconds,
-                    readiness,
-                ),
-                "probes": run_probes(
-                    readiness,
-                    {"postgresql": lambda: probe_postgresql(pool), "kafka": consumer.probe_kafka},
-                    stop,
-                ),
-            },
-            stop,
-        )
-    finally:
-        await consumer.stop()
+    interval, batch = settings.aggregator_relay_interval_seconds, settings.aggregator_relay_batch
+    relay = OutboxRelay(SERVICE, pool, broker, wake, interval, batch)
+    await run_consumer_worker(
+        consumer,
+        relay,
+        readiness,
+        stop,
+        {"outbox pruning": lambda: run_configured_outbox_pruning(pool, settings, stop, readiness)},
+    )
     log.info("aggregator stopped")

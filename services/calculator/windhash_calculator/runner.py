@@ -25,10 +25,10 @@ from windhash_common.curtailment_facts.write_path import WriteOutcome
 from windhash_common.dependency_retries import DYNAMODB, POSTGRESQL, through_outages
 from windhash_common.difficulty_store import DifficultyLookup, DifficultyStore, open_difficulty_store
 from windhash_common.events import SettlementPeriodEvent
-from windhash_common.outbox_pruning import run_outbox_pruning
-from windhash_common.outbox_relay import run_relay
-from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
+from windhash_common.outbox_pruning import run_configured_outbox_pruning
+from windhash_common.outbox_relay import OutboxRelay
+from windhash_common.readiness import Readiness
+from windhash_common.service_loops import pool_and_publisher, run_consumer_worker
 
 from windhash_calculator import metrics
 from windhash_calculator.crash_points import CrashPoints
@@ -127,45 +127,27 @@ async def _run(
 ) -> None:
     wake = asyncio.Event()
     consumer = calculator_consumer(settings, pool, store, crash, readiness, wake)
-    await consumer.start()
-    try:
-        log.info("calculator running", group=settings.calculator_group)
-        await run_loops(
-            {
-                "consumer": consumer.run(stop),
-                "relay": run_relay(
-                    SERVICE,
-                    pool,
-                    broker,
-                    stop,
-                    wake,
-                    settings.calculator_relay_interval_seconds,
-                    settings.calculator_relay_batch,
-                    readiness,
-                    lambda: crash.reached("during_relay"),
-                ),
-                "pending sweep": sweep_pending(pool, store, settings, readiness, stop, wake),
-                "outbox pruning": run_outbox_pruning(
-                    pool,
-                    stop,
-                    settings.outbox_retention_days,
-                    settings.outbox_prune_interval_seconds,
-                    readiness,
-                ),
-                "probes": run_probes(
-                    readiness,
-                    {
-                        "postgresql": lambda: probe_postgresql(pool),
-                        "kafka": consumer.probe_kafka,
-                        "dynamodb": lambda: store.difficulty(_PROBE_DAY),
-                    },
-                    stop,
-                ),
-            },
-            stop,
-        )
-    finally:
-        await consumer.stop()
+    relay = OutboxRelay(
+        SERVICE,
+        pool,
+        broker,
+        wake,
+        settings.calculator_relay_interval_seconds,
+        settings.calculator_relay_batch,
+        lambda: crash.reached("during_relay"),
+    )
+    log.info("calculator running", group=settings.calculator_group)
+    await run_consumer_worker(
+        consumer,
+        relay,
+        readiness,
+        stop,
+        {
+            "pending sweep": lambda: sweep_pending(pool, store, settings, readiness, stop, wake),
+            "outbox pruning": lambda: run_configured_outbox_pruning(pool, settings, stop, readiness),
+        },
+        {"dynamodb": lambda: store.difficulty(_PROBE_DAY)},
+    )
     log.info("calculator stopped")
 
 

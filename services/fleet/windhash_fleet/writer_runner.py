@@ -16,9 +16,9 @@ from windhash_common.consumer_runtime.consumer import (
     TransactionalConsumer,
 )
 from windhash_common.events_fleet import MinerTelemetryEvent
-from windhash_common.outbox_relay import run_relay
-from windhash_common.readiness import Readiness, run_probes
-from windhash_common.service_loops import pool_and_publisher, probe_postgresql, run_loops
+from windhash_common.outbox_relay import OutboxRelay
+from windhash_common.readiness import Readiness
+from windhash_common.service_loops import pool_and_publisher, run_consumer_worker
 
 from windhash_fleet import writer_metrics as metrics
 from windhash_fleet.settings import FleetSettings
@@ -121,30 +121,9 @@ async def _run(
 ) -> None:
     wake = asyncio.Event()
     consumer = writer_consumer(settings, pool, readiness, wake, on_applied, clock)
-    await consumer.start()
-    try:
-        await run_loops(
-            {
-                "consumer": consumer.run(stop),
-                "relay": run_relay(
-                    SERVICE,
-                    pool,
-                    broker,
-                    stop,
-                    wake,
-                    settings.fleet_relay_interval_s,
-                    settings.fleet_relay_batch,
-                    readiness,
-                ),
-                "maintenance": run_maintenance(pool, settings, stop, clock),
-                "probes": run_probes(
-                    readiness,
-                    {"postgresql": lambda: probe_postgresql(pool), "kafka": consumer.probe_kafka},
-                    stop,
-                ),
-            },
-            stop,
-        )
-    finally:
-        await consumer.stop()
+    relay = OutboxRelay(
+        SERVICE, pool, broker, wake, settings.fleet_relay_interval_s, settings.fleet_relay_batch
+    )
+    maintenance = {"maintenance": lambda: run_maintenance(pool, settings, stop, clock)}
+    await run_consumer_worker(consumer, relay, readiness, stop, maintenance)
     log.info("telemetry writer stopped")
