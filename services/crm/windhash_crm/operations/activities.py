@@ -7,12 +7,13 @@ from typing import Any
 import asyncpg
 
 from windhash_crm.models.activities import ActivityCreate, ActivityUpdate
-from windhash_crm.operations.context import ChangeContext, CrmProblem, not_found, state_of
+from windhash_crm.operations.context import AuditedRecords, ChangeContext, CrmProblem, not_found, state_of
 from windhash_crm.queries import activities as queries
 from windhash_crm.queries import deals as deal_queries
 from windhash_crm.queries import leads as lead_queries
 
 AUDITED = ("lead_id", "deal_id", "kind", "subject", "due_at", "remind_at", "completed_at", "owner_id")
+ACTIVITIES = AuditedRecords("activity", queries.find_activity, AUDITED)
 
 
 def reminder_time(
@@ -45,9 +46,7 @@ async def create_activity(
 async def update_activity(
     connection: asyncpg.Connection, ctx: ChangeContext, activity_id: int, body: ActivityUpdate
 ) -> asyncpg.Record:
-    before = await queries.find_activity(connection, activity_id, for_update=True)
-    if before is None:
-        raise not_found("activity", activity_id)
+    before = await ACTIVITIES.locked(connection, activity_id)
     changes = body.model_dump(exclude_unset=True, exclude={"completed"})
     if None in (changes.get(name, "") for name in ("kind", "subject", "body")):
         raise CrmProblem(422, "invalid_parameter", "kind, subject and body cannot be null")
@@ -65,14 +64,4 @@ async def update_activity(
     if body.completed is not None:
         values["completed_at"] = (before["completed_at"] or ctx.now) if body.completed else None
     await queries.update_activity(connection, activity_id, values)
-    after = await queries.find_activity(connection, activity_id)
-    await ctx.audit(
-        connection,
-        "crm.activity.update",
-        "activity",
-        activity_id,
-        state_of(before, AUDITED),
-        state_of(after, AUDITED),
-    )
-    assert after is not None
-    return after
+    return await ACTIVITIES.audited(connection, ctx, "crm.activity.update", activity_id, before)

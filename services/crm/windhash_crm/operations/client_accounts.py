@@ -12,7 +12,8 @@ from windhash_common.accounts import users as accounts
 from windhash_common.accounts.passwords import hash_password, one_time_password
 
 from windhash_crm.models.deals import ClientAccountRequest
-from windhash_crm.operations.context import ChangeContext, CrmProblem, not_found
+from windhash_crm.operations.context import ChangeContext, CrmProblem
+from windhash_crm.operations.deals import DEALS
 from windhash_crm.queries import deals as queries
 from windhash_crm.queries import invoices as invoice_queries
 
@@ -20,9 +21,7 @@ from windhash_crm.queries import invoices as invoice_queries
 async def create_client_account(
     connection: asyncpg.Connection, ctx: ChangeContext, deal_id: int, body: ClientAccountRequest
 ) -> dict[str, Any]:
-    deal = await queries.find_deal(connection, deal_id, for_update=True)
-    if deal is None:
-        raise not_found("deal", deal_id)
+    deal = await DEALS.locked(connection, deal_id)
     if deal["stage"] != "closed_won":
         raise CrmProblem(409, "conflict", f"only a won deal becomes a client; this deal is {deal['stage']}")
     if deal["client_id"] is not None:

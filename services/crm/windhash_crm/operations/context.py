@@ -1,10 +1,11 @@
 """What every CRM change carries: who acts (as the audit trail names them), when, and the service's settings;
-and the two things every change writes besides its rows: its audit record and its events."""
+and the two things every change writes besides its rows: its audit record and its events. `AuditedRecords`:
+how a change of one record reads it locked first and audits it before → after last."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -83,3 +84,49 @@ class ChangeContext:
 def state_of(row: asyncpg.Record | None, columns: tuple[str, ...]) -> dict[str, Any] | None:
     """The audited state of a row: its business columns (never a PDF or a secret)."""
     return None if row is None else {column: row[column] for column in columns}
+
+
+class FindRecord(Protocol):
+    """A query reading one record by id (None: none the identity may see), optionally locked for update."""
+
+    def __call__(
+        self, connection: asyncpg.Connection, record_id: int, /, for_update: bool = False
+    ) -> Awaitable[asyncpg.Record | None]: ...
+
+
+@dataclass(frozen=True)
+class AuditedRecords:
+    """One kind of CRM record as its changes treat it: `what` it is called (errors, the audit's target type),
+    the query that reads it, and the columns its audit records."""
+
+    what: str
+    find: FindRecord
+    columns: tuple[str, ...]
+
+    async def locked(self, connection: asyncpg.Connection, record_id: int) -> asyncpg.Record:
+        """The record, locked until the change commits; 404 when the identity may not see it."""
+        row = await self.find(connection, record_id, for_update=True)
+        if row is None:
+            raise not_found(self.what, record_id)
+        return row
+
+    async def audited(
+        self,
+        connection: asyncpg.Connection,
+        ctx: ChangeContext,
+        action: str,
+        record_id: int,
+        before: asyncpg.Record,
+    ) -> asyncpg.Record:
+        """The record as the change left it, its audit (`action`, before → after) recorded."""
+        after = await self.find(connection, record_id)
+        assert after is not None
+        await ctx.audit(
+            connection,
+            action,
+            self.what,
+            record_id,
+            state_of(before, self.columns),
+            state_of(after, self.columns),
+        )
+        return after

@@ -6,7 +6,7 @@ from windhash_common.events_crm import DealClosedEvent
 
 from windhash_crm.domain import pipeline
 from windhash_crm.models.deals import DealUpdate, StageChangeRequest
-from windhash_crm.operations.context import ChangeContext, CrmProblem, not_found, state_of
+from windhash_crm.operations.context import AuditedRecords, ChangeContext, CrmProblem
 from windhash_crm.queries import deals as queries
 
 AUDITED = (
@@ -20,14 +20,13 @@ AUDITED = (
     "miner_serials",
     "lost_reason",
 )
+DEALS = AuditedRecords("deal", queries.find_deal, AUDITED)
 
 
 async def update_deal(
     connection: asyncpg.Connection, ctx: ChangeContext, deal_id: int, body: DealUpdate
 ) -> asyncpg.Record:
-    before = await queries.find_deal(connection, deal_id, for_update=True)
-    if before is None:
-        raise not_found("deal", deal_id)
+    before = await DEALS.locked(connection, deal_id)
     changes = body.model_dump(exclude_unset=True)
     if None in (changes.get(name, 0) for name in ("title", "value_usd", "expected_close_date")):
         raise CrmProblem(422, "invalid_parameter", "title, value_usd and expected_close_date cannot be null")
@@ -44,20 +43,13 @@ async def update_deal(
         changes["miner_serials"] = []
     values = {column: before[column] for column in queries.EDITABLE} | changes
     await queries.update_deal(connection, deal_id, values)
-    after = await queries.find_deal(connection, deal_id)
-    await ctx.audit(
-        connection, "crm.deal.update", "deal", deal_id, state_of(before, AUDITED), state_of(after, AUDITED)
-    )
-    assert after is not None
-    return after
+    return await DEALS.audited(connection, ctx, "crm.deal.update", deal_id, before)
 
 
 async def change_stage(
     connection: asyncpg.Connection, ctx: ChangeContext, deal_id: int, body: StageChangeRequest
 ) -> asyncpg.Record:
-    before = await queries.find_deal(connection, deal_id, for_update=True)
-    if before is None:
-        raise not_found("deal", deal_id)
+    before = await DEALS.locked(connection, deal_id)
     try:
         change = pipeline.stage_change(before["stage"], body.stage, body.probability)
     except pipeline.PipelineRuleBroken as error:
@@ -74,11 +66,7 @@ async def change_stage(
         ctx.user_id,
         ctx.actor.name,
     )
-    after = await queries.find_deal(connection, deal_id)
-    assert after is not None
-    await ctx.audit(
-        connection, "crm.deal.stage", "deal", deal_id, state_of(before, AUDITED), state_of(after, AUDITED)
-    )
+    after = await DEALS.audited(connection, ctx, "crm.deal.stage", deal_id, before)
     if change.closes:
         await ctx.publish(
             connection,

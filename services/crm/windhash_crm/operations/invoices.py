@@ -10,7 +10,7 @@ from windhash_common.events_crm import InvoiceEventType, InvoiceStatusEvent
 from windhash_crm.domain import invoices as rules
 from windhash_crm.invoice_pdf import InvoiceDocument, render_invoice
 from windhash_crm.models.invoices import InvoiceCreate, InvoiceUpdate
-from windhash_crm.operations.context import ChangeContext, CrmProblem, not_found, state_of
+from windhash_crm.operations.context import AuditedRecords, ChangeContext, CrmProblem, not_found, state_of
 from windhash_crm.queries import deals as deal_queries
 from windhash_crm.queries import invoices as queries
 from windhash_crm.settings import CrmSettings
@@ -27,6 +27,7 @@ AUDITED = (
     "due_date",
     "paid_date",
 )
+INVOICES = AuditedRecords("invoice", queries.find_invoice, AUDITED)
 
 
 def _refused(error: rules.InvoiceRuleBroken) -> CrmProblem:
@@ -70,7 +71,7 @@ async def create_invoice(
 async def update_invoice(
     connection: asyncpg.Connection, ctx: ChangeContext, invoice_id: int, body: InvoiceUpdate
 ) -> asyncpg.Record:
-    before = await _locked(connection, invoice_id)
+    before = await INVOICES.locked(connection, invoice_id)
     try:
         rules.may_edit(before["status"])
     except rules.InvoiceRuleBroken as error:
@@ -89,18 +90,18 @@ async def update_invoice(
         values["amount_usd"],
         values["due_date"],
     )
-    return await _audited(connection, ctx, "crm.invoice.update", before)
+    return await INVOICES.audited(connection, ctx, "crm.invoice.update", invoice_id, before)
 
 
 async def send_invoice(connection: asyncpg.Connection, ctx: ChangeContext, invoice_id: int) -> asyncpg.Record:
-    before = await _locked(connection, invoice_id)
+    before = await INVOICES.locked(connection, invoice_id)
     try:
         rules.send(before["status"])
     except rules.InvoiceRuleBroken as error:
         raise _refused(error) from None
     pdf = await render(connection, ctx.settings, before, "sent")
     await queries.mark_sent(connection, invoice_id, pdf)
-    after = await _audited(connection, ctx, "crm.invoice.send", before)
+    after = await INVOICES.audited(connection, ctx, "crm.invoice.send", invoice_id, before)
     await _announce(connection, ctx, after, "crm.invoice.sent")
     return after
 
@@ -108,7 +109,7 @@ async def send_invoice(connection: asyncpg.Connection, ctx: ChangeContext, invoi
 async def pay_invoice(
     connection: asyncpg.Connection, ctx: ChangeContext, invoice_id: int, paid_date: Any
 ) -> asyncpg.Record:
-    before = await _locked(connection, invoice_id)
+    before = await INVOICES.locked(connection, invoice_id)
     today = rules.business_date(ctx.now, ctx.settings.crm_time_zone)
     paid = paid_date or today
     try:
@@ -116,7 +117,7 @@ async def pay_invoice(
     except rules.InvoiceRuleBroken as error:
         raise _refused(error) from None
     await queries.mark_paid(connection, invoice_id, paid)
-    after = await _audited(connection, ctx, "crm.invoice.pay", before)
+    after = await INVOICES.audited(connection, ctx, "crm.invoice.pay", invoice_id, before)
     await _announce(connection, ctx, after, "crm.invoice.paid")
     return after
 
@@ -124,13 +125,13 @@ async def pay_invoice(
 async def cancel_invoice(
     connection: asyncpg.Connection, ctx: ChangeContext, invoice_id: int
 ) -> asyncpg.Record:
-    before = await _locked(connection, invoice_id)
+    before = await INVOICES.locked(connection, invoice_id)
     try:
         rules.cancel(before["status"])
     except rules.InvoiceRuleBroken as error:
         raise _refused(error) from None
     await queries.mark_cancelled(connection, invoice_id)
-    return await _audited(connection, ctx, "crm.invoice.cancel", before)
+    return await INVOICES.audited(connection, ctx, "crm.invoice.cancel", invoice_id, before)
 
 
 async def invoice_pdf(
@@ -163,29 +164,6 @@ async def render(
         payment_details=settings.crm_invoice_payment_details,
     )
     return await asyncio.to_thread(render_invoice, document)  # CPU work off the event loop
-
-
-async def _locked(connection: asyncpg.Connection, invoice_id: int) -> asyncpg.Record:
-    row = await queries.find_invoice(connection, invoice_id, for_update=True)
-    if row is None:
-        raise not_found("invoice", invoice_id)
-    return row
-
-
-async def _audited(
-    connection: asyncpg.Connection, ctx: ChangeContext, action: str, before: asyncpg.Record
-) -> asyncpg.Record:
-    after = await queries.find_invoice(connection, before["invoice_id"])
-    assert after is not None
-    await ctx.audit(
-        connection,
-        action,
-        "invoice",
-        before["invoice_id"],
-        state_of(before, AUDITED),
-        state_of(after, AUDITED),
-    )
-    return after
 
 
 async def _announce(

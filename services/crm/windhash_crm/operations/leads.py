@@ -10,7 +10,7 @@ from windhash_crm.domain import pipeline
 from windhash_crm.domain.duplicates import company_key, email_key
 from windhash_crm.domain.scoring import LeadFacts, ScoringRule, lead_score
 from windhash_crm.models.leads import LeadConvert, LeadCreate, LeadUpdate
-from windhash_crm.operations.context import ChangeContext, CrmProblem, not_found, state_of
+from windhash_crm.operations.context import AuditedRecords, ChangeContext, CrmProblem, state_of
 from windhash_crm.queries import deals as deal_queries
 from windhash_crm.queries import leads as queries
 
@@ -26,6 +26,7 @@ AUDITED = (
     "notes",
     "lost_reason",
 )
+LEADS = AuditedRecords("lead", queries.find_lead, AUDITED)
 
 
 def with_derived(values: dict[str, Any], rule: ScoringRule) -> dict[str, Any]:
@@ -70,9 +71,7 @@ async def create_lead(connection: asyncpg.Connection, ctx: ChangeContext, body: 
 async def update_lead(
     connection: asyncpg.Connection, ctx: ChangeContext, lead_id: int, body: LeadUpdate
 ) -> asyncpg.Record:
-    before = await queries.find_lead(connection, lead_id, for_update=True)
-    if before is None:
-        raise not_found("lead", lead_id)
+    before = await LEADS.locked(connection, lead_id)
     changes = body.model_dump(exclude_unset=True, exclude={"allow_duplicate"})
     if "owner_id" in changes:
         changes["owner_id"] = await ctx.owner(connection, changes["owner_id"])
@@ -93,21 +92,14 @@ async def update_lead(
     if keys_changed and not body.allow_duplicate:
         await refuse_duplicates(connection, values, lead_id)
     await queries.update_lead(connection, lead_id, values)
-    after = await queries.find_lead(connection, lead_id)
-    await ctx.audit(
-        connection, "crm.lead.update", "lead", lead_id, state_of(before, AUDITED), state_of(after, AUDITED)
-    )
-    assert after is not None
-    return after
+    return await LEADS.audited(connection, ctx, "crm.lead.update", lead_id, before)
 
 
 async def convert_lead(
     connection: asyncpg.Connection, ctx: ChangeContext, lead_id: int, body: LeadConvert
 ) -> int:
     """The lead becomes a deal in discovery, owned by the lead's owner; returns the deal's id."""
-    lead = await queries.find_lead(connection, lead_id, for_update=True)
-    if lead is None:
-        raise not_found("lead", lead_id)
+    lead = await LEADS.locked(connection, lead_id)
     try:
         pipeline.may_convert(lead["status"])
         probability = pipeline.deal_probability("discovery", body.probability)

@@ -7,14 +7,21 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from windhash_common.access.enforcement import CurrentIdentity
-from windhash_common.http_errors import NotFound
 from windhash_common.tabular import FormatParam
 
 from windhash_crm.models.activities import ActivityCreate, ActivityKind, ActivityOut, ActivityUpdate
 from windhash_crm.models.fields import Limit, Offset, Search
 from windhash_crm.operations import activities as operations
 from windhash_crm.queries import activities as queries
-from windhash_crm.routes.common import LIST_RESPONSES, PREFIX, RESPONSES, changing, listed, reading
+from windhash_crm.routes.common import (
+    LIST_RESPONSES,
+    PREFIX,
+    RESPONSES,
+    changed,
+    listed,
+    reading,
+    visible_row,
+)
 
 router = APIRouter(prefix=PREFIX, tags=["crm activities"])
 
@@ -50,8 +57,7 @@ async def list_activities(
     "/activities", response_model=ActivityOut, status_code=201, responses=RESPONSES, summary="Add one"
 )
 async def create_activity(body: ActivityCreate, request: Request, identity: CurrentIdentity) -> ActivityOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.create_activity(connection, ctx, body)
+    row = await changed(request, identity, operations.create_activity, body)
     return ActivityOut.model_validate(dict(row))
 
 
@@ -59,10 +65,7 @@ async def create_activity(body: ActivityCreate, request: Request, identity: Curr
     "/activities/{activity_id}", response_model=ActivityOut, responses=RESPONSES, summary="One activity"
 )
 async def read_activity(activity_id: int, request: Request, identity: CurrentIdentity) -> ActivityOut:
-    async with reading(request, identity) as connection:
-        row = await queries.find_activity(connection, activity_id)
-    if row is None:
-        raise NotFound(f"no activity {activity_id} that you may see")
+    row = await visible_row(request, identity, queries.find_activity, activity_id, "activity")
     return ActivityOut.model_validate(dict(row))
 
 
@@ -75,8 +78,7 @@ async def read_activity(activity_id: int, request: Request, identity: CurrentIde
 async def update_activity(
     activity_id: int, body: ActivityUpdate, request: Request, identity: CurrentIdentity
 ) -> ActivityOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.update_activity(connection, ctx, activity_id, body)
+    row = await changed(request, identity, operations.update_activity, activity_id, body)
     return ActivityOut.model_validate(dict(row))
 
 

@@ -2,10 +2,10 @@
 the change context (actor, clock, settings), the translation of refusals into the one error shape, and CSV."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 from fastapi import Request
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from windhash_common.access.identity import Identity
 from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
-from windhash_common.http_errors import ERROR_RESPONSES, ApiError, ErrorResponse
+from windhash_common.http_errors import ERROR_RESPONSES, ApiError, ErrorResponse, NotFound
 from windhash_common.tabular import CSV_RESPONSES, OutputFormat, csv_table, wants_csv
 
 from windhash_crm import metrics
@@ -23,6 +23,9 @@ from windhash_crm.settings import CrmSettings
 
 PREFIX = "/api/v1/crm"
 Model = TypeVar("Model", bound=BaseModel)
+Result = TypeVar("Result")
+Args = ParamSpec("Args")
+FindById = Callable[[asyncpg.Connection, int], Awaitable[asyncpg.Record | None]]
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
@@ -80,6 +83,30 @@ async def changing(
     relay_wake: asyncio.Event | None = request.app.state.relay_wake
     if relay_wake is not None and ctx.recorded:
         relay_wake.set()  # its events are in the outbox: publish them now
+
+
+async def changed(
+    request: Request,
+    identity: Identity,
+    change: Callable[Concatenate[asyncpg.Connection, ChangeContext, Args], Awaitable[Result]],
+    *args: Args.args,
+    **kwargs: Args.kwargs,
+) -> Result:
+    """What `change(connection, ctx, *args)` returns, run as one change (`changing`)."""
+    async with changing(request, identity) as (connection, ctx):
+        return await change(connection, ctx, *args, **kwargs)
+
+
+async def visible_row(
+    request: Request, identity: Identity, find: FindById, record_id: int, what: str
+) -> asyncpg.Record:
+    """The record `find` reads by id, if the identity may see it; otherwise 404 ("no deal 7 that you may
+    see": a record hidden by row-level security and one that does not exist answer alike)."""
+    async with reading(request, identity) as connection:
+        row = await find(connection, record_id)
+    if row is None:
+        raise NotFound(f"no {what} {record_id} that you may see")
+    return row
 
 
 def as_api_error(problem: CrmProblem) -> ApiError:

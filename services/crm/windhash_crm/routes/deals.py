@@ -28,7 +28,15 @@ from windhash_crm.models.fields import Limit, Offset, Search
 from windhash_crm.operations import client_accounts
 from windhash_crm.operations import deals as operations
 from windhash_crm.queries import deals as queries
-from windhash_crm.routes.common import LIST_RESPONSES, PREFIX, RESPONSES, changing, listed, reading
+from windhash_crm.routes.common import (
+    LIST_RESPONSES,
+    PREFIX,
+    RESPONSES,
+    changed,
+    listed,
+    reading,
+    visible_row,
+)
 
 router = APIRouter(prefix=PREFIX, tags=["crm deals"])
 
@@ -59,17 +67,13 @@ async def list_deals(
 
 @router.get("/deals/{deal_id}", response_model=DealOut, responses=RESPONSES, summary="One deal")
 async def read_deal(deal_id: int, request: Request, identity: CurrentIdentity) -> DealOut:
-    async with reading(request, identity) as connection:
-        row = await queries.find_deal(connection, deal_id)
-    if row is None:
-        raise NotFound(f"no deal {deal_id} that you may see")
+    row = await visible_row(request, identity, queries.find_deal, deal_id, "deal")
     return DealOut.model_validate(dict(row))
 
 
 @router.patch("/deals/{deal_id}", response_model=DealOut, responses=RESPONSES, summary="Change a deal")
 async def update_deal(deal_id: int, body: DealUpdate, request: Request, identity: CurrentIdentity) -> DealOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.update_deal(connection, ctx, deal_id, body)
+    row = await changed(request, identity, operations.update_deal, deal_id, body)
     return DealOut.model_validate(dict(row))
 
 
@@ -82,8 +86,7 @@ async def update_deal(deal_id: int, body: DealUpdate, request: Request, identity
 async def change_stage(
     deal_id: int, body: StageChangeRequest, request: Request, identity: CurrentIdentity
 ) -> DealOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.change_stage(connection, ctx, deal_id, body)
+    row = await changed(request, identity, operations.change_stage, deal_id, body)
     return DealOut.model_validate(dict(row))
 
 
@@ -114,8 +117,7 @@ async def stage_history(
 async def create_client_account(
     deal_id: int, body: ClientAccountRequest, request: Request, identity: CurrentIdentity
 ) -> ClientAccountOut:
-    async with changing(request, identity) as (connection, ctx):
-        created = await client_accounts.create_client_account(connection, ctx, deal_id, body)
+    created = await changed(request, identity, client_accounts.create_client_account, deal_id, body)
     return ClientAccountOut.model_validate(created)
 
 

@@ -9,7 +9,6 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from windhash_common.access.enforcement import CurrentIdentity
-from windhash_common.http_errors import NotFound
 from windhash_common.tabular import FormatParam
 
 from windhash_crm.domain.invoices import InvoiceStatus
@@ -21,10 +20,11 @@ from windhash_crm.routes.common import (
     LIST_RESPONSES,
     PREFIX,
     RESPONSES,
-    changing,
+    changed,
     listed,
     reading,
     settings_of,
+    visible_row,
 )
 
 router = APIRouter(prefix=f"{PREFIX}/invoices", tags=["crm invoices"])
@@ -68,17 +68,13 @@ async def list_invoices(
     summary="A draft invoice for a won deal, with the year's next number (gapless)",
 )
 async def create_invoice(body: InvoiceCreate, request: Request, identity: CurrentIdentity) -> InvoiceOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.create_invoice(connection, ctx, body)
+    row = await changed(request, identity, operations.create_invoice, body)
     return invoice_out(row)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=RESPONSES, summary="One invoice")
 async def read_invoice(invoice_id: int, request: Request, identity: CurrentIdentity) -> InvoiceOut:
-    async with reading(request, identity) as connection:
-        row = await queries.find_invoice(connection, invoice_id)
-    if row is None:
-        raise NotFound(f"no invoice {invoice_id} that you may see")
+    row = await visible_row(request, identity, queries.find_invoice, invoice_id, "invoice")
     return invoice_out(row)
 
 
@@ -102,8 +98,7 @@ async def invoice_pdf(invoice_id: int, request: Request, identity: CurrentIdenti
 async def update_invoice(
     invoice_id: int, body: InvoiceUpdate, request: Request, identity: CurrentIdentity
 ) -> InvoiceOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.update_invoice(connection, ctx, invoice_id, body)
+    row = await changed(request, identity, operations.update_invoice, invoice_id, body)
     return invoice_out(row)
 
 
@@ -114,8 +109,7 @@ async def update_invoice(
     summary="Send a draft (its PDF is kept)",
 )
 async def send_invoice(invoice_id: int, request: Request, identity: CurrentIdentity) -> InvoiceOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.send_invoice(connection, ctx, invoice_id)
+    row = await changed(request, identity, operations.send_invoice, invoice_id)
     return invoice_out(row)
 
 
@@ -128,8 +122,7 @@ async def send_invoice(invoice_id: int, request: Request, identity: CurrentIdent
 async def pay_invoice(
     invoice_id: int, body: InvoicePayment, request: Request, identity: CurrentIdentity
 ) -> InvoiceOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.pay_invoice(connection, ctx, invoice_id, body.paid_date)
+    row = await changed(request, identity, operations.pay_invoice, invoice_id, body.paid_date)
     return invoice_out(row)
 
 
@@ -140,6 +133,5 @@ async def pay_invoice(
     summary="Cancel a draft (it keeps its number in the sequence)",
 )
 async def cancel_invoice(invoice_id: int, request: Request, identity: CurrentIdentity) -> InvoiceOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.cancel_invoice(connection, ctx, invoice_id)
+    row = await changed(request, identity, operations.cancel_invoice, invoice_id)
     return invoice_out(row)

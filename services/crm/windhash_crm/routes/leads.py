@@ -17,7 +17,16 @@ from windhash_crm.models.leads import DuplicateOut, LeadConvert, LeadCreate, Lea
 from windhash_crm.operations import leads as operations
 from windhash_crm.queries import deals as deal_queries
 from windhash_crm.queries import leads as queries
-from windhash_crm.routes.common import LIST_RESPONSES, PREFIX, RESPONSES, changing, listed, reading
+from windhash_crm.routes.common import (
+    LIST_RESPONSES,
+    PREFIX,
+    RESPONSES,
+    changed,
+    changing,
+    listed,
+    reading,
+    visible_row,
+)
 
 router = APIRouter(prefix=f"{PREFIX}/leads", tags=["crm leads"])
 
@@ -44,24 +53,19 @@ async def list_leads(
 
 @router.post("", response_model=LeadOut, status_code=201, responses=RESPONSES, summary="A new lead")
 async def create_lead(body: LeadCreate, request: Request, identity: CurrentIdentity) -> LeadOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.create_lead(connection, ctx, body)
+    row = await changed(request, identity, operations.create_lead, body)
     return LeadOut.model_validate(dict(row))
 
 
 @router.get("/{lead_id}", response_model=LeadOut, responses=RESPONSES, summary="One lead")
 async def read_lead(lead_id: int, request: Request, identity: CurrentIdentity) -> LeadOut:
-    async with reading(request, identity) as connection:
-        row = await queries.find_lead(connection, lead_id)
-    if row is None:
-        raise NotFound(f"no lead {lead_id} that you may see")
+    row = await visible_row(request, identity, queries.find_lead, lead_id, "lead")
     return LeadOut.model_validate(dict(row))
 
 
 @router.patch("/{lead_id}", response_model=LeadOut, responses=RESPONSES, summary="Change a lead")
 async def update_lead(lead_id: int, body: LeadUpdate, request: Request, identity: CurrentIdentity) -> LeadOut:
-    async with changing(request, identity) as (connection, ctx):
-        row = await operations.update_lead(connection, ctx, lead_id, body)
+    row = await changed(request, identity, operations.update_lead, lead_id, body)
     return LeadOut.model_validate(dict(row))
 
 
