@@ -144,6 +144,42 @@ async def _miners(fleet: Fleet, accounts: Accounts, count: int) -> int:
     return site
 
 
+async def test_a_site_or_model_change_is_recorded_once_and_a_patch_changing_nothing_records_nothing(
+    fleet: Fleet, accounts: Accounts
+) -> None:
+    site = await _site(fleet, "East (SYNTHETIC)")
+    renamed = await fleet.call("admin@example.com", "PATCH", f"/sites/{site}", json={"name": "Eastern"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Eastern", renamed.text
+    same = await fleet.call("admin@example.com", "PATCH", f"/sites/{site}", json={"name": "Eastern"})
+    assert same.status_code == 200
+    missing = await fleet.call("admin@example.com", "PATCH", "/sites/999999", json={"name": "x"})
+    assert missing.status_code == 404
+
+    model = {"name": "SIM-X1", "manufacturer": "Synthetic", "hashrate_ths": "100", "power_w": "3000"}
+    assert (await fleet.call("admin@example.com", "POST", "/models", json=model)).status_code == 201
+    priced = await fleet.call("admin@example.com", "PATCH", "/models/SIM-X1", json={"msrp_usd": "4200.00"})
+    assert priced.status_code == 200, priced.text
+    unchanged = await fleet.call("admin@example.com", "PATCH", "/models/SIM-X1", json={})
+    assert unchanged.status_code == 200
+    missing_model = await fleet.call("admin@example.com", "PATCH", "/models/NO-SUCH", json={"msrp_usd": 1})
+    assert missing_model.status_code == 404
+
+    audits = await accounts.superuser.fetch(
+        "SELECT action, target_id, before, after FROM audit_log WHERE target_type IN ('site', 'model')"
+        " ORDER BY id"
+    )
+    assert [(row["action"], row["target_id"]) for row in audits] == [
+        ("site.create", "East (SYNTHETIC)"),
+        ("site.update", "Eastern"),
+        ("model.create", "SIM-X1"),
+        ("model.update", "SIM-X1"),
+    ]
+    site_before, site_after = json.loads(audits[1]["before"]), json.loads(audits[1]["after"])
+    assert (site_before["name"], site_after["name"]) == ("East (SYNTHETIC)", "Eastern")
+    assert json.loads(audits[3]["before"])["msrp_usd"] is None
+    assert json.loads(audits[3]["after"])["msrp_usd"] == "4200.00"
+
+
 async def test_lists_filter_sort_paginate_and_export_csv(fleet: Fleet, accounts: Accounts) -> None:
     site = await _miners(fleet, accounts, 12)
     page = await fleet.call("staff@example.com", "GET", "/miners", params={"limit": 5, "offset": 5})

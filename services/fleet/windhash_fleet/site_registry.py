@@ -6,10 +6,14 @@ which `windhash miners add` does. Only what no calculation depends on can change
 and power are fixed once a model exists.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 from windhash_common.audit import Actor
+from windhash_common.events_fleet import FleetChange
 from windhash_common.topics import Topics
 
 from windhash_fleet.miner_inputs import ModelCreate, ModelUpdate, SiteCreate, SiteUpdate
@@ -47,6 +51,37 @@ def _state(row: asyncpg.Record, fields: tuple[str, ...]) -> dict[str, Any]:
     return {field: row[field] for field in fields}
 
 
+@dataclass(frozen=True)
+class _Updated:
+    """Changing one kind of record (`change`: "site.updated", "model.updated"): read locked by `lock_query`,
+    the update's fields set over `fields`, written and recorded only when something changed."""
+
+    connection: asyncpg.Connection
+    topics: Topics
+    actor: Actor
+    change: FleetChange
+    lock_query: str
+    fields: tuple[str, ...]
+
+    async def apply(
+        self,
+        key: int | str,
+        update: BaseModel,
+        write: Callable[[dict[str, Any]], Awaitable[asyncpg.Record]],
+    ) -> dict[str, Any]:
+        row = await self.connection.fetchrow(self.lock_query, key)
+        if row is None:
+            raise NotFound(f"{self.change.split('.')[0]} {key}")
+        before = _state(row, self.fields)
+        after = {**before, **{field: getattr(update, field) for field in update.model_fields_set}}
+        if after != before:
+            after = _state(await write(after), self.fields)
+            await record_change(
+                self.connection, self.topics, self.actor, self.change, after["name"], before, after
+            )
+        return after
+
+
 async def create_site(
     connection: asyncpg.Connection, topics: Topics, actor: Actor, new: SiteCreate
 ) -> dict[str, Any]:
@@ -59,18 +94,12 @@ async def create_site(
 async def update_site(
     connection: asyncpg.Connection, topics: Topics, actor: Actor, site_id: int, update: SiteUpdate
 ) -> dict[str, Any]:
-    row = await connection.fetchrow(SITE_FOR_UPDATE, site_id)
-    if row is None:
-        raise NotFound(f"site {site_id}")
-    before = _state(row, SITE_FIELDS)
-    after = {**before, **{field: getattr(update, field) for field in update.model_fields_set}}
-    if after != before:
-        row = await connection.fetchrow(
-            UPDATE_SITE, site_id, after["name"], after["location"], after["power_capacity_mw"]
-        )
-        after = _state(row, SITE_FIELDS)
-        await record_change(connection, topics, actor, "site.updated", after["name"], before, after)
-    return {"site_id": site_id, **after}
+    def write(after: dict[str, Any]) -> Awaitable[asyncpg.Record]:
+        values = after["name"], after["location"], after["power_capacity_mw"]
+        return connection.fetchrow(UPDATE_SITE, site_id, *values)  # type: ignore[no-any-return]
+
+    updated = _Updated(connection, topics, actor, "site.updated", SITE_FOR_UPDATE, SITE_FIELDS)
+    return {"site_id": site_id, **await updated.apply(site_id, update, write)}
 
 
 async def create_model(
@@ -93,15 +122,9 @@ async def create_model(
 async def update_model(
     connection: asyncpg.Connection, topics: Topics, actor: Actor, name: str, update: ModelUpdate
 ) -> dict[str, Any]:
-    row = await connection.fetchrow(MODEL_FOR_UPDATE, name)
-    if row is None:
-        raise NotFound(f"model {name}")
-    before = _state(row, MODEL_FIELDS)
-    after = {**before, **{field: getattr(update, field) for field in update.model_fields_set}}
-    if after != before:
-        row = await connection.fetchrow(
-            UPDATE_MODEL, name, after["manufacturer"], after["release_date"], after["msrp_usd"]
-        )
-        after = _state(row, MODEL_FIELDS)
-        await record_change(connection, topics, actor, "model.updated", name, before, after)
-    return after
+    def write(after: dict[str, Any]) -> Awaitable[asyncpg.Record]:
+        values = after["manufacturer"], after["release_date"], after["msrp_usd"]
+        return connection.fetchrow(UPDATE_MODEL, name, *values)  # type: ignore[no-any-return]
+
+    updated = _Updated(connection, topics, actor, "model.updated", MODEL_FOR_UPDATE, MODEL_FIELDS)
+    return await updated.apply(name, update, write)
