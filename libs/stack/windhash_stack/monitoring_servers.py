@@ -9,16 +9,16 @@ reads the local stack's server statistics as its superuser (local only: a deploy
 
 import asyncio
 import signal
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from windhash_stack.detached_server import DetachedHttpServer
 from windhash_stack.errors import StackError
 from windhash_stack.kafka_server import KafkaServer
-from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.processes import launch, port_open, stop_tree
 from windhash_stack.prometheus_config import ScrapeJob, exporter_jobs, local_jobs
 from windhash_stack.prometheus_install import ensure_debian_binary
 from windhash_stack.prometheus_server import MonitoringReport, MonitoringSettings, PrometheusServer
@@ -26,7 +26,6 @@ from windhash_stack.settings import StackSettings
 
 ALERTMANAGER_BINARY = Path("/usr/bin/prometheus-alertmanager")
 POSTGRES_EXPORTER_BINARY = Path("/usr/bin/prometheus-postgres-exporter")
-_POLL_S = 0.25
 
 
 def render_alertmanager_config(webhook_url: str | None, group_wait: str = "30s") -> str:
@@ -53,7 +52,7 @@ def render_alertmanager_config(webhook_url: str | None, group_wait: str = "30s")
 
 
 @dataclass
-class DebianServer:
+class DebianServer(DetachedHttpServer):
     """One monitoring process: a Debian binary with its flags, started detached, probed over HTTP."""
 
     settings: StackSettings
@@ -64,22 +63,6 @@ class DebianServer:
     ready_path: str
     env: dict[str, str] | None = None
 
-    @property
-    def home(self) -> Path:
-        return self.settings.state_dir / self.name
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "server.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.home / "server.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
-
     def arguments(self) -> list[str]:
         raise NotImplementedError
 
@@ -88,12 +71,7 @@ class DebianServer:
 
     @property
     def marker(self) -> str:
-        """Text on its command line that only our process has (a recycled pid is never taken for ours)."""
         return f"--web.listen-address={self.settings.host}:{self.port}"
-
-    def running_pid(self) -> int | None:
-        pid = read_pid(self.pid_file)
-        return pid if pid is not None and is_alive(pid, self.marker) else None
 
     async def start(self) -> bool:
         """Start unless running (then re-read the config); True when it was started."""
@@ -117,32 +95,9 @@ class DebianServer:
         if pid is not None:
             await asyncio.to_thread(stop_tree, pid, signal.SIGHUP, 0.0)
 
-    async def stop(self) -> bool:
-        pid = self.running_pid()
-        if pid is not None:
-            await asyncio.to_thread(stop_tree, pid, signal.SIGTERM, self.settings.stop_timeout_s)
-        self.pid_file.unlink(missing_ok=True)
-        return pid is not None
-
     async def probe(self) -> None:
         async with httpx.AsyncClient(timeout=3.0) as client:
             (await client.get(f"{self.url}{self.ready_path}")).raise_for_status()
-
-    async def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.settings.startup_timeout_s
-        launched = read_pid(self.pid_file)
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            how = exit_status(launched) if launched is not None else None
-            if how is not None:
-                raise StackError(f"{self.name} {how} while starting:\n{tail(self.log_file, 25)}")
-            try:
-                await self.probe()
-                return
-            except httpx.HTTPError as error:
-                last = error
-            await asyncio.sleep(_POLL_S)
-        raise StackError(f"{self.name} did not answer ({last!r}):\n{tail(self.log_file, 25)}")
 
 
 @dataclass

@@ -14,7 +14,6 @@ Tests give it their own state dir, port and scrape jobs (services on free ports,
 
 import asyncio
 import shutil
-import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ from pathlib import Path
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from windhash_stack.detached_server import DetachedHttpServer
 from windhash_stack.errors import StackError
-from windhash_stack.processes import exit_status, is_alive, launch, port_open, read_pid, stop_tree, tail
+from windhash_stack.processes import launch, port_open
 from windhash_stack.prometheus_config import (
     ALERTS_FILE,
     CONFIG_FILE,
@@ -41,7 +41,6 @@ from windhash_stack.prometheus_install import DEFAULT_PROMETHEUS, ensure_prometh
 from windhash_stack.settings import StackSettings
 
 LOCAL_PROMETHEUS_PORT = 19090
-_POLL_S = 0.25
 _PROBE_TIMEOUT_S = 3.0
 
 
@@ -94,7 +93,9 @@ class MonitoringReport:
     config_file: Path
 
 
-class PrometheusServer:
+class PrometheusServer(DetachedHttpServer):
+    name = "prometheus"
+
     def __init__(
         self,
         settings: StackSettings,
@@ -104,14 +105,11 @@ class PrometheusServer:
     ) -> None:
         self.settings = settings
         self.monitoring = monitoring or MonitoringSettings()
+        self.port = self.monitoring.prometheus_port
         self.jobs = (
             list(jobs) if jobs is not None else local_jobs(settings.host, self.monitoring.metrics_ports())
         )
         self.alertmanagers = list(alertmanagers)
-
-    @property
-    def home(self) -> Path:
-        return self.settings.state_dir / "prometheus"
 
     @property
     def config_file(self) -> Path:
@@ -122,25 +120,8 @@ class PrometheusServer:
         return self.home / "data"
 
     @property
-    def pid_file(self) -> Path:
-        return self.home / "server.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.home / "server.log"
-
-    @property
-    def port(self) -> int:
-        return self.monitoring.prometheus_port
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
-
-    def running_pid(self) -> int | None:
-        # The config path is on the command line: a recycled pid of another program is never taken for ours.
-        pid = read_pid(self.pid_file)
-        return pid if pid is not None and is_alive(pid, str(self.config_file)) else None
+    def marker(self) -> str:
+        return str(self.config_file)  # on its command line
 
     def render(self) -> None:
         """Write prometheus.yml and the alert rules beside it (the rules are named relative to the config)."""
@@ -185,14 +166,6 @@ class PrometheusServer:
             self.url, started=True, seconds=time.monotonic() - began, config_file=self.config_file
         )
 
-    async def stop(self) -> bool:
-        """Stop Prometheus if it runs; True when it was running. Its data stays under the state dir."""
-        pid = self.running_pid()
-        if pid is not None:
-            await asyncio.to_thread(stop_tree, pid, signal.SIGTERM, self.settings.stop_timeout_s)
-        self.pid_file.unlink(missing_ok=True)
-        return pid is not None
-
     async def probe(self, timeout_s: float = _PROBE_TIMEOUT_S) -> None:
         async with httpx.AsyncClient(timeout=timeout_s) as client:
             response = await client.get(f"{self.url}/-/ready")
@@ -205,25 +178,3 @@ class PrometheusServer:
             raise StackError(
                 f"Prometheus rejected its re-rendered config {self.config_file}: {response.text}"
             )
-
-    async def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.settings.startup_timeout_s
-        last_error: Exception | None = None
-        launched = read_pid(self.pid_file)
-        while time.monotonic() < deadline:
-            how = exit_status(launched) if launched is not None else None
-            if how is not None or (launched is None and self.running_pid() is None):
-                raise StackError(
-                    f"prometheus {how or 'exited'} while starting; the end of {self.log_file}:\n"
-                    f"{tail(self.log_file, 25)}"
-                )
-            try:
-                await self.probe()
-                return
-            except httpx.HTTPError as error:  # not listening or not ready yet
-                last_error = error
-            await asyncio.sleep(_POLL_S)
-        raise StackError(
-            f"prometheus did not become ready within {self.settings.startup_timeout_s:.0f} s "
-            f"(last error: {last_error!r}); the end of {self.log_file}:\n{tail(self.log_file, 25)}"
-        )
