@@ -21,29 +21,21 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 # Test support (windhash_testing) lives beside the tests, outside the installed packages.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
-import asyncpg
 from windhash_common import event_loop
-from windhash_common.db import migrate
 from windhash_common.settings import CommonSettings
-from windhash_common.settlement_calendar import dates_between
-from windhash_stack.ports import free_port
-from windhash_testing.sample_dataset import load_sample
 
 # Run as a script, this directory is on sys.path but the repository root (the `bench` package) is not.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.bench_api_load import LoadClient, wait_ready
+from bench.bench_api_load import LoadClient, running_api, sample_database
 
 # Bounded: no endpoint is hammered for longer than this, whatever --requests says.
 MAX_SECONDS_PER_ENDPOINT = 60.0
@@ -125,28 +117,10 @@ def report(outcomes: list[Outcome], clients: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    admin = await asyncpg.connect(args.dsn)
-    name = f"windhash_bench_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = urlsplit(args.dsn)._replace(path=f"/{name}").geturl()
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await migrate(connection)
-            print(f"filling {name} with synthetic data {args.first} to {args.last} …", flush=True)
-            await load_sample(connection, list(dates_between(args.first, args.last)))
-        finally:
-            await connection.close()
-        port = free_port()
-        environment = {**os.environ, "WINDHASH_DATABASE_URL": dsn, "WINDHASH_API_PORT": str(port)}
-        environment["WINDHASH_LOG_LEVEL"] = "WARNING"
-        environment["WINDHASH_API_WORKERS"] = str(args.workers)
-        environment["WINDHASH_API_CACHE"] = "false" if args.no_cache else "true"
-        command = [sys.executable, "-m", "windhash_api.main"]
-        server = subprocess.Popen(command, env=environment)  # noqa: ASYNC220 - started once, before timing
-        base_url = f"http://127.0.0.1:{port}"
-        await wait_ready(base_url, server)
+    async with (
+        sample_database(args.dsn, args.first, args.last, "windhash_bench") as dsn,
+        running_api(dsn, args.workers, not args.no_cache) as (base_url, _),
+    ):
         # One keep-alive connection per client, kept across the endpoints.
         clients = [LoadClient(base_url) for _ in range(args.clients)]
         try:
@@ -158,13 +132,7 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             for client in clients:
                 client.close()
-        report(outcomes, args.clients)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    report(outcomes, args.clients)
 
 
 def main() -> None:

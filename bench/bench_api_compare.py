@@ -14,7 +14,6 @@ Each load has the same clients and duration; the API's own CPU over each load is
 figure per request holds whatever else shares the machine.
 """
 
-import asyncio
 import random
 import re
 from collections.abc import Callable
@@ -22,9 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from windhash_common.settlement_calendar import dates_between
-from windhash_stack.ports import free_port
 
-from bench.bench_api_load import MINER_MODELS, LoadOutcome, api_paths, run_load, start_api, wait_ready
+from bench.bench_api_load import MINER_MODELS, LoadOutcome, api_paths, run_load, running_api
 from bench.bench_cpu import peak_rss_kib
 
 TOP_LIMITS = (5, 10, 20)
@@ -85,19 +83,12 @@ def distinct_api_paths(first: date, last: date, seed: int = 24) -> list[str]:
 async def one_load(
     dsn: str, paths: list[str], cache: bool, clients: int, seconds: float, database_cpu: Callable[[], float]
 ) -> ApiRun:
-    port = free_port()
-    server = start_api(dsn, port, cache=cache)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        await wait_ready(base_url, server)
+    async with running_api(dsn, cache=cache) as (base_url, server):
         # The warm-up (each path once) is outside the CPU reading and the clock, as in run_load.
         database_before = database_cpu()
         outcome = await run_load(base_url, paths, clients, seconds, cpu_of=server.pid)
         database_s = database_cpu() - database_before
         return ApiRun(outcome, outcome.server_cpu_s, len(set(paths)), peak_rss_kib(server.pid), database_s)
-    finally:
-        server.terminate()
-        await asyncio.to_thread(server.wait, 15)
 
 
 async def compare_api(

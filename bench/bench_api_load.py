@@ -17,6 +17,7 @@ request, so 100 httpx clients sharing 2 cores with the API measured the client r
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -24,6 +25,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -306,30 +308,51 @@ def start_api(dsn: str, port: int, workers: int = 1, cache: bool = True) -> subp
     return subprocess.Popen([sys.executable, "-m", "windhash_api.main"], env=environment)
 
 
-async def load_sample_api(args: argparse.Namespace) -> LoadOutcome:
-    admin = await asyncpg.connect(args.dsn)
-    name = f"windhash_load_{uuid.uuid4().hex[:8]}"
+@contextlib.asynccontextmanager
+async def sample_database(server_dsn: str, first: date, last: date, prefix: str) -> AsyncIterator[str]:
+    """A scratch database on the server at `server_dsn`, migrated and filled with the synthetic sample from
+    `first` to `last` (windhash_testing.sample_dataset); yields its DSN; dropped at the end."""
+    admin = await asyncpg.connect(server_dsn)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = urlsplit(args.dsn)._replace(path=f"/{name}").geturl()
-    server: subprocess.Popen[bytes] | None = None
+    dsn = urlsplit(server_dsn)._replace(path=f"/{name}").geturl()
     try:
         connection = await asyncpg.connect(dsn)
         try:
             await migrate(connection)
-            await load_sample(connection, list(dates_between(args.first, args.last)))
+            print(f"filling {name} with synthetic data {first} to {last} …", flush=True)
+            await load_sample(connection, list(dates_between(first, last)))
         finally:
             await connection.close()
-        port = free_port()
-        server = start_api(dsn, port, args.workers, not args.no_cache)
-        base_url = f"http://127.0.0.1:{port}"
-        await wait_ready(base_url, server)
-        return await run_load(base_url, api_paths(args.first, args.last), args.clients, args.seconds)
+        yield dsn
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def running_api(
+    dsn: str, workers: int = 1, cache: bool = True
+) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The API on `dsn` in a process of its own on a free port; yields its base URL and process once it
+    answers /ready; terminated at the end."""
+    port = free_port()
+    server = start_api(dsn, port, workers, cache)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        await wait_ready(base_url, server)
+        yield base_url, server
+    finally:
+        server.terminate()
+        await asyncio.to_thread(server.wait, 15)
+
+
+async def load_sample_api(args: argparse.Namespace) -> LoadOutcome:
+    async with (
+        sample_database(args.dsn, args.first, args.last, "windhash_load") as dsn,
+        running_api(dsn, args.workers, not args.no_cache) as (base_url, _),
+    ):
+        return await run_load(base_url, api_paths(args.first, args.last), args.clients, args.seconds)
 
 
 def main() -> None:
