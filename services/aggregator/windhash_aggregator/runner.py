@@ -51,15 +51,9 @@ def aggregator_consumer(
     relay_wake: asyncio.Event,
     on_applied: AppliedHook | None = None,
 ) -> TransactionalConsumer[PeriodCalculatedEvent, PostgresAggregatorUnitOfWork, AppliedBatch]:
-    config = ConsumerConfig(
-        service=SERVICE,
-        group=settings.aggregator_group,
-        topics=[settings.topics.period_calculated],
-        dead_letter_topic=settings.topics.dead_letter,
-        kafka=settings.kafka,
-        batch_messages=settings.aggregator_batch_max_records,
-        batch_wait_ms=int(settings.aggregator_poll_timeout_seconds * 1000),
-    )
+    batch = settings.aggregator_batch_max_records, int(settings.aggregator_poll_timeout_seconds * 1000)
+    topic = settings.topics.period_calculated
+    config = ConsumerConfig.of_service(settings, SERVICE, settings.aggregator_group, topic, batch)
     loop = asyncio.get_running_loop()
     drained_at = 0.0
 

@@ -54,14 +54,12 @@ def calculator_consumer(
     readiness: Readiness | None,
     relay_wake: asyncio.Event,
 ) -> TransactionalConsumer[SettlementPeriodEvent, PostgresCalculatorUnitOfWork, WriteOutcome]:
-    config = ConsumerConfig(
-        service=SERVICE,
-        group=settings.calculator_group,
-        topics=[settings.topics.settlement_periods],
-        dead_letter_topic=settings.topics.dead_letter,
-        kafka=settings.kafka,
-        batch_messages=settings.calculator_batch_messages,
-        batch_wait_ms=int(settings.calculator_batch_wait_seconds * 1000),
+    config = ConsumerConfig.of_service(
+        settings,
+        SERVICE,
+        settings.calculator_group,
+        settings.topics.settlement_periods,
+        (settings.calculator_batch_messages, int(settings.calculator_batch_wait_seconds * 1000)),
         session_timeout_ms=int(settings.calculator_session_timeout_seconds * 1000),
         key_ordered=True,
         transaction_policies=(POSTGRESQL, DYNAMODB),

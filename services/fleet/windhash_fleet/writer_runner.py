@@ -64,15 +64,9 @@ def writer_consumer(
     on_applied: AppliedHook | None = None,
     clock: Clock = _now,
 ) -> WriterConsumer:
-    config = ConsumerConfig(
-        service=SERVICE,
-        group=settings.fleet_writer_group,
-        topics=[settings.topics.miner_telemetry],
-        dead_letter_topic=settings.topics.dead_letter,
-        kafka=settings.kafka,
-        batch_messages=settings.fleet_writer_batch_messages,
-        batch_wait_ms=settings.fleet_writer_batch_wait_ms,
-    )
+    batch = settings.fleet_writer_batch_messages, settings.fleet_writer_batch_wait_ms
+    topic = settings.topics.miner_telemetry
+    config = ConsumerConfig.of_service(settings, SERVICE, settings.fleet_writer_group, topic, batch)
     writer = TelemetryWriter(
         dead_letter_topic=settings.topics.dead_letter,
         retention_days=settings.fleet_telemetry_retention_days,

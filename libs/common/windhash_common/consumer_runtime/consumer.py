@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import asyncpg
 import structlog
@@ -37,6 +37,7 @@ from windhash_common.dependency_retries import KAFKA, POSTGRESQL, RetryPolicy, t
 from windhash_common.kafka_connection import KafkaTarget, as_connection
 from windhash_common.outbox import OutboxMessage, outbox_message
 from windhash_common.readiness import Readiness
+from windhash_common.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +68,21 @@ class ConsumerConfig:
     """Draw batches across partitions in key order (`key_ordered_buffer`) rather than as fetched."""
     transaction_policies: Sequence[RetryPolicy] = (POSTGRESQL,)
     """The dependencies a batch's transaction may lose and wait for."""
+
+    @classmethod
+    def of_service(
+        cls,
+        settings: CommonSettings,
+        service: str,
+        group: str,
+        topic: str,
+        batch: tuple[int, int],
+        **options: Any,
+    ) -> Self:
+        """A service's consumer of one topic over the settings' Kafka connection, dead-lettering to their
+        dead-letter topic; `batch` is (most messages, longest wait in milliseconds)."""
+        kafka, dead_letters = settings.kafka, settings.topics.dead_letter
+        return cls(service, group, [topic], dead_letters, kafka, *batch, **options)
 
 
 @dataclass(frozen=True)
