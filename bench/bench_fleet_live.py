@@ -22,12 +22,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from windhash_common.audit import Actor
 from windhash_common.topics import Topics
-from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
+from windhash_fleet.fleet_registry import NewMiner
 from windhash_stack import StackEndpoints
 from windhash_stack.ports import free_port
 
+from bench.bench_fleet_sites import register_sites
 from bench.bench_pipeline import create_scratch, drop_scratch
 from bench.bench_services import Services
 
@@ -118,23 +118,16 @@ async def start_simulators(services: Services, options: LiveOptions) -> list[str
 
 
 async def register(dsn: str, topics: Topics, urls: list[str]) -> None:
-    connection = await asyncpg.connect(dsn)
-    try:
-        actor = Actor("bench")
+    """Each simulator's miners at a site of their own."""
+    sites: dict[str, list[NewMiner]] = {}
+    async with httpx.AsyncClient(timeout=60) as client:
         for index, url in enumerate(urls):
-            async with httpx.AsyncClient(timeout=60) as client:
-                listing = (await client.get(f"{url}/_sim/miners.csv")).text
-            rows = list(csv.DictReader(io.StringIO(listing)))
-            site = await ensure_site(
-                connection, topics, actor, f"Live site {index + 1} (SYNTHETIC)", "-", Decimal(200)
-            )
-            miners = [
+            listing = (await client.get(f"{url}/_sim/miners.csv")).text
+            sites[f"Live site {index + 1} (SYNTHETIC)"] = [
                 NewMiner(r["serial_number"], r["miner_model"], r["api_host"], int(r["api_port"]))
-                for r in rows
+                for r in csv.DictReader(io.StringIO(listing))
             ]
-            await register_miners(connection, topics, site, miners, actor)
-    finally:
-        await connection.close()
+    await register_sites(dsn, topics, sites, Decimal(200))
 
 
 async def every_miner_reported(dsn: str, miners: int) -> bool:

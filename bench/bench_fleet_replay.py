@@ -24,14 +24,14 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
-from windhash_common.audit import Actor
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.kafka_broker import COMPRESSION
 from windhash_common.topics import Topics
-from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
+from windhash_fleet.fleet_registry import NewMiner
 from windhash_stack import StackEndpoints
 from windhash_stack.ports import free_port
 
+from bench.bench_fleet_sites import register_sites
 from bench.bench_pipeline import create_scratch, drop_scratch
 from bench.bench_services import Services
 from bench.fleet_replay_data import ReplayDay
@@ -79,20 +79,19 @@ class ReplayFigures:
 
 
 async def register(dsn: str, day: ReplayDay, topics: Topics) -> dict[str, int]:
-    """Half the miners at each of two sites, addresses from 10.0.0.0/8 (never polled here)."""
+    """Half the miners at each of two sites, addresses from 10.0.0.0/8 (never polled here); their ids by
+    serial."""
+    half = day.miners // 2
+    sites = {
+        f"Bench site {index + 1} (SYNTHETIC)": [
+            NewMiner(day.serial(m), "S21", f"10.{m // 62_500}.{(m // 250) % 250}.{m % 250 + 1}")
+            for m in range(first, last)
+        ]
+        for index, (first, last) in enumerate(((0, half), (half, day.miners)))
+    }
+    await register_sites(dsn, topics, sites, Decimal(50))
     connection = await asyncpg.connect(dsn)
     try:
-        actor = Actor("bench")
-        half = day.miners // 2
-        for index, (first, last) in enumerate(((0, half), (half, day.miners))):
-            site = await ensure_site(
-                connection, topics, actor, f"Bench site {index + 1} (SYNTHETIC)", "-", Decimal(50)
-            )
-            miners = [
-                NewMiner(day.serial(m), "S21", f"10.{m // 62_500}.{(m // 250) % 250}.{m % 250 + 1}")
-                for m in range(first, last)
-            ]
-            await register_miners(connection, topics, site, miners, actor)
         rows = await connection.fetch("SELECT serial_number, miner_id FROM hosting_miners")
         return {row["serial_number"]: row["miner_id"] for row in rows}
     finally:
