@@ -23,10 +23,10 @@ from windhash_calculator.settings import CalculatorSettings
 from windhash_common.aws_clients import dynamodb_client_options, dynamodb_session
 from windhash_common.db import create_pool
 from windhash_common.difficulty_store import open_difficulty_store
-from windhash_common.events import CurtailmentRecord, DeadLetter, SettlementPeriodEvent
-from windhash_common.money import cashflow_to_farm_gbp
+from windhash_common.events import DeadLetter, SettlementPeriodEvent
 from windhash_reconciler.analysis import analyze
 from windhash_reconciler.settings import ReconcilerSettings
+from windhash_testing.curtailment_samples import period_snapshot, wind_record
 
 pytestmark = pytest.mark.integration
 
@@ -37,21 +37,9 @@ GOOD_DIFFICULTY = Decimal(86388558925171)
 
 
 def event(day: date, period: int, acceptance_id: int, volume: str = "-12.5") -> SettlementPeriodEvent:
-    price = Decimal("-45.5")
-    record = CurtailmentRecord(
-        bm_unit="T_A-1",
-        acceptance_id=acceptance_id,
-        bid_offer_pair_id=-1,
-        sequence_number=1,
-        created_at=FETCHED,
-        volume_mwh=Decimal(volume),
-        original_price_gbp_per_mwh=price,
-        final_price_gbp_per_mwh=None,
-        cashflow_gbp=cashflow_to_farm_gbp(Decimal(volume), price),
-        so_flag=True,
-        cadl_flag=False,
+    return period_snapshot(
+        day, period, FETCHED, wind_record(acceptance_id, volume, "-45.5", created_at=FETCHED)
     )
-    return SettlementPeriodEvent.build(day, period, (record,), FETCHED, synthetic=True)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 90) -> None:

@@ -11,11 +11,10 @@ import asyncpg
 import pytest
 from windhash_common.consumer_runtime.messages import ConsumedMessage
 from windhash_common.db import create_pool
-from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
-from windhash_common.money import cashflow_to_farm_gbp
 from windhash_reconciler.period_events import TopicEvent
 from windhash_reconciler.replay_apply import force_apply
 from windhash_reconciler.settings import ReconcilerSettings
+from windhash_testing.curtailment_samples import period_snapshot, wind_record
 
 pytestmark = pytest.mark.integration
 
@@ -26,21 +25,7 @@ ABSURD = {DAY: Decimal("0.5")}  # the BTC of any curtailed period at this diffic
 
 
 def topic_event(fetched: datetime, acceptance_id: int, offset: int) -> TopicEvent:
-    volume, price = Decimal("-12.5"), Decimal("-45.5")
-    record = CurtailmentRecord(
-        bm_unit="T_A-1",
-        acceptance_id=acceptance_id,
-        bid_offer_pair_id=-1,
-        sequence_number=1,
-        created_at=fetched,
-        volume_mwh=volume,
-        original_price_gbp_per_mwh=price,
-        final_price_gbp_per_mwh=None,
-        cashflow_gbp=cashflow_to_farm_gbp(volume, price),
-        so_flag=True,
-        cadl_flag=False,
-    )
-    event = SettlementPeriodEvent.build(DAY, 7, (record,), fetched, synthetic=True)
+    event = period_snapshot(DAY, 7, fetched, wind_record(acceptance_id, "-12.5", "-45.5", created_at=fetched))
     return TopicEvent(ConsumedMessage("settlement-periods", 0, offset, b"2024-04-18/07", None), event)
 
 

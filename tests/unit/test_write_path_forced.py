@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from windhash_common.bitcoin import MINED_HALVINGS
 from windhash_common.curtailment_facts.write_path import write_snapshots
-from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
+from windhash_common.events import SettlementPeriodEvent
 from windhash_common.miner_models import MinerModel
+from windhash_testing.curtailment_samples import period_snapshot, wind_record
 from windhash_testing.fakes import FakePeriodFacts
 
 DAY = date(2024, 5, 1)
@@ -18,20 +19,7 @@ MODELS = [MinerModel("S21", "Bitmain", Decimal(200), Decimal(3500))]
 
 
 def snapshot(fetched: datetime, acceptance_id: int) -> SettlementPeriodEvent:
-    record = CurtailmentRecord(
-        bm_unit="T_A-1",
-        acceptance_id=acceptance_id,
-        bid_offer_pair_id=-1,
-        sequence_number=1,
-        created_at=None,
-        volume_mwh=Decimal(-10),
-        original_price_gbp_per_mwh=Decimal(-40),
-        final_price_gbp_per_mwh=None,
-        cashflow_gbp=Decimal(400),
-        so_flag=True,
-        cadl_flag=None,
-    )
-    return SettlementPeriodEvent.build(DAY, 5, (record,), fetched, synthetic=True)
+    return period_snapshot(DAY, 5, fetched, wind_record(acceptance_id))
 
 
 async def stored_period() -> FakePeriodFacts:
