@@ -41,7 +41,7 @@ def sync(
 ) -> None:
     """Refresh the registry from Elexon's `/reference/bmunits/all` (fuelType WIND). A new unit's past
     curtailment is fetched again; a unit no longer listed stops counting from --removed-from, its history
-    kept."""
+    kept; a withdrawn unit listed again counts again and the periods it missed are fetched again."""
     from windhash_ingestor.bm_unit_registry import ReferenceDataError
 
     withdraw_from = removed_from or datetime.now(UTC).date()
@@ -61,7 +61,10 @@ def sync(
         )
     if change.withdrawn:
         typer.echo(f"withdrawn from {withdraw_from}: {', '.join(change.withdrawn)}")
-    if change.added_units or change.withdrawn:
+    for relisted, since in change.relisted_from.items():
+        typer.echo(f"listed again: {relisted} (it had stopped counting from {since})")
+    relisted_from = min(change.relisted_from.values(), default=None)
+    if change.added_units or change.withdrawn or relisted_from:
         audit_command(
             "bmunits.sync",
             "wind-bm-units",
@@ -71,18 +74,20 @@ def sync(
                 "added": list(change.added_units),
                 "withdrawn": list(change.withdrawn),
                 "counts_until": withdraw_from,
+                "relisted": {relisted: since.isoformat() for relisted, since in change.relisted_from.items()},
             },
         )
     failed = 0
-    if history and (change.added_units or change.withdrawn):
-        failed = _refresh_history(bool(change.added_units), withdraw_from if change.withdrawn else None)
+    if history and (change.added_units or change.withdrawn or relisted_from):
+        withdrawn_from = withdraw_from if change.withdrawn else None
+        failed = _refresh_history(bool(change.added_units), withdrawn_from, relisted_from)
     if change.skipped:
         typer.echo(f"{len(change.skipped)} unit(s) skipped; the others were applied", err=True)
     if change.skipped or change.withdrawal_refused or failed:
         raise typer.Exit(code=1)
 
 
-def _refresh_history(added: bool, withdrawn_from: date | None) -> int:
+def _refresh_history(added: bool, withdrawn_from: date | None, relisted_from: date | None) -> int:
     """Re-fetches what the change touched, with a progress bar; the periods that failed."""
     from windhash_ingestor.registry_history import refresh_history
     from windhash_ingestor.runtime import open_runtime
@@ -93,7 +98,7 @@ def _refresh_history(added: bool, withdrawn_from: date | None) -> int:
 
         async with open_runtime(IngestorSettings()) as runtime:
             held = await held_dates(runtime.pool)
-            first = refresh_start(held, added, withdrawn_from)
+            first = refresh_start(held, added, withdrawn_from, relisted_from)
             if first is None or held is None:
                 return None
             columns = (
@@ -154,6 +159,7 @@ class RegistryChange:
     units: int
     added: int
     added_units: tuple[str, ...]
+    relisted_from: dict[str, date]
     withdrawn: tuple[str, ...]
     withdrawal_refused: tuple[str, ...]
     skipped: list["SkippedUnit"]
@@ -186,7 +192,15 @@ async def _sync(withdraw_from: date) -> RegistryChange:
         withdrawn = () if refused else await withdraw_units(pool, unlisted, withdraw_from)
     finally:
         await pool.close()
-    return RegistryChange(update.units, update.added, update.added_units, withdrawn, refused, reading.skipped)
+    return RegistryChange(
+        update.units,
+        update.added,
+        update.added_units,
+        update.relisted_from,
+        withdrawn,
+        refused,
+        reading.skipped,
+    )
 
 
 async def _seed() -> tuple[int, int]:

@@ -6,10 +6,13 @@ Kafka → calculator → PostgreSQL → aggregator) against the synthetic Elexon
   it, counted in the test from the simulator's own answers with the ingestor's rule;
 - a unit Elexon stops listing stops counting from `--removed-from`: its records before that date are kept,
   from it on they are gone; it stays in the registry with `counts_until`;
+- listed again, the unit counts again and the periods it missed are fetched again: its records from that
+  date on are back, equal to what they were before the withdrawal;
 - only the periods the change touched are published again, and each change is in the audit trail.
 """
 
 import asyncio
+import json
 import os
 import sys
 from collections import Counter, defaultdict
@@ -144,15 +147,23 @@ async def test_added_and_withdrawn_units_reshape_history(
         after = await held(pg_dsn, withdrawn)
         assert after == {FIRST: before[FIRST]}  # kept before the date, gone from it on
 
+        sim.list_unit_again(withdrawn)
+        output = await windhash(env, "bmunits", "sync")
+        assert f"listed again: {withdrawn} (it had stopped counting from {LAST})" in output, output
+        assert f"{periods_with(expected, withdrawn, [LAST])} changed and published" in output, output
+        await eventually(lambda: pipeline_settled(pg_dsn, FIRST, LAST), "the pipeline after the relisting")
+        assert await held(pg_dsn, withdrawn) == before  # the gap is fetched again
+
     connection = await asyncpg.connect(pg_dsn)
     try:
         until = await connection.fetchval(
             "SELECT counts_until FROM wind_bm_units WHERE elexon_bm_unit = $1", withdrawn
         )
-        assert until == LAST
+        assert until is None
         audit = await connection.fetch(
             "SELECT after FROM audit_log WHERE action = 'bmunits.sync' ORDER BY id"
         )
-        assert len(audit) == 2
+        assert len(audit) == 3
+        assert json.loads(audit[2]["after"])["relisted"] == {withdrawn: LAST.isoformat()}
     finally:
         await connection.close()

@@ -19,7 +19,7 @@ from windhash_calculator.runner import run_calculator
 from windhash_calculator.settings import CalculatorSettings
 from windhash_common.difficulty_store import open_difficulty_store
 from windhash_common.events import CurtailmentRecord, DeadLetter, PeriodCalculatedEvent, SettlementPeriodEvent
-from windhash_common.money import cashflow_to_farm_gbp
+from windhash_testing.curtailment_samples import period_snapshot, wind_record
 
 pytestmark = pytest.mark.integration
 
@@ -30,25 +30,13 @@ PENDING_DAY = date(2024, 5, 7)  # no difficulty loaded for it until the test say
 
 
 def record(bm_unit: str, acceptance_id: int, volume: str, price: str = "-45.5") -> CurtailmentRecord:
-    return CurtailmentRecord(
-        bm_unit=bm_unit,
-        acceptance_id=acceptance_id,
-        bid_offer_pair_id=-1,
-        sequence_number=1,
-        created_at=FETCHED,
-        volume_mwh=Decimal(volume),
-        original_price_gbp_per_mwh=Decimal(price),
-        final_price_gbp_per_mwh=None,
-        cashflow_gbp=cashflow_to_farm_gbp(Decimal(volume), Decimal(price)),
-        so_flag=True,
-        cadl_flag=False,
-    )
+    return wind_record(acceptance_id, volume, price, bm_unit=bm_unit, created_at=FETCHED)
 
 
 def event(
     day: date, period: int, *records: CurtailmentRecord, fetched: datetime = FETCHED
 ) -> SettlementPeriodEvent:
-    return SettlementPeriodEvent.build(day, period, records, fetched, synthetic=True)
+    return period_snapshot(day, period, fetched, *records)
 
 
 def expected_btc(

@@ -9,24 +9,20 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
-from windhash_api.app import create_app
-from windhash_api.settings import ApiSettings
 from windhash_calculator.runner import run_calculator
 from windhash_calculator.settings import CalculatorSettings
 from windhash_common.aws_clients import dynamodb_client_options, dynamodb_session
-from windhash_common.db import create_pool
 from windhash_common.difficulty_store import open_difficulty_store
-from windhash_common.events import CurtailmentRecord, DeadLetter, SettlementPeriodEvent
-from windhash_common.money import cashflow_to_farm_gbp
+from windhash_common.events import DeadLetter, SettlementPeriodEvent
 from windhash_reconciler.analysis import analyze
 from windhash_reconciler.settings import ReconcilerSettings
+from windhash_testing.api_status import api_status
+from windhash_testing.curtailment_samples import period_snapshot, wind_record
 
 pytestmark = pytest.mark.integration
 
@@ -37,21 +33,9 @@ GOOD_DIFFICULTY = Decimal(86388558925171)
 
 
 def event(day: date, period: int, acceptance_id: int, volume: str = "-12.5") -> SettlementPeriodEvent:
-    price = Decimal("-45.5")
-    record = CurtailmentRecord(
-        bm_unit="T_A-1",
-        acceptance_id=acceptance_id,
-        bid_offer_pair_id=-1,
-        sequence_number=1,
-        created_at=FETCHED,
-        volume_mwh=Decimal(volume),
-        original_price_gbp_per_mwh=price,
-        final_price_gbp_per_mwh=None,
-        cashflow_gbp=cashflow_to_farm_gbp(Decimal(volume), price),
-        so_flag=True,
-        cadl_flag=False,
+    return period_snapshot(
+        day, period, FETCHED, wind_record(acceptance_id, volume, "-45.5", created_at=FETCHED)
     )
-    return SettlementPeriodEvent.build(day, period, (record,), FETCHED, synthetic=True)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 90) -> None:
@@ -188,20 +172,6 @@ async def test_an_unstorable_period_is_dead_lettered_and_the_calculator_goes_on(
         "calculation",
     )
     assert "would mine" in failed["error"]
-
-
-async def api_status(dsn: str) -> dict[str, Any]:
-    pool = await create_pool(dsn, min_size=1, max_size=2)
-    app = create_app(ApiSettings(database_url=dsn, migrate_on_start=False), pool=pool)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://windhash.test") as client:
-            response = await client.get("/api/v1/status")
-            assert response.status_code == 200
-            body: dict[str, Any] = response.json()
-            return body
-    finally:
-        await pool.close()
 
 
 async def test_a_pending_period_whose_difficulty_arrives_absurd_stays_pending_and_is_recorded(

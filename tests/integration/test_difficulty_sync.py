@@ -20,7 +20,7 @@ from windhash_calculator.settings import CalculatorSettings
 from windhash_common.bitcoin import MINED_HALVINGS
 from windhash_common.consumer_runtime.messages import ConsumedMessage
 from windhash_common.difficulty_store import open_difficulty_store
-from windhash_common.events import CurtailmentRecord, SettlementPeriodEvent
+from windhash_testing.curtailment_samples import period_snapshot, wind_record
 
 pytestmark = pytest.mark.integration
 
@@ -88,22 +88,7 @@ async def store_pending_period(
     db: asyncpg.Connection, settings: CalculatorSettings, day: date, period: int
 ) -> None:
     """Through the calculator's own write path, with no difficulty known."""
-    record = CurtailmentRecord(
-        bm_unit="T_A-1",
-        acceptance_id=period,
-        bid_offer_pair_id=-1,
-        sequence_number=1,
-        created_at=None,
-        volume_mwh=Decimal("-4"),
-        original_price_gbp_per_mwh=Decimal(-30),
-        final_price_gbp_per_mwh=None,
-        cashflow_gbp=Decimal(120),
-        so_flag=True,
-        cadl_flag=None,
-    )
-    event = SettlementPeriodEvent.build(
-        day, period, (record,), datetime(2024, 6, 1, tzinfo=UTC), synthetic=True
-    )
+    event = period_snapshot(day, period, datetime(2024, 6, 1, tzinfo=UTC), wind_record(period, "-4", "-30"))
     offset = day.toordinal() * 100 + period  # increasing in the order the test stores periods
     message = ConsumedMessage("test", 0, offset, event.kafka_key, event.model_dump_json().encode())
     outcome = await apply_messages(db, [message], "test", settings.topics, {}, MINED_HALVINGS)

@@ -66,6 +66,7 @@ TABLE_PRIVILEGES: dict[str, dict[DatabaseRole, str]] = {
     "miner_models": _pipeline(calculator="rw", fleet_api="raw", operator="rawd"),
     "btc_prices": _pipeline(market="raw", operator="rawd"),
     "wind_generation": _pipeline(ingestor="raw", operator="rawd"),
+    "wind_output_problems": _pipeline(ingestor="rawd", operator="rawd"),  # migration 1850
     # Ingest and facts
     "ingestion_progress": _pipeline(ingestor="raw", reconciler="raw", operator="rawd"),
     "settlement_periods": _FACT,

@@ -49,7 +49,7 @@ from windhash_elexon_sim.answers import (
     send_in_pieces,
     streaming_fault,
 )
-from windhash_elexon_sim.faults import FaultBook, FaultRule
+from windhash_elexon_sim.faults import Endpoint, FaultBook, FaultRule
 from windhash_elexon_sim.generation import checked_range, fuelhh_rows, wind_and_solar_rows
 from windhash_elexon_sim.generator import DEFAULT_SEED, Side, settlement_stack, shared_stack
 from windhash_elexon_sim.market_index import MARKET_INDEX_PATH, QueryProblem, market_index
@@ -269,6 +269,36 @@ async def market_index_answer(state: SimState, params: dict[str, str], providers
     return Answer(200, body)
 
 
+async def generation_answer(
+    state: SimState, endpoint: Endpoint, first_day: date, rows: list[dict[str, Any]]
+) -> Answer:
+    """A FUELHH or AGWS answer (`{"data": rows}`), faults applied: a rule's `date` matches the first day
+    asked; `missing_field` / `null_field` damage `field` in the first row, or in every row with `all_rows`."""
+    state.count(endpoint)
+    rule = state.faults.take(endpoint, first_day)
+    if state.latency_s > 0:
+        await asyncio.sleep(state.latency_s)
+    if rule is not None:
+        if rule.kind == "status":
+            return _fault_answer(rule)
+        if rule.kind == "slow":
+            await asyncio.sleep(rule.delay_s)
+        if rule.kind == "payload":
+            return Answer(200, rule.body)
+        if rule.kind in ("missing_field", "null_field"):
+            for row in rows if rule.all_rows else rows[:1]:
+                if rule.kind == "missing_field":
+                    row.pop(rule.field, None)
+                else:
+                    row[rule.field] = None
+    body = _json({"data": rows})
+    if rule is not None and rule.kind == "malformed":
+        body = body[: len(body) // 2]
+    if rule is not None:
+        return streaming_fault(rule, body) or Answer(200, body)
+    return Answer(200, body)
+
+
 def _response(answer: Answer) -> Response:
     headers = {name.decode(): value.decode() for name, value in answer.headers}
     return Response(answer.body, status_code=answer.status, media_type="application/json", headers=headers)
@@ -352,8 +382,8 @@ def _starlette_app(state: SimState) -> Starlette:
         asked = checked_range(query.get("settlementDateFrom"), query.get("settlementDateTo"))
         if isinstance(asked, str):
             return _response(_problem({"settlementDate": [asked]}))
-        state.count("fuelhh")
-        return JSONResponse({"data": fuelhh_rows(state.seed, *asked, query.get("fuelType"))})
+        rows = fuelhh_rows(state.seed, *asked, query.get("fuelType"))
+        return _response(await generation_answer(state, "fuelhh", asked[0], rows))
 
     async def wind_and_solar(request: Request) -> Response:
         query = request.query_params
@@ -364,8 +394,8 @@ def _starlette_app(state: SimState) -> Starlette:
             periods = int(query.get("settlementPeriodFrom", "1")), int(query.get("settlementPeriodTo", "50"))
         except ValueError:
             return _response(_problem({"settlementPeriod": ["send whole numbers"]}))
-        state.count("wind_and_solar")
-        return JSONResponse({"data": wind_and_solar_rows(state.seed, *asked, *periods)})
+        rows = wind_and_solar_rows(state.seed, *asked, *periods)
+        return _response(await generation_answer(state, "wind_and_solar", asked[0], rows))
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":

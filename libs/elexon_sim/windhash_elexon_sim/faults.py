@@ -1,8 +1,8 @@
 """Faults the synthetic server injects on request, so tests can show what the ingestor does with each.
 
-A rule matches requests by endpoint and, for the settlement stack, by date, period and side (an omitted field
-matches anything). The first matching rule with uses left applies, and uses one up; `times` None never runs
-out.
+A rule matches requests by endpoint and, for the settlement stack, by date, period and side; for the two
+generation datasets (`fuelhh`, `wind_and_solar`), by the first date asked (an omitted field matches
+anything). The first matching rule with uses left applies, and uses one up; `times` None never runs out.
 
 kinds:
 - `status`: answer with `status` (e.g. 429 with a `Retry-After` of `retry_after` seconds, or 500);
@@ -35,7 +35,7 @@ FaultKind = Literal[
     "oversized",
     "trickle",
 ]
-Endpoint = Literal["stack", "bmunits", "market_index"]
+Endpoint = Literal["stack", "bmunits", "market_index", "fuelhh", "wind_and_solar"]
 
 __all__ = ["Endpoint", "FaultBook", "FaultKind", "FaultRule", "FaultState"]
 

@@ -80,6 +80,10 @@ class ElexonSimServer(BackgroundServer):
         """`/reference/bmunits/all` stops listing the unit (its stack rows are still served)."""
         self.state.withdrawn_units.add(elexon_bm_unit)
 
+    def list_unit_again(self, elexon_bm_unit: str) -> None:
+        """`/reference/bmunits/all` lists a withdrawn unit again."""
+        self.state.withdrawn_units.discard(elexon_bm_unit)
+
 
 class ElexonSimProcess:
     """`windhash elexon-sim` in a process of its own on `port`, run as installed (a PYTHONPATH pointing the

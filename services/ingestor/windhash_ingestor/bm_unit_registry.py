@@ -6,12 +6,13 @@ unit whose id or names hold control characters (a NUL above all), or whose capac
 from 0 to `CAPACITY_MW_MAX`, is skipped with its reason and the others are applied. Units are only ever
 added or updated, never deleted, so history stays attributable; `first_seen` / `last_seen` say when a
 source listed a unit. A unit the source stops listing is withdrawn from a settlement date on
-(`counts_until`): it stops counting from that date, its history is kept; listed again, it counts again.
+(`counts_until`): it stops counting from that date, its history is kept; listed again, it counts again, and
+the update says from which date it had stopped (`relisted_from`), so its gap can be fetched again.
 """
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -37,6 +38,8 @@ class RegistryUpdate:
     units: int
     added: int
     added_units: tuple[str, ...] = ()
+    relisted_from: dict[str, date] = field(default_factory=dict)
+    """Withdrawn units listed again, each with the date it had stopped counting from."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,12 @@ def packaged_wind_units() -> list[WindBmUnit]:
     return wind_units_from_reference(json.loads(text))
 
 
+# `withdrawn` reads the rows as they were before this statement (every part of a statement sees one snapshot).
 _UPSERT = """
+WITH withdrawn AS (
+    SELECT elexon_bm_unit, counts_until FROM wind_bm_units
+    WHERE counts_until IS NOT NULL AND elexon_bm_unit = ANY($1::text[])
+)
 INSERT INTO wind_bm_units AS unit (elexon_bm_unit, national_grid_bm_unit, bm_unit_name, lead_party_name,
                                    generation_capacity_mw, fuel_type, first_seen, last_seen)
 SELECT u.unit, u.ng_unit, u.name, u.party, u.capacity, 'WIND', $6, $6
@@ -150,7 +158,8 @@ capacity) ON CONFLICT (elexon_bm_unit) DO UPDATE SET
     first_seen             = LEAST(unit.first_seen, EXCLUDED.first_seen),
     last_seen              = GREATEST(unit.last_seen, EXCLUDED.last_seen),
     counts_until           = NULL
-RETURNING elexon_bm_unit, (xmax = 0) AS added
+RETURNING elexon_bm_unit, (xmax = 0) AS added,
+    (SELECT w.counts_until FROM withdrawn AS w WHERE w.elexon_bm_unit = unit.elexon_bm_unit) AS relisted_from
 """
 
 
@@ -170,7 +179,10 @@ async def upsert_wind_units(
         seen_at or datetime.now(UTC),
     )
     added = tuple(sorted(row["elexon_bm_unit"] for row in rows if row["added"]))
-    return RegistryUpdate(units=len(rows), added=len(added), added_units=added)
+    relisted = {
+        row["elexon_bm_unit"]: row["relisted_from"] for row in rows if row["relisted_from"] is not None
+    }
+    return RegistryUpdate(len(rows), len(added), added, dict(sorted(relisted.items())))
 
 
 async def seed_if_empty(pool: asyncpg.Pool) -> RegistryUpdate:

@@ -5,6 +5,8 @@ settlement days), plus failed periods of the last `follow_retry_failed_days`. Ev
 `follow_revision_interval_seconds`, also re-fetch the `follow_revision_days` days before yesterday, since
 Elexon revises stacks after the fact. A re-fetched period is published only when its content hash differs from
 the last publish, so an unchanged stack costs nothing downstream and a revised one replaces its predecessor.
+With `follow_wind_output`, each cycle then fetches yesterday's and today's wind output (wind_output.py), the
+denominator of the curtailed share, so it stays as current as the curtailment.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from windhash_ingestor.backfill import has_ended, run_periods
 from windhash_ingestor.progress_store import PeriodKey
 from windhash_ingestor.runtime import IngestorRuntime
 from windhash_ingestor.settings import IngestorSettings
+from windhash_ingestor.wind_output import ingest_wind_output
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +48,10 @@ async def follow_cycle(runtime: IngestorRuntime, now: datetime, check_revisions:
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    if settings.follow_wind_output:
+        today = settlement_date_of(now)
+        wind = await ingest_wind_output(runtime.client, runtime.pool, today - timedelta(days=1), today)
+        counts["wind_output_days_failed"] = len(wind.failed)
     log.info("follow_cycle", periods=len(periods), check_revisions=check_revisions, **counts)
     return counts
 

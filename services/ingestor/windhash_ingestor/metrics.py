@@ -32,6 +32,15 @@ PERIODS_FAILED = Counter(
     "Periods not published, by reason: fetch (Elexon failed), invalid (bad payload), publish (Kafka).",
     ["reason"],
 )
+WIND_OUTPUT_DAYS = Counter(
+    "windhash_ingestor_wind_output_days_total",
+    "Days of wind output (FUELHH + AGWS) fetched, by outcome: stored, or failed (the fetch failed).",
+    ["outcome"],
+)
+WIND_OUTPUT_ROWS_SKIPPED = Counter(
+    "windhash_ingestor_wind_output_rows_skipped_total",
+    "Rows of wind output answers skipped because windhash cannot store them (table wind_output_problems).",
+)
 RECORDS_KEPT = Counter("windhash_ingestor_records_kept_total", "Curtailment records in published periods.")
 DEAD_LETTERS = Counter("windhash_ingestor_dead_letters_total", "Payloads sent to the dead-letter topic.")
 DB_RETRIES = Counter(

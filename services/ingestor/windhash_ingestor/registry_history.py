@@ -2,10 +2,12 @@
 
 The ingestor keeps only wind units' rows in the snapshots it publishes, so the stored snapshots of a period
 never hold a unit the registry did not list when the period was fetched: a unit added later, or withdrawn
-from a date already held, needs the affected periods fetched again. Every held period from the first date
-the change can touch is re-fetched with the registry as it is now, under the follow policy `if_changed`:
-only the periods whose wind records changed (those where the added unit was curtailed, or the withdrawn one
-no longer counts) are published, and the calculator and the aggregator replace them as they replace any
+from a date already held, or listed again after a withdrawal, needs the affected periods fetched again. Every
+held period from the first date the change can touch (all of history for an added unit, the withdrawal date
+on for a withdrawn one, the date it had stopped counting from for one listed again) is re-fetched with the
+registry as it is now, under the follow policy `if_changed`: only the periods whose wind records changed
+(those where the added unit was curtailed, or the withdrawn one no longer counts or counts again) are
+published, and the calculator and the aggregator replace them as they replace any
 revision. Nothing is forced and nothing else is republished.
 """
 
@@ -40,14 +42,21 @@ async def held_dates(pool: asyncpg.Pool) -> tuple[date, date] | None:
     return row[0], row[1]
 
 
-def refresh_start(held: tuple[date, date] | None, added: bool, withdrawn_from: date | None) -> date | None:
+def refresh_start(
+    held: tuple[date, date] | None,
+    added: bool,
+    withdrawn_from: date | None,
+    relisted_from: date | None = None,
+) -> date | None:
     """The first held date a registry change can touch: all of history for an added unit, the withdrawal
-    date on for a withdrawn one; None when nothing held is touched."""
+    date on for a withdrawn one, the date a unit listed again had stopped counting from; None when nothing
+    held is touched."""
     if held is None:
         return None
     starts = [held[0]] if added else []
-    if withdrawn_from is not None and withdrawn_from <= held[1]:
-        starts.append(max(withdrawn_from, held[0]))
+    for since in (withdrawn_from, relisted_from):
+        if since is not None and since <= held[1]:
+            starts.append(max(since, held[0]))
     return min(starts) if starts else None
 
 

@@ -33,6 +33,9 @@ class IngestorSettings(CommonSettings):
     follow_retry_failed_days: int = Field(
         default=30, ge=0, description="How far back failed periods are retried."
     )
+    follow_wind_output: bool = Field(
+        default=True, description="Each follow cycle also fetches yesterday's and today's wind output."
+    )
     # Progress reads and writes are retried this many times (windhash_common.dependency_retries' PostgreSQL
     # policy: waits doubling up to a cap, with jitter; enough for a PostgreSQL restart), then the run stops
     # with an error; running it again resumes.

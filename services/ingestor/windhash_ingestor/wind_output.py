@@ -5,7 +5,10 @@ request, into `wind_generation` (one row per period, replaced on every fetch).
 
 A row windhash cannot store (a figure that is not a finite MW from 0 to 100,000, a period the day does not
 have) is skipped with its reason and the rest of the day is stored; a fetch error fails that day, never
-reads as "no wind". What the curtailed share is, and why both datasets, is in docs/CONTEXT_FIGURES.md.
+reads as "no wind". Either is recorded in `wind_output_problems` (migration 1850; the API's status lists
+them) and counted in the ingestor's metrics; a day fetched again replaces its problems. `windhash ingest
+wind-output` fetches any range; the ingestor's follow mode keeps today and yesterday current. What the
+curtailed share is, and why both datasets, is in docs/CONTEXT_FIGURES.md.
 """
 
 import json
@@ -19,6 +22,7 @@ import asyncpg
 from windhash_common.input_values import InputRefused, bounded_decimal
 from windhash_common.settlement_calendar import dates_between, settlement_periods_in_day
 
+from windhash_ingestor import metrics
 from windhash_ingestor.elexon_client import ElexonClient, ElexonFetchError, ElexonResponse
 
 MW_MAX = Decimal(100_000)
@@ -142,20 +146,44 @@ ON CONFLICT (settlement_date, settlement_period) DO UPDATE SET
 """
 
 
+_REPLACE_PROBLEMS = (
+    "DELETE FROM wind_output_problems WHERE settlement_date = $1",
+    "INSERT INTO wind_output_problems (settlement_date, problem_no, kind, detail)"
+    " SELECT $1, n - 1, $2, d FROM unnest($3::text[]) WITH ORDINALITY AS u(d, n)",
+)
+PROBLEM_MAX = 300  # characters of a problem's detail (the column's bound)
+
+
+async def _replace_problems(connection: asyncpg.Connection, day: date, kind: str, details: list[str]) -> None:
+    delete, insert = _REPLACE_PROBLEMS
+    await connection.execute(delete, day)
+    if details:
+        await connection.execute(insert, day, kind, [detail[:PROBLEM_MAX] for detail in details])
+
+
 async def store_day(pool: asyncpg.Pool, day_wind: DayWind) -> int:
-    """Replace the day's periods (a period neither dataset had keeps its stored row); the periods written."""
+    """Replace the day's periods (a period neither dataset had keeps its stored row) and its problems (the
+    rows skipped now), in one transaction; the periods written."""
     periods = sorted(day_wind.periods)
     rows = [day_wind.periods[period] for period in periods]
-    await pool.execute(
-        _UPSERT,
-        day_wind.settlement_date,
-        periods,
-        [row.metered_mw for row in rows],
-        [row.offshore_mw for row in rows],
-        [row.onshore_mw for row in rows],
-        day_wind.synthetic,
-    )
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            _UPSERT,
+            day_wind.settlement_date,
+            periods,
+            [row.metered_mw for row in rows],
+            [row.offshore_mw for row in rows],
+            [row.onshore_mw for row in rows],
+            day_wind.synthetic,
+        )
+        await _replace_problems(connection, day_wind.settlement_date, "row_skipped", day_wind.skipped)
     return len(periods)
+
+
+async def note_failed_day(pool: asyncpg.Pool, day: date, reason: str) -> None:
+    """The day's fetch failed: its stored periods stay, its problems become this failure."""
+    async with pool.acquire() as connection, connection.transaction():
+        await _replace_problems(connection, day, "day_failed", [reason])
 
 
 async def ingest_wind_output(
@@ -171,10 +199,14 @@ async def ingest_wind_output(
         try:
             day_wind = await fetch_day(client, day)
         except (ElexonFetchError, ValueError, RecursionError) as error:
-            failed.append(f"{day}: {error}"[:300])
+            failed.append(f"{day}: {error}"[:PROBLEM_MAX])
+            await note_failed_day(pool, day, failed[-1])
+            metrics.WIND_OUTPUT_DAYS.labels("failed").inc()
         else:
             periods += await store_day(pool, day_wind)
             skipped.extend(day_wind.skipped)
+            metrics.WIND_OUTPUT_DAYS.labels("stored").inc()
+            metrics.WIND_OUTPUT_ROWS_SKIPPED.inc(len(day_wind.skipped))
         if on_day is not None:
             on_day()
     return WindOutputReport((last - first).days + 1, periods, skipped, failed)

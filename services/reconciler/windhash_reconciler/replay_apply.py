@@ -1,10 +1,11 @@
 """Applying replayed events through the calculator's own write path (`curtailment_facts.write_path`), forced.
 
-Forced: the periods' stored snapshots are deleted first, with their records and calculations (explicitly:
-nothing cascades since migration 0600), in the same transaction, so a replayed event is applied even when the
-stored row claims the same or a newer `fetched_at` (a tampered or half-deleted period). Everything else is
-the calculator's: the same rows, the same pending-difficulty rule, period-calculated events in the outbox for
-the aggregator. No consumer position is read or written: a replay is not a consumer.
+Forced: a replayed event is applied even when the stored row claims the same or a newer `fetched_at` (a
+tampered or half-deleted period); its records and calculations are replaced as the calculator replaces them.
+Everything else is the calculator's: the same rows, the same pending-difficulty rule, the same refusal of a
+period whose figures cannot be stored (which keeps what is stored and is recorded unstorable), and
+period-calculated events in the outbox for the aggregator. No consumer position is read or written: a replay
+is not a consumer.
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,11 +14,7 @@ from decimal import Decimal
 
 import asyncpg
 from windhash_common.calculation_lock import lock_calculations_shared
-from windhash_common.curtailment_facts.store import (
-    PostgresPeriodFacts,
-    delete_periods,
-    plan_for_actual_arguments,
-)
+from windhash_common.curtailment_facts.store import PostgresPeriodFacts, plan_for_actual_arguments
 from windhash_common.curtailment_facts.write_path import (
     WriteOutcome,
     period_calculated_messages,
@@ -40,12 +37,12 @@ async def _force_apply(
         # The calculator's order: the shared calculation lock, then period rows in key order.
         await lock_calculations_shared(connection)
         await plan_for_actual_arguments(connection)
-        await delete_periods(connection, [event.key for event in events])
         outcome = await write_snapshots(
             PostgresPeriodFacts(connection),
             [event.event for event in events],
             difficulties,
             settings.halvings(),
+            forced=True,
         )
         await add_to_outbox(
             connection, period_calculated_messages(settings.topics, outcome, datetime.now(UTC))

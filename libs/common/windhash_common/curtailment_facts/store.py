@@ -171,26 +171,6 @@ async def replace_records(
     await copy_text(connection, "curtailment_records", (*CURTAILMENT_COLUMNS, "lead_party_name"), [text])
 
 
-async def delete_periods(connection: asyncpg.Connection, keys: Iterable[PeriodKey]) -> None:
-    """Delete these periods outright: calculations, records and the period rows (reconciliation's forced
-    replay, which must apply a snapshot even where the stored one claims to be newer)."""
-    dates, periods = key_arrays(keys)
-    await connection.execute(
-        "SELECT 1 FROM settlement_periods s JOIN unnest($1::date[], $2::smallint[]) AS k(d, p)"
-        " ON s.settlement_date = k.d AND s.settlement_period = k.p ORDER BY k.d, k.p FOR UPDATE OF s",
-        dates,
-        periods,
-    )
-    await delete_calculations(connection, zip(dates, periods, strict=True))
-    for table in ("curtailment_records", "settlement_periods"):
-        await connection.execute(
-            f"DELETE FROM {table} WHERE (settlement_date, settlement_period) IN"
-            " (SELECT * FROM unnest($1::date[], $2::smallint[]))",
-            dates,
-            periods,
-        )
-
-
 class PostgresPeriodFacts:
     """`write_path.PeriodFacts` on a connection that is in a transaction."""
 

@@ -118,10 +118,16 @@ async def write_snapshots(
     events: Sequence[SettlementPeriodEvent],
     difficulties: Mapping[date, Decimal],
     halvings: Sequence[Halving],
+    *,
+    forced: bool = False,
 ) -> WriteOutcome:
-    """Apply the newest snapshot of each period among `events` (see the module docstring)."""
+    """Apply the newest snapshot of each period among `events` (see the module docstring).
+
+    `forced` (reconciliation's replay) applies them even where the stored snapshot claims to be newer (a
+    tampered or half-deleted period); every other rule holds, so a refused period keeps what is stored."""
     snapshots = newest_snapshots(events)
-    newer = snapshots_to_apply(snapshots, await facts.lock_snapshots(snapshots.keys()))
+    stored = await facts.lock_snapshots(snapshots.keys())
+    newer = dict(snapshots) if forced else snapshots_to_apply(snapshots, stored)
     outcome = WriteOutcome(ignored_older=len(events) - len(newer))
     if not newer:
         return outcome

@@ -18,6 +18,16 @@ class FailedPeriod(BaseModel):
     )
 
 
+class WindOutputProblem(BaseModel):
+    settlement_date: date
+    kind: Literal["row_skipped", "day_failed"] = Field(
+        description="row_skipped: a row of Elexon's FUELHH or AGWS answer windhash cannot store (the rest of"
+        " the day is stored); day_failed: the day's fetch failed (what was stored before stays)"
+    )
+    detail: str
+    noted_at: datetime
+
+
 class DataStatus(BaseModel):
     first_date: date | None = Field(description="earliest settlement date ingested")
     last_date: date | None = Field(description="latest settlement date with any period ingested")
@@ -30,6 +40,10 @@ class DataStatus(BaseModel):
         description="periods the calculator refused because a figure it derives cannot be stored"
     )
     failed_periods: list[FailedPeriod] = Field(description="the most recent failures, at most 50")
+    wind_output_problems_count: int = Field(
+        description="rows of wind output answers skipped and days whose wind output fetch failed"
+    )
+    wind_output_problems: list[WindOutputProblem] = Field(description="the most recent, at most 50")
     synthetic: bool = Field(description="true when any data held is synthetic sample data, not Elexon's")
     synthetic_periods: int
     summaries_updated_at: datetime | None

@@ -46,6 +46,11 @@ ORDER BY updated_at DESC, settlement_date DESC, settlement_period DESC
 LIMIT {FAILED_LISTED}
 """
 _SUMMARIES_UPDATED = "SELECT max(updated_at) FROM curtailment_daily"
+# What wind output fetches could not store (migration 1850): skipped rows and failed days.
+_WIND_OUTPUT_PROBLEMS = f"""
+SELECT settlement_date, kind, detail, noted_at, count(*) OVER ()::int AS total FROM wind_output_problems
+ORDER BY noted_at DESC, settlement_date DESC, problem_no LIMIT {FAILED_LISTED}
+"""
 
 
 async def data_status(connection: asyncpg.Connection) -> dict[str, object]:
@@ -55,5 +60,8 @@ async def data_status(connection: asyncpg.Connection) -> dict[str, object]:
     status["unstorable_periods_count"] = counts["calculation"]
     status["failed_periods"] = [dict(row) for row in await connection.fetch(_FAILED)]
     status["summaries_updated_at"] = await connection.fetchval(_SUMMARIES_UPDATED)
+    problems = await connection.fetch(_WIND_OUTPUT_PROBLEMS)
+    status["wind_output_problems_count"] = problems[0]["total"] if problems else 0
+    status["wind_output_problems"] = [dict(row) for row in problems]
     status["synthetic"] = bool(status["synthetic_periods"])
     return status
