@@ -10,11 +10,11 @@ import asyncio
 import socket
 import threading
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import uvicorn
 import uvloop
+from windhash_sim_support.background_server import StartedInWith
 
 from windhash_fleet_sim.control_api import build_control_app
 from windhash_fleet_sim.fleet import LOOPBACK, Fleet, FleetSpec
@@ -61,7 +61,7 @@ def serve(spec: FleetSpec, control_host: str = "127.0.0.1", control_port: int = 
         runner.run(run_fleet(spec, control))
 
 
-class FleetSimServer:
+class FleetSimServer(StartedInWith):
     """The simulator on its own event loop in a background thread of this process."""
 
     def __init__(self, spec: FleetSpec, control_host: str = "127.0.0.1", control_port: int = 0) -> None:
@@ -135,12 +135,3 @@ class FleetSimServer:
 
     def listening_addresses(self) -> list[tuple[str, int]]:
         return [*self._call(self.fleet.listening_addresses), self._control.getsockname()[:2]]
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

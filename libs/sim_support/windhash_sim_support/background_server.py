@@ -16,7 +16,26 @@ from starlette.types import ASGIApp
 START_TIMEOUT_S = 10.0
 
 
-class BackgroundServer:
+class StartedInWith:
+    """`with server:` starts it, and stops it when the block ends, however it ends."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class BackgroundServer(StartedInWith):
     """`app` on `host`:`port` (0: any free port) from a thread named `name`; `description` names the server in
     the error raised when it does not start; `options` go to uvicorn's Config."""
 
@@ -51,12 +70,3 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout=START_TIMEOUT_S)
         self._socket.close()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

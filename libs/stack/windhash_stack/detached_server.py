@@ -11,12 +11,13 @@ import httpx
 
 from windhash_stack.errors import StackError
 from windhash_stack.processes import exit_status, is_alive, read_pid, stop_tree, tail
+from windhash_stack.server_base import ServerFiles
 from windhash_stack.settings import StackSettings
 
 _POLL_S = 0.25
 
 
-class DetachedHttpServer:
+class DetachedHttpServer(ServerFiles):
     settings: StackSettings
     name: str
     port: int
@@ -24,14 +25,6 @@ class DetachedHttpServer:
     @property
     def home(self) -> Path:
         return self.settings.state_dir / self.name
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "server.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.home / "server.log"
 
     @property
     def url(self) -> str:

@@ -9,7 +9,23 @@ from windhash_stack.processes import RunAs
 from windhash_stack.settings import StackSettings
 
 
-class ManagedServer(ABC):
+class ServerFiles:
+    """A server process's files in its home under the stack's state dir: its pid file and its log."""
+
+    @property
+    def home(self) -> Path:
+        raise NotImplementedError
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "server.log"
+
+
+class ManagedServer(ABC, ServerFiles):
     server: Server
     # The signal that asks for a clean shutdown; SIGKILL follows after the stop timeout.
     graceful_signal: signal.Signals = signal.SIGTERM
@@ -25,14 +41,6 @@ class ManagedServer(ABC):
     @property
     def home(self) -> Path:
         return self.settings.state_dir / self.server.value
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "server.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.home / "server.log"
 
     @property
     @abstractmethod
