@@ -1,4 +1,5 @@
-"""`GET /api/v1/status` of a database, through the API app in process (ASGI), as an anonymous reader sees it."""
+"""`GET /api/v1/status` of a database, through the API app in process (ASGI), as an anonymous reader sees
+it."""
 
 from typing import Any
 
