@@ -178,11 +178,42 @@ def _damage_rows(rows: list[dict[str, Any]], rule: FaultRule) -> None:
     if not rule.all_rows:
         candidates = [r for r in rows if r["id"] in wind and r["soFlag"] is True and r["volume"] < 0]
         targets = candidates or rows[:1]
-    for row in targets:
+    _damage(targets, rule)
+
+
+def _damage(rows: list[dict[str, Any]], rule: FaultRule) -> None:
+    """`missing_field` drops the rule's field from each row, `null_field` sets it to null."""
+    for row in rows:
         if rule.kind == "missing_field":
             row.pop(rule.field, None)
         else:
             row[rule.field] = None
+
+
+async def _answer_before_body(state: SimState, rule: FaultRule | None) -> Answer | None:
+    """The server's latency, then the answer a rule gives instead of the body (`status`, `payload`), after
+    its delay (`slow`); None: the body is to be made."""
+    if state.latency_s > 0:
+        await asyncio.sleep(state.latency_s)
+    if rule is None:
+        return None
+    if rule.kind == "slow":
+        await asyncio.sleep(rule.delay_s)
+    if rule.kind == "status":
+        return _fault_answer(rule)
+    if rule.kind == "payload":
+        return Answer(200, rule.body)
+    return None
+
+
+def _body_answer(rule: FaultRule | None, body: bytes) -> Answer:
+    """The body as the rule has it served: cut in half (`malformed`) or shaped in transit (bombs, oversized,
+    trickle)."""
+    if rule is not None and rule.kind == "malformed":
+        body = body[: len(body) // 2]
+    if rule is not None:
+        return streaming_fault(rule, body) or Answer(200, body)
+    return Answer(200, body)
 
 
 def _fault_answer(rule: FaultRule) -> Answer:
@@ -199,15 +230,8 @@ async def stack_answer(state: SimState, side_text: str, date_text: str, period_t
     side, settlement_date, settlement_period = parsed
     state.count("stack")
     rule = state.faults.take("stack", settlement_date, settlement_period, side)
-    if state.latency_s > 0:
-        await asyncio.sleep(state.latency_s)
-    if rule is not None:
-        if rule.kind == "status":
-            return _fault_answer(rule)
-        if rule.kind == "slow":
-            await asyncio.sleep(rule.delay_s)
-        if rule.kind == "payload":
-            return Answer(200, rule.body)
+    if (instead := await _answer_before_body(state, rule)) is not None:
+        return instead
     revision = state.revision(settlement_date, settlement_period)
     if rule is None and revision == 0:
         ready = state.prerendered(side, settlement_date, settlement_period)
@@ -222,12 +246,7 @@ async def stack_answer(state: SimState, side_text: str, date_text: str, period_t
             rows = shared_stack(settlement_date, settlement_period, side, revision, state.seed)
     except ValueError as error:
         return _problem({"settlementPeriod": [str(error)]})
-    body = _stack_body(rows)
-    if rule is not None and rule.kind == "malformed":
-        body = body[: len(body) // 2]
-    if rule is not None:
-        return streaming_fault(rule, body) or Answer(200, body)
-    return Answer(200, body)
+    return _body_answer(rule, _stack_body(rows))
 
 
 async def bm_units_answer(state: SimState) -> Answer:
@@ -239,14 +258,9 @@ async def bm_units_answer(state: SimState) -> Answer:
     units = bm_unit_reference(state.seed)
     if state.withdrawn_units:
         units = [unit for unit in units if unit["elexonBmUnit"] not in state.withdrawn_units]
-    body = _json(units)
-    if rule is not None and rule.kind == "malformed":
-        body = body[: len(body) // 2]
     if rule is not None and rule.kind == "payload":
-        body = rule.body
-    if rule is not None:
-        return streaming_fault(rule, body) or Answer(200, body)
-    return Answer(200, body)
+        return Answer(200, rule.body)
+    return _body_answer(rule, _json(units))
 
 
 async def market_index_answer(state: SimState, params: dict[str, str], providers: list[str]) -> Answer:
@@ -276,27 +290,11 @@ async def generation_answer(
     asked; `missing_field` / `null_field` damage `field` in the first row, or in every row with `all_rows`."""
     state.count(endpoint)
     rule = state.faults.take(endpoint, first_day)
-    if state.latency_s > 0:
-        await asyncio.sleep(state.latency_s)
-    if rule is not None:
-        if rule.kind == "status":
-            return _fault_answer(rule)
-        if rule.kind == "slow":
-            await asyncio.sleep(rule.delay_s)
-        if rule.kind == "payload":
-            return Answer(200, rule.body)
-        if rule.kind in ("missing_field", "null_field"):
-            for row in rows if rule.all_rows else rows[:1]:
-                if rule.kind == "missing_field":
-                    row.pop(rule.field, None)
-                else:
-                    row[rule.field] = None
-    body = _json({"data": rows})
-    if rule is not None and rule.kind == "malformed":
-        body = body[: len(body) // 2]
-    if rule is not None:
-        return streaming_fault(rule, body) or Answer(200, body)
-    return Answer(200, body)
+    if (instead := await _answer_before_body(state, rule)) is not None:
+        return instead
+    if rule is not None and rule.kind in ("missing_field", "null_field"):
+        _damage(rows if rule.all_rows else rows[:1], rule)
+    return _body_answer(rule, _json({"data": rows}))
 
 
 def _response(answer: Answer) -> Response:
