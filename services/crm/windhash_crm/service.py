@@ -10,7 +10,7 @@ import asyncio
 
 import structlog
 from windhash_common.access.service_server import serve_until, service_server
-from windhash_common.outbox_relay import run_relay
+from windhash_common.outbox_relay import OutboxRelay
 from windhash_common.service_loops import pool_and_publisher, run_loops
 
 from windhash_crm.app import create_crm_app
@@ -28,19 +28,13 @@ async def run_crm(settings: CrmSettings, stop: asyncio.Event, clock: Clock = utc
         app = create_crm_app(settings, pool, clock, relay_wake)
         # Inside this loop, the service's stop event answering the signals; the API's guards and headers.
         server = service_server(app, settings, settings.crm_host, settings.crm_port)
+        interval, batch = settings.crm_relay_interval_seconds, settings.crm_relay_batch
+        relay = OutboxRelay(SERVICE, pool, broker, relay_wake, interval, batch)
         log.info("crm service running", port=settings.crm_port)
         await run_loops(
             {
                 "http": serve_until(server, stop),
-                "relay": run_relay(
-                    SERVICE,
-                    pool,
-                    broker,
-                    stop,
-                    relay_wake,
-                    settings.crm_relay_interval_seconds,
-                    settings.crm_relay_batch,
-                ),
+                "relay": relay.run(stop),
                 "overdue": run_job(OVERDUE_JOB, pool, settings, stop, clock),
                 "reminders": run_job(REMINDER_JOB, pool, settings, stop, clock),
             },
