@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from windhash_cli.demo_staff import OPERATOR_EMAIL, StaffSessions
+from windhash_cli.demo_staff import OPERATOR_EMAIL, StaffCalls
 
 SYNTHETIC = "(SYNTHETIC)"
 
@@ -50,7 +50,7 @@ INVOICE_AMOUNT_USD = Decimal("2000.00")
 INVOICE_DESCRIPTION = f"Hosting, first month {SYNTHETIC}"
 
 
-def _lead(staff: StaffSessions, prospect: DemoProspect) -> dict[str, Any]:
+def _lead(staff: StaffCalls, prospect: DemoProspect) -> dict[str, Any]:
     for lead in staff.call(OPERATOR_EMAIL, "GET", "/crm/leads", params={"q": prospect.email}):
         if lead["email"] == prospect.email:
             return dict(lead)
@@ -64,7 +64,7 @@ def _lead(staff: StaffSessions, prospect: DemoProspect) -> dict[str, Any]:
     return dict(staff.call(OPERATOR_EMAIL, "POST", "/crm/leads", json=body))
 
 
-def _deal(staff: StaffSessions, prospect: DemoProspect) -> dict[str, Any]:
+def _deal(staff: StaffCalls, prospect: DemoProspect) -> dict[str, Any]:
     """The lead's deal, made and moved to the prospect's stage if it is not there yet."""
     lead = _lead(staff, prospect)
     if lead["deal_id"] is None:
@@ -84,7 +84,7 @@ def _deal(staff: StaffSessions, prospect: DemoProspect) -> dict[str, Any]:
     return deal
 
 
-def _sent_invoice(staff: StaffSessions, deal_id: int) -> dict[str, Any]:
+def _sent_invoice(staff: StaffCalls, deal_id: int) -> dict[str, Any]:
     """The won deal's invoice (made if it has none), sent."""
     found = staff.call(OPERATOR_EMAIL, "GET", "/crm/invoices", params={"deal_id": deal_id})
     if found:
@@ -117,7 +117,7 @@ def pipeline_table(pipeline: dict[str, Any]) -> Table:
     return table
 
 
-def run_demo_sale(console: Console, staff: StaffSessions, pdf_dir: Path) -> Path:
+def run_demo_sale(console: Console, staff: StaffCalls, pdf_dir: Path) -> Path:
     """The sample sale and the open deal; prints the pipeline and the invoice; returns the PDF's path."""
     won = _deal(staff, WON)
     _deal(staff, OPEN)

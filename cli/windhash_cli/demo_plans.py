@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from windhash_cli.demo_fleet import DEMO_POLL_INTERVAL_S, SITE
-from windhash_cli.demo_staff import ADMIN_EMAIL, OPERATOR_EMAIL, DemoStepFailed, StaffSessions
+from windhash_cli.demo_staff import ADMIN_EMAIL, OPERATOR_EMAIL, DemoStepFailed, StaffCalls
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses
 
 # A few of the least efficient miners (the plans' own choice) reach it.
@@ -41,14 +41,14 @@ def plans_environment() -> dict[str, str]:
     }
 
 
-def _site_id(staff: StaffSessions) -> int:
+def _site_id(staff: StaffCalls) -> int:
     for site in staff.call(OPERATOR_EMAIL, "GET", "/fleet/sites"):
         if site["name"] == SITE:
             return int(site["site_id"])
     raise DemoStepFailed(f"the fleet has no site {SITE!r}")
 
 
-def _propose_and_approve(staff: StaffSessions, site_id: int) -> dict[str, Any]:
+def _propose_and_approve(staff: StaffCalls, site_id: int) -> dict[str, Any]:
     start = datetime.now(UTC) + timedelta(seconds=DEMO_PLAN_LEAD_S)
     body = {
         "site_id": site_id,
@@ -63,7 +63,7 @@ def _propose_and_approve(staff: StaffSessions, site_id: int) -> dict[str, Any]:
 
 
 def _wait_until_recovered(
-    staff: StaffSessions, processes: ServiceProcesses, plan_id: int, seconds: float
+    staff: StaffCalls, processes: ServiceProcesses, plan_id: int, seconds: float
 ) -> dict[str, Any]:
     deadline = time.monotonic() + seconds
     while True:
@@ -120,7 +120,7 @@ def plan_outcome(plan: dict[str, Any]) -> str:
     )
 
 
-def run_demo_plan(console: Console, staff: StaffSessions, processes: ServiceProcesses) -> dict[str, Any]:
+def run_demo_plan(console: Console, staff: StaffCalls, processes: ServiceProcesses) -> dict[str, Any]:
     """Propose, approve, execute and recover one plan on the demo site; print what happened."""
     site_id = _site_id(staff)
     approved = _propose_and_approve(staff, site_id)

@@ -6,7 +6,7 @@ change the demo makes is the session's, audited with its account like anyone's."
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from windhash_common import event_loop
@@ -25,6 +25,12 @@ HTTP_TIMEOUT_S = 30.0
 
 class DemoStepFailed(RuntimeError):
     """The API refused a step of the demo: the method, path, status and the API's answer."""
+
+
+class StaffCalls(Protocol):
+    """What the demo's steps need of the API: a call as one of its staff (a fake in unit tests)."""
+
+    def call(self, who: str, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
