@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from windhash_stack import LocalStack, StackEndpoints, StackSettings
 from windhash_cli.demo_crm import run_demo_sale
 from windhash_cli.demo_fleet import fleet_environment, print_fleet_summary, start_fleet
 from windhash_cli.demo_owner import DemoOwner, ensure_demo_owner
-from windhash_cli.demo_plans import plans_environment, print_backtest, run_demo_plan
+from windhash_cli.demo_plans import backtest_report, plans_environment, run_demo_plan
 from windhash_cli.demo_report import summary_tables
 from windhash_cli.demo_staff import staff_sessions
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
@@ -199,11 +200,15 @@ def _run(
 def _business_half(
     processes: ServiceProcesses, env: dict[str, str], first: date, last: date, api_port: int, state_dir: Path
 ) -> None:
-    """A curtailment plan on the simulated fleet and a sample sale, made by the demo's staff at the API."""
-    with staff_sessions(f"http://127.0.0.1:{api_port}", env["WINDHASH_DATABASE_URL"]) as staff:
-        run_demo_plan(console, staff, processes)
-        print_backtest(as_service_role("plans", {**_os_env(), **env}), first, last)
-        run_demo_sale(console, staff, state_dir / "demo" / "invoices")
+    """A curtailment plan on the simulated fleet (the backtest replayed while it holds) and a sample sale,
+    made by the demo's staff at the API."""
+    plans_env = as_service_role("plans", {**_os_env(), **env})
+    with ThreadPoolExecutor(max_workers=1) as background:
+        backtest = background.submit(backtest_report, plans_env, first, last, console.width)
+        with staff_sessions(f"http://127.0.0.1:{api_port}", env["WINDHASH_DATABASE_URL"]) as staff:
+            run_demo_plan(console, staff, processes)
+            console.out(backtest.result(), end="", highlight=False)
+            run_demo_sale(console, staff, state_dir / "demo" / "invoices")
 
 
 async def _wait_for_market_snapshot(processes: ServiceProcesses, dsn: str, seconds: float) -> None:

@@ -1,8 +1,9 @@
 """The demo's curtailment plan, run as an operator runs one, through the plans' HTTP app behind the API: the
 SYNTHETIC operator proposes a short scheduled plan for a few of the demo site's miners, the SYNTHETIC
 administrator approves it, the plans worker sleeps them over the simulated miners' cgminer API (staggered),
-measures the power reduction from their telemetry and wakes them at the recovery time. Then the automatic
-policy's backtest over the demo span (`windhash plans backtest`, after `windhash plans prices`)."""
+measures the power reduction from their telemetry and wakes them at the recovery time. And the automatic
+policy's backtest over the demo span (`windhash plans backtest`, after `windhash plans prices`), replayed
+while the plan holds."""
 
 import subprocess
 import time
@@ -134,9 +135,17 @@ def run_demo_plan(console: Console, staff: StaffCalls, processes: ServiceProcess
     return plan
 
 
-def print_backtest(env: dict[str, str], first: date, last: date) -> None:
-    """The demo site's automatic policy replayed over the demo span, with the power prices it needs."""
+def backtest_report(env: dict[str, str], first: date, last: date, width: int) -> str:
+    """The demo site's automatic policy replayed over the demo span, with the power prices it needs, as
+    `windhash plans prices` and `windhash plans backtest` print them (`width` columns wide)."""
     span = ["--from", first.isoformat(), "--to", last.isoformat()]
-    subprocess.run([*WINDHASH, "plans", "prices", *span], env=env, check=True)
     policies = ["--policy", "economic", "--policy", "always-on"]
-    subprocess.run([*WINDHASH, "plans", "backtest", "--site", SITE, *span, *policies], env=env, check=True)
+    printed = []
+    for command in (["prices", *span], ["backtest", "--site", SITE, *span, *policies]):
+        done = subprocess.run(
+            [*WINDHASH, "plans", *command], env={**env, "COLUMNS": str(width)}, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise DemoStepFailed(f"windhash plans {command[0]}: {(done.stdout + done.stderr)[-2000:]}")
+        printed.append(done.stdout)
+    return "".join(printed)
