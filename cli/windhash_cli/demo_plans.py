@@ -23,8 +23,8 @@ from windhash_cli.service_processes import WINDHASH, ServiceProcesses
 DEMO_PLAN_TARGET_MW = Decimal("0.010")
 DEMO_PLAN_LEAD_S = 3
 # Long enough for each slept miner to be read once more by the collector after the worker's settling time,
-# so the reduction is measured before the recovery begins.
-DEMO_PLAN_HOLD_S = 2 * DEMO_POLL_INTERVAL_S + 5
+# so the reduction is measured before the recovery begins, with a poll to spare on a busy machine.
+DEMO_PLAN_HOLD_S = 3 * DEMO_POLL_INTERVAL_S + 5
 FINISHED = {("executed", "recovered"), ("failed", "recovered"), ("cancelled", "recovered")}
 
 
