@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from windhash_common.access.enforcement import AccessRefused, CurrentIdentity
+from windhash_common.access.enforcement import CurrentIdentity
 from windhash_common.access.identity import Identity
 from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
@@ -46,7 +46,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 def _require_manage(identity: Identity, target_role: str, verb: str = "manage") -> None:
     assert identity.role is not None
     if not may_manage(identity.role, Role(target_role)):
-        raise AccessRefused(403, "forbidden", f"a {identity.role} may not {verb} a {target_role} account")
+        raise ApiError(403, "forbidden", f"a {identity.role} may not {verb} a {target_role} account")
 
 
 def _checked_password(password: str, *known: str) -> None:
