@@ -71,16 +71,20 @@ class NotFound(ApiError):
         super().__init__(404, "not_found", message, hint)
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "The named resource does not exist"},
-    422: {"model": ErrorResponse, "description": "A parameter is malformed or out of range; see `hint`"},
-    429: {"model": ErrorResponse, "description": "Too many long queries from this client; see Retry-After"},
-    500: {"model": ErrorResponse, "description": "The server failed; the request may be retried"},
-    503: {
-        "model": ErrorResponse,
-        "description": "Busy: the query ran past its time limit or found no free slot; see Retry-After",
-    },
-}
+def error_shape_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses` (OpenAPI): each status answered in the error shape, with what it means there."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in descriptions.items()}
+
+
+ERROR_RESPONSES = error_shape_responses(
+    {
+        404: "The named resource does not exist",
+        422: "A parameter is malformed or out of range; see `hint`",
+        429: "Too many long queries from this client; see Retry-After",
+        500: "The server failed; the request may be retried",
+        503: "Busy: the query ran past its time limit or found no free slot; see Retry-After",
+    }
+)
 
 
 @dataclass(frozen=True)

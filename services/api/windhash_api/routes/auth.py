@@ -20,7 +20,7 @@ from windhash_common.accounts.sessions import close_session, user_sessions
 from windhash_common.accounts.users import find_credentials, find_user, revoke_sessions, set_password
 
 from windhash_api.database import Pool, Settings
-from windhash_api.errors import ERROR_RESPONSES, ApiError
+from windhash_api.errors import ERROR_RESPONSES, ApiError, error_shape_responses
 from windhash_api.models.accounts import (
     LoginRequest,
     LoginResponse,
@@ -35,11 +35,14 @@ from windhash_api.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
-    400: ERROR_RESPONSES[404] | {"description": "The body is not JSON"},
-    401: ERROR_RESPONSES[404] | {"description": "Not signed in, or the credentials are not valid"},
-    403: ERROR_RESPONSES[404] | {"description": "The account may not do this"},
-    409: ERROR_RESPONSES[404]
-    | {"description": "Not for this kind of credential (an API key is not logged out)"},
+    **error_shape_responses(
+        {
+            400: "The body is not JSON",
+            401: "Not signed in, or the credentials are not valid",
+            403: "The account may not do this",
+            409: "Not for this kind of credential (an API key is not logged out)",
+        }
+    ),
 }
 
 
@@ -59,7 +62,7 @@ async def _user(pool: Pool, identity: Identity) -> UserOut:
 @router.post(
     "/login",
     response_model=LoginResponse,
-    responses={**AUTH_RESPONSES, 429: ERROR_RESPONSES[404] | {"description": "Too many failed logins"}},
+    responses={**AUTH_RESPONSES, **error_shape_responses({429: "Too many failed logins"})},
     summary="Log in with email and password: a session token (body and HttpOnly cookie)",
 )
 async def login(

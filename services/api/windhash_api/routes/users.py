@@ -20,7 +20,7 @@ from windhash_common.accounts import users as accounts
 from windhash_common.accounts.sessions import user_sessions
 
 from windhash_api.database import Pool, Settings
-from windhash_api.errors import ERROR_RESPONSES, ApiError, NotFound
+from windhash_api.errors import ERROR_RESPONSES, ApiError, NotFound, error_shape_responses
 from windhash_api.models.accounts import (
     AccessGrant,
     AccessWindow,
@@ -36,10 +36,14 @@ from windhash_api.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
-    400: ERROR_RESPONSES[404] | {"description": "The body is not JSON"},
-    401: ERROR_RESPONSES[404] | {"description": "Not signed in"},
-    403: ERROR_RESPONSES[404] | {"description": "The role may not manage this account"},
-    409: ERROR_RESPONSES[404] | {"description": "The change conflicts with the accounts as they are"},
+    **error_shape_responses(
+        {
+            400: "The body is not JSON",
+            401: "Not signed in",
+            403: "The role may not manage this account",
+            409: "The change conflicts with the accounts as they are",
+        }
+    ),
 }
 
 

@@ -8,18 +8,19 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
-from windhash_common.http_errors import ERROR_RESPONSES as API_ERROR_RESPONSES
-from windhash_common.http_errors import ErrorResponse, InvalidParameter
+from windhash_common.http_errors import InvalidParameter, error_shape_responses
 from windhash_common.tabular import FormatParam, wants_csv
 
 from windhash_market.series_range import InvalidRange, Resolution, SeriesRange, series_range
 from windhash_market.settings import MarketSettings
 
 PREFIX = "/api/v1/market"
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "Nothing to answer with yet, or the named thing is unknown"},
-    422: API_ERROR_RESPONSES[422],
-}
+ERROR_RESPONSES = error_shape_responses(
+    {
+        404: "Nothing to answer with yet, or the named thing is unknown",
+        422: "A parameter is malformed or out of range; see `hint`",
+    }
+)
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
