@@ -70,6 +70,13 @@ async def _target(pool: Pool, identity: Identity, user_id: UUID) -> UserOut:
     return UserOut.model_validate(dict(row))
 
 
+async def _managed_target(pool: Pool, identity: Identity, user_id: UUID, verb: str = "manage") -> UserOut:
+    """The account `user_id`, if the identity's role may `verb` its role (403 otherwise; 404 if unknown)."""
+    target = await _target(pool, identity, user_id)
+    _require_manage(identity, target.role, verb)
+    return target
+
+
 @router.get("", response_model=list[UserOut], responses=RESPONSES, summary="Every account")
 async def list_users(identity: CurrentIdentity, pool: Pool) -> list[UserOut]:
     async with identity_transaction(pool, identity) as connection:
@@ -122,8 +129,7 @@ async def update_user(
     pool: Pool,
     settings: Settings,
 ) -> UserOut:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role)
+    await _managed_target(pool, identity, user_id)
     changes = body.model_dump(exclude_unset=True)
     if body.role is not None:
         _require_manage(identity, body.role, "give the role of")
@@ -157,8 +163,7 @@ async def reset_password(
     pool: Pool,
     settings: Settings,
 ) -> Response:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "reset the password of")
+    target = await _managed_target(pool, identity, user_id, "reset the password of")
     _checked_password(body.one_time_password, target.email, target.name)
     password_hash = await asyncio.to_thread(passwords.hash_password, body.one_time_password)
     async with identity_transaction(pool, identity) as connection:
@@ -193,8 +198,7 @@ async def grant_access(
     pool: Pool,
     settings: Settings,
 ) -> AccessWindow:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "grant access to")
+    await _managed_target(pool, identity, user_id, "grant access to")
     if body.starts_at and body.ends_at and body.ends_at < body.starts_at:
         raise ApiError(422, "invalid_parameter", "the window ends before it starts")
     async with identity_transaction(pool, identity) as connection:
@@ -219,8 +223,7 @@ async def grant_access(
 async def revoke_access(
     user_id: UUID, request: Request, identity: CurrentIdentity, pool: Pool, settings: Settings
 ) -> Revoked:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "revoke access of")
+    await _managed_target(pool, identity, user_id, "revoke access of")
     if user_id == identity.user_id:
         raise ApiError(409, "own_account", "nobody revokes their own access", "ask another administrator")
     async with identity_transaction(pool, identity) as connection:
@@ -246,8 +249,7 @@ async def get_sessions(user_id: UUID, identity: CurrentIdentity, pool: Pool) -> 
 async def revoke_user_sessions(
     user_id: UUID, request: Request, identity: CurrentIdentity, pool: Pool, settings: Settings
 ) -> Revoked:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "revoke the sessions of")
+    await _managed_target(pool, identity, user_id, "revoke the sessions of")
     async with identity_transaction(pool, identity) as connection:
         count = await accounts.revoke_sessions(
             connection,
