@@ -90,7 +90,8 @@ def create_service_app(
     if pool is not None:
         app.state.pool = pool
     install_access(app, settings, table)
-    # A context service's pool sets no query time limit: a timeout there is unexpected (500).
+    # Hints pointing at the service's own /openapi.json; its pool sets no query time limit, so a timeout is
+    # unexpected (500). The CRM and the fleet install the single origin's answers over these.
     install_error_handlers(app, CONTEXT_SERVICE_HINTS, timeouts_mean_busy=False)
     app.include_router(_probes())
     for router in routers:
