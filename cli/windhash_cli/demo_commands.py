@@ -1,6 +1,7 @@
 """`windhash demo`: the main job. Starts the local stack, the synthetic Elexon, market and fleet simulators
 and the services, ingests the bundled sample span, waits until every summary is current and prints what it
-found, then the hosting fleet's state once every simulated miner has been read."""
+found, then the hosting fleet's state once every simulated miner has been read, and the business half: one
+curtailment plan run on the simulated fleet, the automatic policy's backtest, and a sample sale in the CRM."""
 
 import asyncio
 import json
@@ -9,7 +10,9 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from pathlib import Path
 
 import asyncpg
 import typer
@@ -20,9 +23,12 @@ from windhash_common import event_loop
 from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_stack import LocalStack, StackEndpoints, StackSettings
 
+from windhash_cli.demo_crm import run_demo_sale
 from windhash_cli.demo_fleet import fleet_environment, print_fleet_summary, start_fleet
-from windhash_cli.demo_owner import ensure_demo_owner
+from windhash_cli.demo_owner import DemoOwner, ensure_demo_owner
+from windhash_cli.demo_plans import backtest_report, plans_environment, run_demo_plan
 from windhash_cli.demo_report import summary_tables
+from windhash_cli.demo_staff import staff_sessions
 from windhash_cli.pipeline_completion import PipelineProgress, pipeline_progress
 from windhash_cli.service_processes import WINDHASH, ServiceProcesses, as_service_role, wait_for_http
 
@@ -34,9 +40,9 @@ console = Console()
 
 
 # The context services whose HTTP apps the API forwards to (its WINDHASH_API_UPSTREAMS): context → port on
-# 127.0.0.1 (defaults; `--crm-port`, `--fleet-api-port` and `--plans-api-port` move them). A service joining
-# adds itself here and starts in `_run`, trusting the API as its proxy (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1
-# in its own environment).
+# 127.0.0.1 (defaults; `--market-api-port`, `--crm-port`, `--fleet-api-port` and `--plans-api-port` move
+# them). A service joining adds itself here and starts in `_run`, trusting the API as its proxy
+# (WINDHASH_API_TRUSTED_PROXIES=127.0.0.1 in its own environment).
 DEMO_UPSTREAMS: dict[str, int] = {"market": 9105, "crm": 8084, "fleet": 8086, "plans": 8087}
 # The setting that gives each of them its port (the market serves its routes on its metrics port).
 DEMO_PORT_SETTINGS: dict[str, str] = {
@@ -56,6 +62,9 @@ def demo(
     api_port: int = typer.Option(8080, help="Port of the API and dashboard."),
     elexon_port: int = typer.Option(18080, help="Port of the synthetic Elexon server."),
     market_port: int = typer.Option(18090, help="Port of the synthetic market server."),
+    market_api_port: int = typer.Option(
+        DEMO_UPSTREAMS["market"], help="Port of the market service's routes and metrics (behind the API)."
+    ),
     crm_port: int = typer.Option(DEMO_UPSTREAMS["crm"], help="Port of the CRM service (behind the API)."),
     fleet_sim_port: int = typer.Option(18091, help="Control port of the synthetic fleet of miners."),
     fleet_api_port: int = typer.Option(
@@ -71,12 +80,17 @@ def demo(
     console.print("[bold]Starting the local stack[/] (Kafka, PostgreSQL, DynamoDB Local)…")
     was_running = event_loop.run(stack.status()).healthy
     endpoints = event_loop.run(stack.up())
-    upstreams = {**DEMO_UPSTREAMS, "crm": crm_port, "fleet": fleet_api_port, "plans": plans_api_port}
+    upstreams = {"market": market_api_port, "crm": crm_port, "fleet": fleet_api_port, "plans": plans_api_port}
     env = _environment(endpoints, api_port, elexon_port, market_port, upstreams)
     processes = ServiceProcesses(env=env, log_dir=stack.settings.state_dir / "logs" / "demo")
     try:
         ports = (elexon_port, market_port, fleet_sim_port)
-        _run(processes, env, first.date(), last.date(), api_port, ports, upstreams, timeout)
+        owner = _run(processes, env, first.date(), last.date(), api_port, ports, upstreams, timeout)
+        _business_half(processes, env, first.date(), last.date(), api_port, stack.settings.state_dir)
+        console.print(
+            f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
+            "(shown once; choose your own at the first login)."
+        )
         if not once:
             console.print(
                 f"\nDashboard: [bold]http://127.0.0.1:{api_port}/[/]  (log in: Account; Ctrl-C to stop)"
@@ -125,13 +139,14 @@ def _run(
     sim_ports: tuple[int, int, int],
     upstreams: dict[str, int],
     timeout: float,
-) -> None:
+) -> DemoOwner:
     elexon_port, market_port, fleet_sim_port = sim_ports
     _require_free_port(api_port, "the API", "--api-port")
     _require_free_port(elexon_port, "the synthetic Elexon server", "--elexon-port")
     _require_free_port(market_port, "the synthetic market server", "--market-port")
     for context, port in upstreams.items():
-        option = {"fleet": "--fleet-api-port", "plans": "--plans-api-port"}.get(context, f"--{context}-port")
+        options = {"market": "--market-api-port", "fleet": "--fleet-api-port", "plans": "--plans-api-port"}
+        option = options.get(context, f"--{context}-port")
         _require_free_port(port, f"the {context} service", option)
     _require_free_port(fleet_sim_port, "the synthetic fleet's control API", "--fleet-sim-port")
     processes.start("elexon-sim", "elexon-sim", "--port", str(elexon_port))
@@ -152,7 +167,7 @@ def _run(
     start_fleet(processes, env, fleet_sim_port, _os_env())
     # Curtailment plans: the worker (executor, automatic policy, power prices from the synthetic Elexon) and
     # its HTTP app behind the API's /api/v1/plans/...
-    processes.start("plans")
+    processes.start("plans", extra_env=plans_environment())
     processes.start("plans-api", extra_env=_context_service_env("plans", upstreams["plans"]))
     wait_for_http(f"http://127.0.0.1:{api_port}/health", 60, processes)
     for port in upstreams.values():
@@ -179,10 +194,21 @@ def _run(
     wait_for_http(f"http://127.0.0.1:{api_port}/api/v1/market/snapshots/latest", 60, processes)
     subprocess.run([*WINDHASH, "market", "hashprice"], env={**_os_env(), **env}, check=True)
     print_fleet_summary(console, processes, env["WINDHASH_DATABASE_URL"], upstreams["fleet"])
-    console.print(
-        f"Demo owner: [bold]{owner.email}[/], one-time password [bold]{owner.one_time_password}[/] "
-        "(shown once; choose your own at the first login)."
-    )
+    return owner
+
+
+def _business_half(
+    processes: ServiceProcesses, env: dict[str, str], first: date, last: date, api_port: int, state_dir: Path
+) -> None:
+    """A curtailment plan on the simulated fleet (the backtest replayed while it holds) and a sample sale,
+    made by the demo's staff at the API."""
+    plans_env = as_service_role("plans", {**_os_env(), **env})
+    with ThreadPoolExecutor(max_workers=1) as background:
+        backtest = background.submit(backtest_report, plans_env, first, last, console.width)
+        with staff_sessions(f"http://127.0.0.1:{api_port}", env["WINDHASH_DATABASE_URL"]) as staff:
+            run_demo_plan(console, staff, processes)
+            console.out(backtest.result(), end="", highlight=False)
+            run_demo_sale(console, staff, state_dir / "demo" / "invoices")
 
 
 async def _wait_for_market_snapshot(processes: ServiceProcesses, dsn: str, seconds: float) -> None:

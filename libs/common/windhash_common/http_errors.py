@@ -1,10 +1,17 @@
 """windhash's one HTTP error shape, `{"error": {"code", "message", "hint", "fields"}}`, for every 4xx and 5xx
-of the API and of every context service (`install_error_handlers(app)`).
+of the API and of every context service (`install_error_handlers(app)`; `service_app.create_service_app`
+installs it with the service's own hints).
 
-FastAPI's own validation and HTTP errors are re-shaped here too, so a client parses one format whatever
-failed, whichever service answered.
+A route or the access layer refuses with `ApiError(status, code, message, hint, headers)`; FastAPI's
+validation errors become 422 `invalid_parameter` with each field's problem; its own HTTP errors (an unknown
+route, a method the route does not take) keep their status with a stable code; an unexpected error is logged
+and answered 500 `internal_error`, never with a trace. So a client parses one format whatever failed,
+whichever service answered.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -35,14 +42,23 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    """A refusal the API means to give: carries its status, code and a hint that says what to send instead."""
+    """A refusal a route (or the access layer) means to give: its status, a stable code, a hint that says what
+    to send instead, and any headers the answer needs (`WWW-Authenticate`, `Retry-After`)."""
 
-    def __init__(self, status: int, code: str, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.hint = hint
+        self.headers = headers
 
 
 class InvalidParameter(ApiError):
@@ -55,34 +71,67 @@ class NotFound(ApiError):
         super().__init__(404, "not_found", message, hint)
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "The named resource does not exist"},
-    422: {"model": ErrorResponse, "description": "A parameter is malformed or out of range; see `hint`"},
-    429: {"model": ErrorResponse, "description": "Too many long queries from this client; see Retry-After"},
-    500: {"model": ErrorResponse, "description": "The server failed; the request may be retried"},
-    503: {
-        "model": ErrorResponse,
-        "description": "Busy: the query ran past its time limit or found no free slot; see Retry-After",
-    },
-}
+def error_shape_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses` (OpenAPI): each status answered in the error shape, with what it means there."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in descriptions.items()}
+
+
+ERROR_RESPONSES = error_shape_responses(
+    {
+        404: "The named resource does not exist",
+        422: "A parameter is malformed or out of range; see `hint`",
+        429: "Too many long queries from this client; see Retry-After",
+        500: "The server failed; the request may be retried",
+        503: "Busy: the query ran past its time limit or found no free slot; see Retry-After",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ErrorHints:
+    """Where an app sends a client who asked for a route it lacks, for a method a route does not take, or
+    with invalid parameters: the single origin points at its /docs, a context service at its /openapi.json."""
+
+    unknown_route: str
+    wrong_method: str
+    invalid_parameters: str
+
+
+SINGLE_ORIGIN_HINTS = ErrorHints(
+    unknown_route="the API lives under /api/v1; its routes are listed at /docs",
+    wrong_method="this route does not take that method; /docs lists each route's methods",
+    invalid_parameters=(
+        "see the OpenAPI document at /openapi.json (or /docs) for each parameter's type and range"
+    ),
+)
+CONTEXT_SERVICE_HINTS = ErrorHints(
+    unknown_route="this service's routes are listed in its /openapi.json",
+    wrong_method="this route does not take that method; /openapi.json lists each route's methods",
+    invalid_parameters="see the OpenAPI document for each parameter's type and range",
+)
 
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
-    429: "too_many_requests",
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    429: "too_many_requests",
     503: "unavailable",
 }
 
 
 def error_response(
-    status: int, code: str, message: str, hint: str | None = None, fields: list[FieldProblem] | None = None
+    status: int,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    fields: list[FieldProblem] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorDetail(code=code, message=message, hint=hint, fields=fields or []))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"), headers=headers)
 
 
 def _describe(problem: dict[str, Any]) -> FieldProblem:
@@ -92,10 +141,10 @@ def _describe(problem: dict[str, Any]) -> FieldProblem:
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.hint)
+    return error_response(exc.status, exc.code, exc.message, exc.hint, headers=exc.headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(hints: ErrorHints, _: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [_describe(problem) for problem in exc.errors()]
     summary = "; ".join(f"{field.location}: {field.message}" for field in fields) or "invalid request"
@@ -103,36 +152,28 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         422,
         "invalid_parameter",
         f"the request has invalid parameters: {summary}",
-        "see the OpenAPI document at /openapi.json (or /docs) for each parameter's type and range",
+        hints.invalid_parameters,
         fields,
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(hints: ErrorHints, _: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's and Starlette's own refusals (an unknown route, a method the route does not take…)."""
     assert isinstance(exc, StarletteHTTPException)
-    # Refusals from the shared access layer (windhash_common.access) carry their own code and hint.
-    code = getattr(exc, "code", None) or _STATUS_CODES.get(exc.status_code, "http_error")
-    hint: str | None = getattr(exc, "hint", None)
-    if exc.status_code == 404:
-        hint = "the API lives under /api/v1; its routes are listed at /docs"
-    elif exc.status_code == 405:
-        hint = "this route does not take that method; /docs lists each route's methods"
-    response = error_response(exc.status_code, code, str(exc.detail), hint)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
+    code = _STATUS_CODES.get(exc.status_code, "http_error")
+    hint = {404: hints.unknown_route, 405: hints.wrong_method}.get(exc.status_code)
+    return error_response(exc.status_code, code, str(exc.detail), hint, headers=exc.headers)
 
 
 async def _query_timeout(request: Request, exc: Exception) -> JSONResponse:
     log.warning("query cancelled by its time limit", path=request.url.path, error=str(exc)[:200])
-    response = error_response(
+    return error_response(
         503,
         "query_timeout",
         "the query ran past the server's time limit and was cancelled",
         "ask for a shorter span, or retry later",
+        headers={"Retry-After": "5"},
     )
-    response.headers["Retry-After"] = "5"
-    return response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -145,11 +186,16 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(
+    app: FastAPI, hints: ErrorHints = SINGLE_ORIGIN_HINTS, timeouts_mean_busy: bool = True
+) -> None:
+    """Every error of `app` in the one shape. `timeouts_mean_busy`: a query its time limit cancelled (the
+    API's pools set one) answers 503 `query_timeout` with Retry-After rather than 500."""
     app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    # statement_timeout (PostgreSQL cancelled it) and command_timeout (asyncpg gave up on an answer)
-    app.add_exception_handler(asyncpg.QueryCanceledError, _query_timeout)
-    app.add_exception_handler(TimeoutError, _query_timeout)
+    app.add_exception_handler(RequestValidationError, partial(_validation_error, hints))
+    app.add_exception_handler(StarletteHTTPException, partial(_http_error, hints))
+    if timeouts_mean_busy:
+        # statement_timeout (PostgreSQL cancelled it) and command_timeout (asyncpg gave up on an answer)
+        app.add_exception_handler(asyncpg.QueryCanceledError, _query_timeout)
+        app.add_exception_handler(TimeoutError, _query_timeout)
     app.add_exception_handler(Exception, _unexpected_error)

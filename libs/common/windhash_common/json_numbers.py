@@ -2,8 +2,8 @@
 
 A float keeps every digit these columns hold (at most 15 significant digits in practice), and JSON clients and
 the dashboard read numbers directly; CSV export writes the exact `Decimal` instead. A stored value no JSON
-number can carry (numeric NaN, or a magnitude past a double's range) is served as `null`, what an answer says
-of any figure it cannot give: never a failed answer.
+number can carry (numeric NaN, or a magnitude past a double's range, written by hand or by an older version)
+is served as `null`, what an answer says of any figure it cannot give: never a failed answer.
 """
 
 import math

@@ -10,6 +10,7 @@ from windhash_common.http_errors import (
     InvalidParameter,
     NotFound,
     error_response,
+    error_shape_responses,
     install_error_handlers,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "InvalidParameter",
     "NotFound",
     "error_response",
+    "error_shape_responses",
     "install_error_handlers",
 ]

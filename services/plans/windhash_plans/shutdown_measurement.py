@@ -1,8 +1,11 @@
 """Measuring a plan's shutdown from `miner_telemetry` (the readings the fleet's writer stores), through the
 pure rules of `domain.power_measurement`: gathering each miner's readings before the plan started and after
-its sleep command, and telling when there is enough to measure."""
+its sleep command, and telling when there is enough to measure.
 
-from collections.abc import Sequence
+"Before" counts only readings of the miner awake: a miner an earlier plan slept inside the window would
+otherwise lower its power before, understate the reduction and could fail a plan that did its job."""
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +37,30 @@ class Gathered:
     """Every miner has a reading after its sleep, or the wait for them is over."""
 
 
+@dataclass(frozen=True)
+class Reading:
+    recorded_at: datetime
+    power_w: float
+    sleeping: bool
+
+
+def miner_powers(
+    readings: Mapping[int, Sequence[Reading]],
+    miners: Sequence[SleptMiner],
+    started_at: datetime,
+    settle: timedelta,
+) -> list[MinerPower]:
+    """Each miner's power before the plan (its awake readings before `started_at`) and after its sleep
+    (readings from `settle` after its sleep command)."""
+    powers = []
+    for miner in miners:
+        own = readings.get(miner.miner_id, ())
+        before = [r.power_w for r in own if r.recorded_at < started_at and not r.sleeping]
+        after = [r.power_w for r in own if r.recorded_at >= miner.slept_at + settle]
+        powers.append(MinerPower(miner.serial, before, after))
+    return powers
+
+
 async def gather(
     connection: asyncpg.Connection,
     miners: Sequence[SleptMiner],
@@ -44,15 +71,11 @@ async def gather(
     rows = await connection.fetch(
         queries.READINGS_SINCE, [miner.miner_id for miner in miners], started_at - windows.before, now
     )
-    by_miner: dict[int, list[tuple[datetime, float]]] = {}
+    by_miner: dict[int, list[Reading]] = {}
     for row in rows:
-        by_miner.setdefault(row["miner_id"], []).append((row["recorded_at"], row["power_w"]))
-    powers = []
-    for miner in miners:
-        readings = by_miner.get(miner.miner_id, [])
-        before = [power for at, power in readings if at < started_at]
-        after = [power for at, power in readings if at >= miner.slept_at + windows.settle]
-        powers.append(MinerPower(miner.serial, before, after))
+        reading = Reading(row["recorded_at"], row["power_w"], row["sleeping"])
+        by_miner.setdefault(row["miner_id"], []).append(reading)
+    powers = miner_powers(by_miner, miners, started_at, windows.settle)
     every_one_read = all(power.after_w for power in powers)
     waited = now >= max(miner.slept_at for miner in miners) + windows.settle + windows.timeout
     return Gathered(tuple(powers), every_one_read or waited)

@@ -1,5 +1,4 @@
-"""`GET /api/v1/status` of a database, through the API app in process (ASGI), as an anonymous reader sees
-it."""
+"""`GET /api/v1/status` of a database, through the API app in process (ASGI), as an anonymous reader."""
 
 from typing import Any
 

@@ -19,7 +19,6 @@ import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from windhash_common.access.credentials import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, presented_token
@@ -28,24 +27,9 @@ from windhash_common.access.identity_queries import identity_of
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import Grant, PermissionTable, Rule
 from windhash_common.access.settings import AccessSettings
+from windhash_common.http_errors import ApiError
 
 log = structlog.get_logger(__name__)
-
-
-class AccessRefused(HTTPException):
-    """A refusal with a stable code (the app's error handler puts it in its error shape)."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        hint: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(status, message, headers)
-        self.code = code
-        self.hint = hint
 
 
 class AccessPolicy:
@@ -87,7 +71,7 @@ async def authorize(request: Request) -> Identity:
     if rule is None:
         route: Any = request.scope.get("route")
         log.error("route without a permission entry refused", route=getattr(route, "path", None))
-        raise AccessRefused(
+        raise ApiError(
             403,
             "no_permission_entry",
             "this route has no entry in the permission table",
@@ -97,25 +81,25 @@ async def authorize(request: Request) -> Identity:
     grant = rule.grant(identity.subject, policy.settings.api_public_analytics)
     if grant is Grant.NO:
         if not identity.signed_in:
-            raise AccessRefused(
+            raise ApiError(
                 401,
                 "authentication_required",
                 "this needs a signed-in account",
                 "log in at /api/v1/auth/login, or send an API key as `Authorization: Bearer <key>`",
                 {"WWW-Authenticate": "Bearer"},
             )
-        raise AccessRefused(
+        raise ApiError(
             403,
             "forbidden",
             f"the role {identity.subject} may not {rule.action} {rule.resource}",
             "see docs/ACCESS.md",
         )
     if identity.must_change_password and not rule.during_password_change:
-        raise AccessRefused(
+        raise ApiError(
             403, "password_change_required", "choose a new password first", "POST /api/v1/auth/password"
         )
     if identity.via_cookie and request.method not in SAFE_METHODS and not request.headers.get(CSRF_HEADER):
-        raise AccessRefused(
+        raise ApiError(
             403,
             "csrf_header_missing",
             f"a change sent with the session cookie needs the {CSRF_HEADER} header",
@@ -135,7 +119,7 @@ async def _identity(request: Request, policy: AccessPolicy) -> Identity:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         if token.via_cookie:
             headers["Set-Cookie"] = policy.clear_cookie()  # so the browser goes on as anonymous
-        raise AccessRefused(
+        raise ApiError(
             401,
             "invalid_credentials",
             "the session or API key is not valid (unknown, expired, revoked, or the account may not act now)",

@@ -3,7 +3,7 @@
     app = create_service_app("windhash fleet", FleetSettings(), [miners.router])
 
 gives an app whose every route runs the one authorization dependency (permission table, identity from
-PostgreSQL per request), answers every error in the API's error shape (`service_errors`), with `/health`,
+PostgreSQL per request), answers every error in the API's error shape (`http_errors`), with `/health`,
 `/ready` (the database answers) and `/metrics`, and a pool opened by its lifespan (or the one given). The
 `api` service stays the dashboard's single origin and forwards `/api/v1/<context>/...` here. Deliberately
 minimal: the API's heavy-request limits and response cache live in the `api` service; every app gets the
@@ -26,9 +26,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from windhash_common.access.enforcement import install_access
 from windhash_common.access.permission_table import PERMISSIONS
 from windhash_common.access.permissions import PermissionTable
-from windhash_common.access.service_errors import install_error_shape
 from windhash_common.access.settings import AccessSettings
 from windhash_common.db import create_pool, migrate_database
+from windhash_common.http_errors import CONTEXT_SERVICE_HINTS, install_error_handlers
 from windhash_common.http_headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
 
 READY_TIMEOUT_S = 2.0
@@ -90,7 +90,9 @@ def create_service_app(
     if pool is not None:
         app.state.pool = pool
     install_access(app, settings, table)
-    install_error_shape(app)
+    # Hints pointing at the service's own /openapi.json; its pool sets no query time limit, so a timeout is
+    # unexpected (500). The CRM and the fleet install the single origin's answers over these.
+    install_error_handlers(app, CONTEXT_SERVICE_HINTS, timeouts_mean_busy=False)
     app.include_router(_probes())
     for router in routers:
         app.include_router(router)

@@ -1,6 +1,7 @@
 """Sessions and API keys: issued once (the token is returned to its holder and never again), stored as
 SHA-256 digests, revocable; every issue and revocation of a key is audited (logins are in login_records)."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -69,17 +70,21 @@ async def close_session(
     )
     if user_id is None:
         return False
-    await record_audit(
-        connection,
-        topics,
-        actor,
-        "session.revoke",
-        "user",
-        str(user_id),
-        None,
-        {"sessions": [str(session_id)], "reason": reason},
-    )
+    await audit_revoked_sessions(connection, topics, actor, user_id, [session_id], reason)
     return True
+
+
+async def audit_revoked_sessions(
+    connection: asyncpg.Connection,
+    topics: Topics,
+    actor: Actor,
+    user_id: UUID,
+    session_ids: Sequence[UUID],
+    reason: str,
+) -> None:
+    """One audit entry on the account: these sessions of it were revoked, and why."""
+    change = {"sessions": [str(session_id) for session_id in session_ids], "reason": reason}
+    await record_audit(connection, topics, actor, "session.revoke", "user", str(user_id), None, change)
 
 
 class KeyRefused(ValueError):

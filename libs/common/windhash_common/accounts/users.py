@@ -14,6 +14,7 @@ import asyncpg
 
 from windhash_common.access.identity_queries import USER_MAY_ACT_SQL
 from windhash_common.access.roles import Role, UserStatus
+from windhash_common.accounts.sessions import audit_revoked_sessions
 from windhash_common.audit import Actor, record_audit
 from windhash_common.topics import Topics
 
@@ -182,15 +183,8 @@ async def revoke_sessions(
         keep,
     )
     if revoked:
-        await record_audit(
-            connection,
-            topics,
-            actor,
-            "session.revoke",
-            "user",
-            str(user_id),
-            None,
-            {"sessions": [str(row["id"]) for row in revoked], "reason": reason},
+        await audit_revoked_sessions(
+            connection, topics, actor, user_id, [row["id"] for row in revoked], reason
         )
     return len(revoked)
 

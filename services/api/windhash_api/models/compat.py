@@ -6,8 +6,7 @@ which. `totalPayment` keeps the predecessor's sign (negative = paid to the farms
 """
 
 from pydantic import BaseModel, Field
-
-from windhash_api.models.numbers import Quantity
+from windhash_common.json_numbers import Quantity
 
 _ENERGY = "curtailed energy, positive MWh (v1: energy_mwh)"
 _PAYMENT = "paid to the farms with the predecessor's sign: negative = farm paid (v1: -cashflow_gbp)"

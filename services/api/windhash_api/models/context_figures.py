@@ -3,9 +3,9 @@
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from windhash_common.json_numbers import Quantity
 
 from windhash_api.models.common import TimeframeInfo
-from windhash_api.models.numbers import Quantity
 
 
 class WindSharePoint(BaseModel):

@@ -3,9 +3,9 @@
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
+from windhash_common.json_numbers import Quantity
 
 from windhash_api.models.common import Filters
-from windhash_api.models.numbers import Quantity
 
 
 class PeriodCurtailment(BaseModel):

@@ -1,8 +1,7 @@
 """The farm reference file as the API serves it (the dashboard's map and farm pages)."""
 
 from pydantic import BaseModel, Field
-
-from windhash_api.models.numbers import Quantity
+from windhash_common.json_numbers import Quantity
 
 SOURCE = (
     "Units, lead parties and capacities: Elexon BM unit reference data (/reference/bmunits/all, WIND), "

@@ -1,9 +1,9 @@
 """Bitcoin that curtailed energy could have mined, per miner model, and its comparison with the cashflow."""
 
 from pydantic import BaseModel, Field
+from windhash_common.json_numbers import Quantity
 
 from windhash_api.models.common import Filters, TimeframeInfo
-from windhash_api.models.numbers import Quantity
 
 
 class MiningPotential(BaseModel):

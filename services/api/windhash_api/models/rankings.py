@@ -1,9 +1,9 @@
 """Top BM units and lead parties by curtailment."""
 
 from pydantic import BaseModel
+from windhash_common.json_numbers import Quantity
 
 from windhash_api.models.common import Filters, PageInfo, TimeframeInfo
-from windhash_api.models.numbers import Quantity
 
 
 class BmUnitRank(BaseModel):

@@ -1,9 +1,9 @@
 """Where one BM unit or lead party stands among all in a span (the farm and lead-party pages)."""
 
 from pydantic import BaseModel, Field
+from windhash_common.json_numbers import Quantity
 
 from windhash_api.models.common import TimeframeInfo
-from windhash_api.models.numbers import Quantity
 
 
 class BmUnitStanding(BaseModel):

@@ -1,9 +1,9 @@
 """Curtailment totals for a timeframe."""
 
 from pydantic import BaseModel, Field
+from windhash_common.json_numbers import Quantity
 
 from windhash_api.models.common import Filters, TimeframeInfo
-from windhash_api.models.numbers import Quantity
 
 
 class Coverage(BaseModel):

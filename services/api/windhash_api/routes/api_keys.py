@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from windhash_common.access.enforcement import AccessRefused, CurrentIdentity
+from windhash_common.access.enforcement import CurrentIdentity
 from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
 from windhash_common.access.roles import Role, may_manage
@@ -43,9 +43,7 @@ async def create_key(
         if owner is None:
             raise NotFound(f"no account has the id {user_id}")
         if user_id != identity.user_id and not may_manage(identity.role, Role(owner["role"])):
-            raise AccessRefused(
-                403, "forbidden", f"a {identity.role} may not make keys for a {owner['role']}"
-            )
+            raise ApiError(403, "forbidden", f"a {identity.role} may not make keys for a {owner['role']}")
         try:
             key, row = await sessions.create_api_key(
                 connection,
@@ -71,7 +69,7 @@ async def revoke_key(
         if owner_role is None:
             raise NotFound(f"no API key has the id {key_id}", "GET /api/v1/api-keys lists them")
         if not may_manage(identity.role, Role(owner_role)):
-            raise AccessRefused(403, "forbidden", f"a {identity.role} may not revoke a {owner_role}'s key")
+            raise ApiError(403, "forbidden", f"a {identity.role} may not revoke a {owner_role}'s key")
         revoked = await sessions.revoke_api_key(
             connection, settings.topics, actor_of(request, identity, settings), key_id
         )

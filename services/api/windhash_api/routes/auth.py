@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from windhash_common.access.enforcement import AccessPolicy, AccessRefused, CurrentIdentity
+from windhash_common.access.enforcement import AccessPolicy, CurrentIdentity
 from windhash_common.access.identity import CredentialKind, Identity
 from windhash_common.access.request_actor import actor_of, request_client
 from windhash_common.access.request_identity import identity_transaction
@@ -20,7 +20,7 @@ from windhash_common.accounts.sessions import close_session, user_sessions
 from windhash_common.accounts.users import find_credentials, find_user, revoke_sessions, set_password
 
 from windhash_api.database import Pool, Settings
-from windhash_api.errors import ERROR_RESPONSES, ApiError
+from windhash_api.errors import ERROR_RESPONSES, ApiError, error_shape_responses
 from windhash_api.models.accounts import (
     LoginRequest,
     LoginResponse,
@@ -35,11 +35,14 @@ from windhash_api.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
-    400: ERROR_RESPONSES[404] | {"description": "The body is not JSON"},
-    401: ERROR_RESPONSES[404] | {"description": "Not signed in, or the credentials are not valid"},
-    403: ERROR_RESPONSES[404] | {"description": "The account may not do this"},
-    409: ERROR_RESPONSES[404]
-    | {"description": "Not for this kind of credential (an API key is not logged out)"},
+    **error_shape_responses(
+        {
+            400: "The body is not JSON",
+            401: "Not signed in, or the credentials are not valid",
+            403: "The account may not do this",
+            409: "Not for this kind of credential (an API key is not logged out)",
+        }
+    ),
 }
 
 
@@ -52,14 +55,14 @@ async def _user(pool: Pool, identity: Identity) -> UserOut:
     async with identity_transaction(pool, identity) as connection:
         row = await find_user(connection, identity.user_id) if identity.user_id else None
     if row is None:
-        raise AccessRefused(401, "invalid_credentials", "the account no longer exists")
+        raise ApiError(401, "invalid_credentials", "the account no longer exists")
     return UserOut.model_validate(dict(row))
 
 
 @router.post(
     "/login",
     response_model=LoginResponse,
-    responses={**AUTH_RESPONSES, 429: ERROR_RESPONSES[404] | {"description": "Too many failed logins"}},
+    responses={**AUTH_RESPONSES, **error_shape_responses({429: "Too many failed logins"})},
     summary="Log in with email and password: a session token (body and HttpOnly cookie)",
 )
 async def login(
@@ -69,7 +72,7 @@ async def login(
     result = await log_in(pool, settings.topics, settings, body.email, body.password, client)
     if result.outcome is LoginOutcome.LOCKED:
         wait = math.ceil(result.retry_after.total_seconds()) if result.retry_after else 1
-        raise AccessRefused(
+        raise ApiError(
             429,
             "too_many_attempts",
             "too many failed logins for this account or from this address",
@@ -77,13 +80,11 @@ async def login(
             {"Retry-After": str(wait)},
         )
     if result.outcome is LoginOutcome.BAD_CREDENTIALS:
-        raise AccessRefused(401, "invalid_credentials", "the email or the password is wrong")
+        raise ApiError(401, "invalid_credentials", "the email or the password is wrong")
     if result.outcome is LoginOutcome.SUSPENDED:
-        raise AccessRefused(403, "account_suspended", "this account is suspended", "ask an administrator")
+        raise ApiError(403, "account_suspended", "this account is suspended", "ask an administrator")
     if result.outcome is LoginOutcome.NO_ACCESS:
-        raise AccessRefused(
-            403, "no_access", "this account has no access now", "ask an administrator for access"
-        )
+        raise ApiError(403, "no_access", "this account has no access now", "ask an administrator for access")
     assert result.token is not None and result.user_id is not None
     response.headers["Set-Cookie"] = _policy(request).session_cookie(result.token)
     response.headers["Cache-Control"] = "no-store"
@@ -161,7 +162,7 @@ async def change_password(
     if credentials is None or not await asyncio.to_thread(
         passwords.verify_password, credentials["password_hash"], body.current_password
     ):
-        raise AccessRefused(403, "invalid_credentials", "the current password is wrong")
+        raise ApiError(403, "invalid_credentials", "the current password is wrong")
     try:
         passwords.check_password_rules(body.new_password, identity.email)
     except passwords.PasswordRejected as rejected:

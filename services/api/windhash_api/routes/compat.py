@@ -8,13 +8,17 @@ month or year in the path (the daily mining potential's `date` in the query), `m
 S19J_PRO, its default), `leadParty`, and `farmId` (a BM unit).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypedDict, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query
+import asyncpg
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 from windhash_common.money import to_penny
 
 from windhash_api.database import Pool, Settings
@@ -30,7 +34,8 @@ from windhash_api.params import BmUnitParam, LeadPartyParam, MinerModelParam
 from windhash_api.queries.compat import latest_gbp_price
 from windhash_api.queries.mining import mining_potential
 from windhash_api.queries.references import check_filters
-from windhash_api.queries.summaries import CurtailmentTotals, curtailment_totals
+from windhash_api.queries.summaries import curtailment_totals
+from windhash_api.settings import ApiSettings
 from windhash_api.timeframes import Timeframe, TimeframeKind, parse_timeframe
 
 router = APIRouter(prefix="/api", tags=["compatibility (deprecated)"])
@@ -46,28 +51,79 @@ LegacyModel = Annotated[MinerModelParam, Query(alias="minerModel", description="
 Day = Annotated[str, Path(description="YYYY-MM-DD", examples=["2024-03-31"], max_length=40)]
 YearMonth = Annotated[str, Path(description="YYYY-MM", examples=["2024-03"], max_length=40)]
 Year = Annotated[str, Path(description="YYYY", examples=["2024"], max_length=40)]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 DayQuery = Annotated[str, Query(description="YYYY-MM-DD", examples=["2024-03-31"], max_length=40)]
 
 
-def _deprecated(response: Response, successor: str, filters: Filters) -> None:
-    query = urlencode({key: value for key, value in filters.model_dump().items() if value is not None})
-    response.headers["Deprecation"] = _DEPRECATION
-    response.headers["Link"] = f'<{successor}{"?" + query if query else ""}>; rel="successor-version"'
+@dataclass(frozen=True)
+class LegacyAsked:
+    """What every compat route takes beside its date: the pool, the limits, the response it marks deprecated,
+    and the place filters (`leadParty`, `farmId`)."""
+
+    pool: asyncpg.Pool
+    settings: ApiSettings
+    response: Response
+    lead_party: str | None
+    bm_unit: str | None
+
+    def filters(self, miner_model: str | None = None) -> Filters:
+        return Filters(lead_party=self.lead_party, bm_unit=self.bm_unit, miner_model=miner_model)
+
+    def span(self, kind: TimeframeKind, value: str) -> Timeframe:
+        return parse_timeframe(kind, value, self.settings.max_range_days)
+
+    def deprecate(self, successor: str, filters: Filters) -> None:
+        """`Deprecation`, and a `Link` to the v1 route answering the same question (with the same filters)."""
+        query = urlencode({key: value for key, value in filters.model_dump().items() if value is not None})
+        self.response.headers["Deprecation"] = _DEPRECATION
+        self.response.headers["Link"] = (
+            f'<{successor}{"?" + query if query else ""}>; rel="successor-version"'
+        )
 
 
-async def _totals(pool: Pool, span: Timeframe, filters: Filters) -> CurtailmentTotals:
-    async with pool.acquire() as connection:
+def _legacy_asked(
+    pool: Pool,
+    settings: Settings,
+    response: Response,
+    lead_party: LegacyLeadParty = None,
+    bm_unit: LegacyFarm = None,
+) -> LegacyAsked:
+    return LegacyAsked(pool, settings, response, lead_party, bm_unit)
+
+
+Asked = Annotated[LegacyAsked, Depends(_legacy_asked)]
+
+
+class _LegacyTotals(TypedDict):
+    totalCurtailedEnergy: Decimal
+    totalPayment: Decimal
+
+
+async def _summary(asked: LegacyAsked, kind: TimeframeKind, value: str) -> tuple[str, _LegacyTotals]:
+    """A day's, month's or year's totals as the v1 summary route has them, with the predecessor's sign
+    (`totalPayment` = -cashflow), answered as deprecated."""
+    span = asked.span(kind, value)
+    filters = asked.filters()
+    async with asked.pool.acquire() as connection:
         await check_filters(connection, filters)
-        return await curtailment_totals(connection, span, filters.lead_party, filters.bm_unit)
+        totals = await curtailment_totals(connection, span, filters.lead_party, filters.bm_unit)
+    asked.deprecate(f"/api/v1/summaries/{kind.value}/{span.label}", filters)
+    return span.label, {"totalCurtailedEnergy": totals.energy_mwh, "totalPayment": -totals.cashflow_gbp}
 
 
-async def _potential(pool: Pool, span: Timeframe, filters: Filters) -> LegacyMiningPotential:
-    async with pool.acquire() as connection:
+async def _mining_potential(
+    asked: LegacyAsked, kind: TimeframeKind, value: str, miner_model: str | None
+) -> LegacyMiningPotential:
+    """A day's or month's BTC for one miner model as the v1 mining route has it, answered as deprecated."""
+    span = asked.span(kind, value)
+    filters = asked.filters(miner_model or DEFAULT_MINER_MODEL)
+    async with asked.pool.acquire() as connection:
         await check_filters(connection, filters)
         rows = await mining_potential(
             connection, span, filters.miner_model, filters.lead_party, filters.bm_unit
         )
         price = await latest_gbp_price(connection)
+    asked.deprecate(f"/api/v1/mining/{kind.value}/{span.label}", filters)
     # The one model asked (check_filters refused an unknown one); no row for an inactive model without BTC.
     btc = rows[0]["btc"] if rows else Decimal(0)
     return LegacyMiningPotential(
@@ -78,131 +134,57 @@ async def _potential(pool: Pool, span: Timeframe, filters: Filters) -> LegacyMin
     )
 
 
-async def _summary(
-    pool: Pool,
-    settings: Settings,
-    response: Response,
-    kind: TimeframeKind,
-    value: str,
-    lead_party: str | None,
-    bm_unit: str | None,
-) -> tuple[str, CurtailmentTotals]:
-    """A day's, month's or year's totals as the v1 summary route has them, answered as deprecated."""
-    span = parse_timeframe(kind, value, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit)
-    totals = await _totals(pool, span, filters)
-    _deprecated(response, f"/api/v1/summaries/{kind.value}/{span.label}", filters)
-    return span.label, totals
+def _legacy_get(path: str, model: type[BaseModel], summary: str) -> Callable[[Endpoint], Endpoint]:
+    return router.get(path, response_model=model, responses=ERROR_RESPONSES, deprecated=True, summary=summary)
 
 
-@router.get(
+@_legacy_get(
     "/summary/daily/{settlement_date}",
-    response_model=LegacyDailySummary,
-    responses=ERROR_RESPONSES,
-    deprecated=True,
-    summary="Deprecated: a day's curtailment (use /api/v1/summaries/daily/{date})",
+    LegacyDailySummary,
+    "Deprecated: a day's curtailment (use /api/v1/summaries/daily/{date})",
 )
-async def legacy_daily_summary(
-    pool: Pool,
-    settings: Settings,
-    response: Response,
-    settlement_date: Day,
-    lead_party: LegacyLeadParty = None,
-    bm_unit: LegacyFarm = None,
-) -> LegacyDailySummary:
-    label, totals = await _summary(
-        pool, settings, response, TimeframeKind.daily, settlement_date, lead_party, bm_unit
-    )
-    return LegacyDailySummary(
-        date=label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
-    )
+async def legacy_daily_summary(settlement_date: Day, asked: Asked) -> LegacyDailySummary:
+    label, totals = await _summary(asked, TimeframeKind.daily, settlement_date)
+    return LegacyDailySummary(date=label, **totals)
 
 
-@router.get(
+@_legacy_get(
     "/summary/monthly/{year_month}",
-    response_model=LegacyMonthlySummary,
-    responses=ERROR_RESPONSES,
-    deprecated=True,
-    summary="Deprecated: a month's curtailment (use /api/v1/summaries/monthly/{month})",
+    LegacyMonthlySummary,
+    "Deprecated: a month's curtailment (use /api/v1/summaries/monthly/{month})",
 )
-async def legacy_monthly_summary(
-    pool: Pool,
-    settings: Settings,
-    response: Response,
-    year_month: YearMonth,
-    lead_party: LegacyLeadParty = None,
-    bm_unit: LegacyFarm = None,
-) -> LegacyMonthlySummary:
-    label, totals = await _summary(
-        pool, settings, response, TimeframeKind.monthly, year_month, lead_party, bm_unit
-    )
-    return LegacyMonthlySummary(
-        yearMonth=label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
-    )
+async def legacy_monthly_summary(year_month: YearMonth, asked: Asked) -> LegacyMonthlySummary:
+    label, totals = await _summary(asked, TimeframeKind.monthly, year_month)
+    return LegacyMonthlySummary(yearMonth=label, **totals)
 
 
-@router.get(
+@_legacy_get(
     "/summary/yearly/{year}",
-    response_model=LegacyYearlySummary,
-    responses=ERROR_RESPONSES,
-    deprecated=True,
-    summary="Deprecated: a year's curtailment (use /api/v1/summaries/yearly/{year})",
+    LegacyYearlySummary,
+    "Deprecated: a year's curtailment (use /api/v1/summaries/yearly/{year})",
 )
-async def legacy_yearly_summary(
-    pool: Pool,
-    settings: Settings,
-    response: Response,
-    year: Year,
-    lead_party: LegacyLeadParty = None,
-    bm_unit: LegacyFarm = None,
-) -> LegacyYearlySummary:
-    label, totals = await _summary(pool, settings, response, TimeframeKind.yearly, year, lead_party, bm_unit)
-    return LegacyYearlySummary(
-        year=label, totalCurtailedEnergy=totals.energy_mwh, totalPayment=-totals.cashflow_gbp
-    )
+async def legacy_yearly_summary(year: Year, asked: Asked) -> LegacyYearlySummary:
+    label, totals = await _summary(asked, TimeframeKind.yearly, year)
+    return LegacyYearlySummary(year=label, **totals)
 
 
-@router.get(
+@_legacy_get(
     "/curtailment/mining-potential",
-    response_model=LegacyMiningPotential,
-    responses=ERROR_RESPONSES,
-    deprecated=True,
-    summary="Deprecated: a day's BTC for one miner model (use /api/v1/mining/daily/{date})",
+    LegacyMiningPotential,
+    "Deprecated: a day's BTC for one miner model (use /api/v1/mining/daily/{date})",
 )
 async def legacy_mining_potential(
-    pool: Pool,
-    settings: Settings,
-    response: Response,
-    settlement_date: Annotated[DayQuery, Query(alias="date")],
-    miner_model: LegacyModel = None,
-    lead_party: LegacyLeadParty = None,
-    bm_unit: LegacyFarm = None,
+    settlement_date: Annotated[DayQuery, Query(alias="date")], asked: Asked, miner_model: LegacyModel = None
 ) -> LegacyMiningPotential:
-    span = parse_timeframe(TimeframeKind.daily, settlement_date, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model or DEFAULT_MINER_MODEL)
-    potential = await _potential(pool, span, filters)
-    _deprecated(response, f"/api/v1/mining/daily/{span.label}", filters)
-    return potential
+    return await _mining_potential(asked, TimeframeKind.daily, settlement_date, miner_model)
 
 
-@router.get(
+@_legacy_get(
     "/curtailment/monthly-mining-potential/{year_month}",
-    response_model=LegacyMiningPotential,
-    responses=ERROR_RESPONSES,
-    deprecated=True,
-    summary="Deprecated: a month's BTC for one miner model (use /api/v1/mining/monthly/{month})",
+    LegacyMiningPotential,
+    "Deprecated: a month's BTC for one miner model (use /api/v1/mining/monthly/{month})",
 )
 async def legacy_monthly_mining_potential(
-    pool: Pool,
-    settings: Settings,
-    response: Response,
-    year_month: YearMonth,
-    miner_model: LegacyModel = None,
-    lead_party: LegacyLeadParty = None,
-    bm_unit: LegacyFarm = None,
+    year_month: YearMonth, asked: Asked, miner_model: LegacyModel = None
 ) -> LegacyMiningPotential:
-    span = parse_timeframe(TimeframeKind.monthly, year_month, settings.max_range_days)
-    filters = Filters(lead_party=lead_party, bm_unit=bm_unit, miner_model=miner_model or DEFAULT_MINER_MODEL)
-    potential = await _potential(pool, span, filters)
-    _deprecated(response, f"/api/v1/mining/monthly/{span.label}", filters)
-    return potential
+    return await _mining_potential(asked, TimeframeKind.monthly, year_month, miner_model)

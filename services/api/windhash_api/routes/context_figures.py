@@ -11,14 +11,13 @@ from fastapi.responses import Response
 
 from windhash_api.context_figures import co2_avoided_t, curtailed_share
 from windhash_api.database import Pool, Settings
-from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.models.common import TimeframeInfo
 from windhash_api.models.context_figures import Co2Avoided, Co2Point, WindShare, WindSharePoint
 from windhash_api.queries.context_figures import wind_share_rows
 from windhash_api.route_inputs import UnfilteredAsked
-from windhash_api.routes import API_PREFIX
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
 from windhash_api.routes.series import Bucket, BucketParam, choose_bucket
-from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.tabular import csv_table
 
 router = APIRouter(prefix=API_PREFIX, tags=["context"])
 CO2_BASIS = "electricity from gas (CCGT), every curtailed MWh assumed to have displaced one"
@@ -66,7 +65,7 @@ async def _rows(
 @router.get(
     "/wind-share/{timeframe}/{value}",
     response_model=WindShare,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Curtailed share of wind output (Elexon FUELHH and AGWS wind) by settlement period, day or month",
 )
 async def get_wind_share(pool: Pool, asked: UnfilteredAsked, by: BucketParam = None) -> WindShare | Response:
@@ -82,7 +81,7 @@ async def get_wind_share(pool: Pool, asked: UnfilteredAsked, by: BucketParam = N
 @router.get(
     "/co2-avoided/{timeframe}/{value}",
     response_model=Co2Avoided,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Estimated CO₂ curtailed wind could have avoided had it displaced gas, by period, day or month",
 )
 async def get_co2_avoided(

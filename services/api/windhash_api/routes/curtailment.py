@@ -1,8 +1,10 @@
 """GET /api/v1/curtailment/{date}/periods and /hours: a day's curtailment by settlement period or hour."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypedDict
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -10,7 +12,6 @@ from windhash_common.settlement_calendar import LONDON, period_start_utc, settle
 
 from windhash_api.clock_hours import clock_hours
 from windhash_api.database import Pool
-from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.models.common import Filters
 from windhash_api.models.curtailment import (
     HourCurtailment,
@@ -21,8 +22,8 @@ from windhash_api.models.curtailment import (
 from windhash_api.queries.curtailment import curtailment_by_period
 from windhash_api.queries.references import check_filters
 from windhash_api.route_inputs import DayCurtailmentAsked
-from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
+from windhash_api.tabular import csv_table
 
 router = APIRouter(prefix=API_PREFIX, tags=["curtailment"])
 
@@ -32,6 +33,19 @@ def _period_starts(day: date) -> tuple[tuple[datetime, datetime], ...]:
     """(UTC, London) start of each of the day's periods, index 0 for period 1: a day's never change."""
     starts = (period_start_utc(day, period) for period in range(1, settlement_periods_in_day(day) + 1))
     return tuple((start, start.astimezone(LONDON)) for start in starts)
+
+
+class _Totals(TypedDict):
+    energy_mwh: Decimal
+    cashflow_gbp: Decimal
+
+
+def _totals(parts: Sequence[PeriodCurtailment] | Sequence[HourCurtailment]) -> _Totals:
+    """The energy and cashflow of a day's periods, or of an hour's or a day's hours, added up."""
+    return {
+        "energy_mwh": sum((part.energy_mwh for part in parts), Decimal(0)),
+        "cashflow_gbp": sum((part.cashflow_gbp for part in parts), Decimal(0)),
+    }
 
 
 async def _periods(pool: Pool, day: date, filters: Filters) -> list[PeriodCurtailment]:
@@ -51,7 +65,7 @@ async def _periods(pool: Pool, day: date, filters: Filters) -> list[PeriodCurtai
 @router.get(
     "/curtailment/{settlement_date}/periods",
     response_model=PeriodCurtailmentDay,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="One day's curtailment for each of its 46, 48 or 50 settlement periods",
 )
 async def get_periods(pool: Pool, asked: DayCurtailmentAsked) -> PeriodCurtailmentDay | Response:
@@ -63,9 +77,8 @@ async def get_periods(pool: Pool, asked: DayCurtailmentAsked) -> PeriodCurtailme
         settlement_date=day,
         periods_in_day=len(periods),
         filters=filters,
-        energy_mwh=sum((period.energy_mwh for period in periods), Decimal(0)),
-        cashflow_gbp=sum((period.cashflow_gbp for period in periods), Decimal(0)),
         periods=periods,
+        **_totals(periods),
     )
 
 
@@ -81,9 +94,8 @@ def _hours(day: date, periods: list[PeriodCurtailment]) -> list[HourCurtailment]
                 utc_offset=hour.utc_offset,
                 label=hour.label,
                 settlement_periods=list(hour.periods),
-                energy_mwh=sum((member.energy_mwh for member in members), Decimal(0)),
-                cashflow_gbp=sum((member.cashflow_gbp for member in members), Decimal(0)),
                 record_count=sum(member.record_count for member in members),
+                **_totals(members),
             )
         )
     return hours
@@ -92,7 +104,7 @@ def _hours(day: date, periods: list[PeriodCurtailment]) -> list[HourCurtailment]
 @router.get(
     "/curtailment/{settlement_date}/hours",
     response_model=HourCurtailmentDay,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="One day's curtailment by Europe/London clock hour (23, 24 or 25 of them)",
 )
 async def get_hours(pool: Pool, asked: DayCurtailmentAsked) -> HourCurtailmentDay | Response:
@@ -104,7 +116,6 @@ async def get_hours(pool: Pool, asked: DayCurtailmentAsked) -> HourCurtailmentDa
         settlement_date=day,
         hours_in_day=len(hours),
         filters=filters,
-        energy_mwh=sum((hour.energy_mwh for hour in hours), Decimal(0)),
-        cashflow_gbp=sum((hour.cashflow_gbp for hour in hours), Decimal(0)),
         hours=hours,
+        **_totals(hours),
     )

@@ -4,11 +4,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from windhash_api.database import Settings
-from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.farm_locations import farm_locations
 from windhash_api.models.farm_locations import SOURCE, FarmLocations
-from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
+from windhash_api.tabular import FormatParam, csv_table, wants_csv
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
 
@@ -16,7 +15,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["registry"])
 @router.get(
     "/farm-locations",
     response_model=FarmLocations,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Wind farm names, capacities and approximate positions of the BM units, with their source",
 )
 async def get_farm_locations(

@@ -5,7 +5,6 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from windhash_api.database import Pool
-from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.figures import per_mwh, ratio
 from windhash_api.models.common import Filters, TimeframeInfo
 from windhash_api.models.mining import Comparison, ComparisonRow, Mining, MiningPotential
@@ -13,8 +12,8 @@ from windhash_api.queries.mining import mining_potential
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.summaries import curtailment_totals
 from windhash_api.route_inputs import MiningAsked
-from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
+from windhash_api.tabular import csv_table
 from windhash_api.timeframes import Timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
@@ -34,7 +33,7 @@ async def _potential(
 @router.get(
     "/mining/{timeframe}/{value}",
     response_model=Mining,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="BTC the curtailed energy could have mined, per miner model, with its fiat value and difficulty",
 )
 async def get_mining(pool: Pool, asked: MiningAsked) -> Mining | Response:
@@ -50,7 +49,7 @@ async def get_mining(pool: Pool, asked: MiningAsked) -> Mining | Response:
 @router.get(
     "/comparison/{timeframe}/{value}",
     response_model=Comparison,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Cashflow paid to farms against the value of the BTC the same energy could have mined",
 )
 async def get_comparison(pool: Pool, asked: MiningAsked) -> Comparison | Response:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from windhash_api.database import Pool
-from windhash_api.errors import ERROR_RESPONSES, InvalidParameter
+from windhash_api.errors import InvalidParameter
 from windhash_api.models.common import TimeframeInfo
 from windhash_api.models.model_series import (
     DifficultyPrice,
@@ -19,9 +19,9 @@ from windhash_api.models.model_series import (
 from windhash_api.queries.model_series import btc_by_model, difficulty_and_price
 from windhash_api.queries.references import check_filters
 from windhash_api.route_inputs import MiningAsked, UnfilteredAsked
-from windhash_api.routes import API_PREFIX
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
 from windhash_api.routes.series import DAY_POINTS_BY_DEFAULT, MAX_DAY_POINTS
-from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.tabular import csv_table
 from windhash_api.timeframes import Timeframe, TimeframeKind
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
@@ -51,7 +51,7 @@ def choose_model_bucket(span: Timeframe, asked: ModelBucket | None) -> ModelBuck
 @router.get(
     "/series/{timeframe}/{value}/models",
     response_model=ModelSeries,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="BTC and its value per miner model, day by day or month by month",
 )
 async def get_model_series(
@@ -79,7 +79,7 @@ async def get_model_series(
 @router.get(
     "/difficulty-price/{timeframe}/{value}",
     response_model=DifficultyPrice,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Each day's network difficulty (as its settlement periods used it) and BTC price",
 )
 async def get_difficulty_price(pool: Pool, asked: UnfilteredAsked) -> DifficultyPrice | Response:

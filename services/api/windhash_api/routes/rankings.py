@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from windhash_api.database import Pool
-from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.figures import per_mwh
 from windhash_api.models.common import PageInfo, TimeframeInfo
 from windhash_api.models.rankings import BmUnitRank, BmUnitRanking, LeadPartyRank, LeadPartyRanking
@@ -16,8 +15,8 @@ from windhash_api.params import LimitParam, OffsetParam
 from windhash_api.queries.rankings import count_bm_units, count_lead_parties, top_bm_units, top_lead_parties
 from windhash_api.queries.references import check_filters
 from windhash_api.route_inputs import PartyAsked, UnfilteredAsked
-from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
+from windhash_api.tabular import csv_table
 
 router = APIRouter(prefix=API_PREFIX, tags=["rankings"])
 
@@ -40,7 +39,7 @@ def _with_per_mwh(row: asyncpg.Record) -> dict[str, object]:
 @router.get(
     "/top/bm-units/{timeframe}/{value}",
     response_model=BmUnitRanking,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="BM units ranked by curtailed energy (or cashflow) in a timeframe",
 )
 async def get_top_bm_units(
@@ -76,7 +75,7 @@ async def get_top_bm_units(
 @router.get(
     "/top/lead-parties/{timeframe}/{value}",
     response_model=LeadPartyRanking,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Lead parties ranked by curtailed energy (or cashflow) in a timeframe",
 )
 async def get_top_lead_parties(

@@ -18,8 +18,8 @@ from windhash_api.models.registry import (
 )
 from windhash_api.params import LeadPartyParam, LimitParam, OffsetParam, SearchParam
 from windhash_api.queries import registry
-from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, FormatParam, csv_table, wants_csv
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
+from windhash_api.tabular import FormatParam, csv_table, wants_csv
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
 
@@ -27,7 +27,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["registry"])
 @router.get(
     "/bm-units",
     response_model=BmUnitPage,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="The wind BM unit registry, a page at a time",
 )
 async def get_bm_units(
@@ -68,7 +68,7 @@ async def get_bm_unit(
 @router.get(
     "/lead-parties",
     response_model=LeadPartyPage,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Lead parties of the wind BM units, with their unit count and capacity",
 )
 async def get_lead_parties(
@@ -89,7 +89,7 @@ async def get_lead_parties(
 @router.get(
     "/miner-models",
     response_model=MinerModelList,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="ASIC miner models BTC is computed for",
 )
 async def get_miner_models(

@@ -8,15 +8,15 @@ from fastapi.responses import Response
 from windhash_common.settlement_calendar import settlement_periods_in_day
 
 from windhash_api.database import Pool
-from windhash_api.errors import ERROR_RESPONSES, InvalidParameter
+from windhash_api.errors import InvalidParameter
 from windhash_api.models.common import Filters, TimeframeInfo
 from windhash_api.models.mining import Series, SeriesPoint
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.series import series_by_day, series_by_period
 from windhash_api.route_inputs import MiningAsked
-from windhash_api.routes import API_PREFIX
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
 from windhash_api.series_buckets import by_month
-from windhash_api.tabular import CSV_RESPONSES, csv_table
+from windhash_api.tabular import csv_table
 from windhash_api.timeframes import Timeframe, TimeframeKind
 
 router = APIRouter(prefix=API_PREFIX, tags=["mining"])
@@ -82,7 +82,7 @@ async def _points(pool: Pool, span: Timeframe, filters: Filters, bucket: Bucket)
 @router.get(
     "/series/{timeframe}/{value}",
     response_model=Series,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Energy, cashflow and (with a miner model) BTC and its value, point by point for charts",
 )
 async def get_series(pool: Pool, asked: MiningAsked, by: BucketParam = None) -> Series | Response:

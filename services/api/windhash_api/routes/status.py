@@ -6,7 +6,7 @@ import asyncpg
 from fastapi import APIRouter
 
 from windhash_api.database import Pool, ReadyPool
-from windhash_api.errors import ERROR_RESPONSES, ApiError
+from windhash_api.errors import ERROR_RESPONSES, ApiError, error_shape_responses
 from windhash_api.models.status import DataStatus, Health, Readiness
 from windhash_api.queries.status import data_status
 from windhash_api.routes import API_PREFIX
@@ -35,7 +35,7 @@ async def get_health() -> Health:
 @probes.get(
     "/ready",
     response_model=Readiness,
-    responses={503: ERROR_RESPONSES[500] | {"description": "The database does not answer"}},
+    responses=error_shape_responses({503: "The database does not answer"}),
     summary="Readiness: the database answers a query",
 )
 async def get_ready(pool: ReadyPool) -> Readiness:

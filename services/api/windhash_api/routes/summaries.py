@@ -4,7 +4,6 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from windhash_api.database import Pool
-from windhash_api.errors import ERROR_RESPONSES
 from windhash_api.figures import per_mwh
 from windhash_api.models.common import Filters, TimeframeInfo
 from windhash_api.models.summaries import Coverage, Summary
@@ -12,8 +11,8 @@ from windhash_api.periods_expected import periods_between
 from windhash_api.queries.references import check_filters
 from windhash_api.queries.summaries import coverage_counts, curtailment_totals
 from windhash_api.route_inputs import CurtailmentAsked
-from windhash_api.routes import API_PREFIX
-from windhash_api.tabular import CSV_RESPONSES, csv_response, flat_row
+from windhash_api.routes import API_PREFIX, ERROR_AND_CSV_RESPONSES
+from windhash_api.tabular import csv_response, flat_row
 from windhash_api.timeframes import Timeframe
 
 router = APIRouter(prefix=API_PREFIX, tags=["summaries"])
@@ -48,7 +47,7 @@ async def build_summary(pool: Pool, span: Timeframe, filters: Filters) -> Summar
 @router.get(
     "/summaries/{timeframe}/{value}",
     response_model=Summary,
-    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
+    responses=ERROR_AND_CSV_RESPONSES,
     summary="Curtailed energy and cashflow to farms for a day, month, year or range",
 )
 async def get_summary(pool: Pool, asked: CurtailmentAsked) -> Summary | Response:

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from windhash_common.access.enforcement import AccessRefused, CurrentIdentity
+from windhash_common.access.enforcement import CurrentIdentity
 from windhash_common.access.identity import Identity
 from windhash_common.access.request_actor import actor_of
 from windhash_common.access.request_identity import identity_transaction
@@ -20,7 +20,7 @@ from windhash_common.accounts import users as accounts
 from windhash_common.accounts.sessions import user_sessions
 
 from windhash_api.database import Pool, Settings
-from windhash_api.errors import ERROR_RESPONSES, ApiError, NotFound
+from windhash_api.errors import ERROR_RESPONSES, ApiError, NotFound, error_shape_responses
 from windhash_api.models.accounts import (
     AccessGrant,
     AccessWindow,
@@ -36,17 +36,21 @@ from windhash_api.routes import API_PREFIX
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
-    400: ERROR_RESPONSES[404] | {"description": "The body is not JSON"},
-    401: ERROR_RESPONSES[404] | {"description": "Not signed in"},
-    403: ERROR_RESPONSES[404] | {"description": "The role may not manage this account"},
-    409: ERROR_RESPONSES[404] | {"description": "The change conflicts with the accounts as they are"},
+    **error_shape_responses(
+        {
+            400: "The body is not JSON",
+            401: "Not signed in",
+            403: "The role may not manage this account",
+            409: "The change conflicts with the accounts as they are",
+        }
+    ),
 }
 
 
 def _require_manage(identity: Identity, target_role: str, verb: str = "manage") -> None:
     assert identity.role is not None
     if not may_manage(identity.role, Role(target_role)):
-        raise AccessRefused(403, "forbidden", f"a {identity.role} may not {verb} a {target_role} account")
+        raise ApiError(403, "forbidden", f"a {identity.role} may not {verb} a {target_role} account")
 
 
 def _checked_password(password: str, *known: str) -> None:
@@ -64,6 +68,13 @@ async def _target(pool: Pool, identity: Identity, user_id: UUID) -> UserOut:
     if row is None:
         raise NotFound(f"no account has the id {user_id}", "GET /api/v1/users lists them")
     return UserOut.model_validate(dict(row))
+
+
+async def _managed_target(pool: Pool, identity: Identity, user_id: UUID, verb: str = "manage") -> UserOut:
+    """The account `user_id`, if the identity's role may `verb` its role (403 otherwise; 404 if unknown)."""
+    target = await _target(pool, identity, user_id)
+    _require_manage(identity, target.role, verb)
+    return target
 
 
 @router.get("", response_model=list[UserOut], responses=RESPONSES, summary="Every account")
@@ -118,8 +129,7 @@ async def update_user(
     pool: Pool,
     settings: Settings,
 ) -> UserOut:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role)
+    await _managed_target(pool, identity, user_id)
     changes = body.model_dump(exclude_unset=True)
     if body.role is not None:
         _require_manage(identity, body.role, "give the role of")
@@ -153,8 +163,7 @@ async def reset_password(
     pool: Pool,
     settings: Settings,
 ) -> Response:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "reset the password of")
+    target = await _managed_target(pool, identity, user_id, "reset the password of")
     _checked_password(body.one_time_password, target.email, target.name)
     password_hash = await asyncio.to_thread(passwords.hash_password, body.one_time_password)
     async with identity_transaction(pool, identity) as connection:
@@ -189,8 +198,7 @@ async def grant_access(
     pool: Pool,
     settings: Settings,
 ) -> AccessWindow:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "grant access to")
+    await _managed_target(pool, identity, user_id, "grant access to")
     if body.starts_at and body.ends_at and body.ends_at < body.starts_at:
         raise ApiError(422, "invalid_parameter", "the window ends before it starts")
     async with identity_transaction(pool, identity) as connection:
@@ -215,8 +223,7 @@ async def grant_access(
 async def revoke_access(
     user_id: UUID, request: Request, identity: CurrentIdentity, pool: Pool, settings: Settings
 ) -> Revoked:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "revoke access of")
+    await _managed_target(pool, identity, user_id, "revoke access of")
     if user_id == identity.user_id:
         raise ApiError(409, "own_account", "nobody revokes their own access", "ask another administrator")
     async with identity_transaction(pool, identity) as connection:
@@ -242,8 +249,7 @@ async def get_sessions(user_id: UUID, identity: CurrentIdentity, pool: Pool) -> 
 async def revoke_user_sessions(
     user_id: UUID, request: Request, identity: CurrentIdentity, pool: Pool, settings: Settings
 ) -> Revoked:
-    target = await _target(pool, identity, user_id)
-    _require_manage(identity, target.role, "revoke the sessions of")
+    await _managed_target(pool, identity, user_id, "revoke the sessions of")
     async with identity_transaction(pool, identity) as connection:
         count = await accounts.revoke_sessions(
             connection,

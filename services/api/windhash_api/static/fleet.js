@@ -3,6 +3,7 @@
 // the API forwards to the fleet's own service. Text from the API is only ever set as textContent.
 import { barChart } from "./charts.js";
 import * as fmt from "./format.js";
+import { tableRow } from "./ranking_tables.js";
 
 const $ = (id) => document.getElementById(id);
 const FLEET_ROLES = new Set(["client", "user", "admin", "owner"]);
@@ -18,18 +19,6 @@ function ths(value) {
   const rate = number(value);
   if (rate === null) return fmt.missing;
   return rate >= 1000 ? `${fmt.plain(rate / 1000, 2)} PH/s` : `${fmt.plain(rate, 1)} TH/s`;
-}
-
-function row(cells) {
-  const tr = document.createElement("tr");
-  for (const [content, className] of cells) {
-    const td = document.createElement("td");
-    if (content instanceof Node) td.append(content);
-    else td.textContent = content;
-    if (className) td.className = className;
-    tr.append(td);
-  }
-  return tr;
 }
 
 function useBar(percent) {
@@ -58,16 +47,16 @@ function render(overview) {
   $("fleet-offline").textContent = fmt.plain(counts.offline);
   $("fleet-offline-sub").textContent = "stopped answering the collector";
   $("fleet-note").textContent = `Readings every ${fmt.plain(overview.poll_interval_s)} s`;
-  fill("fleet-sites", overview.sites.map((site) => row([
+  fill("fleet-sites", overview.sites.map((site) => tableRow([
     [site.name], [kw(site.power_now_kw), "num"], [`${fmt.plain(number(site.power_capacity_mw), 1)} MW`, "num"],
     [useBar(number(site.utilisation_pct))], [fmt.plain(site.miners), "num"], [fmt.plain(site.reporting), "num"],
     [fmt.plain(site.offline), "num"], [fmt.plain(site.curtailed), "num"],
   ])));
-  fill("fleet-hottest", overview.hottest.map((miner) => row([
+  fill("fleet-hottest", overview.hottest.map((miner) => tableRow([
     [miner.serial_number], [miner.site_name], [fmt.plain(miner.temperature_c, 1), "num"],
     [fmt.plain(miner.hashrate_ths, 1), "num"],
   ])));
-  fill("fleet-least-efficient", overview.least_efficient.map((miner) => row([
+  fill("fleet-least-efficient", overview.least_efficient.map((miner) => tableRow([
     [miner.serial_number], [miner.site_name], [fmt.plain(number(miner.j_per_th), 1), "num"],
     [fmt.plain(miner.hashrate_ths, 1), "num"],
   ])));

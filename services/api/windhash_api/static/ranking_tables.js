@@ -44,17 +44,7 @@ export class SortableTable {
       th.setAttribute("aria-sort", th.dataset.key === key ? (ascending ? "ascending" : "descending") : "none");
     }
     const body = this.table.querySelector("tbody");
-    body.replaceChildren(...sorted.map((row) => {
-      const tr = document.createElement("tr");
-      for (const [content, className] of this.cells(row)) {
-        const td = document.createElement("td");
-        if (content instanceof Node) td.append(content);
-        else td.textContent = content;
-        if (className) td.className = className;
-        tr.append(td);
-      }
-      return tr;
-    }));
+    body.replaceChildren(...sorted.map((row) => tableRow(this.cells(row))));
     if (sorted.length === 0) {
       const tr = document.createElement("tr");
       const td = document.createElement("td");
@@ -64,6 +54,19 @@ export class SortableTable {
       body.append(tr);
     }
   }
+}
+
+// A table row from [[text or Node, className], ...], one per cell.
+export function tableRow(cells) {
+  const tr = document.createElement("tr");
+  for (const [content, className] of cells) {
+    const td = document.createElement("td");
+    if (content instanceof Node) td.append(content);
+    else td.textContent = content;
+    if (className) td.className = className;
+    tr.append(td);
+  }
+  return tr;
 }
 
 // A link inside the page: followed without reloading (see dashboard.js), still a real, shareable href.

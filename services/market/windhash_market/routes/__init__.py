@@ -8,13 +8,19 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
-from windhash_common.access.service_errors import Refusal
+from windhash_common.http_errors import InvalidParameter, error_shape_responses
 from windhash_common.tabular import FormatParam, wants_csv
 
 from windhash_market.series_range import InvalidRange, Resolution, SeriesRange, series_range
 from windhash_market.settings import MarketSettings
 
 PREFIX = "/api/v1/market"
+ERROR_RESPONSES = error_shape_responses(
+    {
+        404: "Nothing to answer with yet, or the named thing is unknown",
+        422: "A parameter is malformed or out of range; see `hint`",
+    }
+)
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
@@ -59,15 +65,11 @@ ResolutionParam = Annotated[
 ]
 
 
-def invalid_parameter(message: str, hint: str) -> Refusal:
-    return Refusal(422, "invalid_parameter", message, hint)
-
-
 def bounded_range(start: datetime | None, end: datetime | None, resolution: Resolution) -> SeriesRange:
     try:
         return series_range(start, end, resolution, datetime.now(UTC))
     except InvalidRange as error:
-        raise invalid_parameter(error.message, error.hint) from error
+        raise InvalidParameter(error.message, error.hint) from error
 
 
 def _series_range(

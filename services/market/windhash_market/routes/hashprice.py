@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from windhash_common.access.service_errors import ERROR_RESPONSES, Refusal
 from windhash_common.bitcoin import PRECISE
+from windhash_common.http_errors import ApiError
 from windhash_common.tabular import CSV_RESPONSES, csv_response, flat_row
 
 from windhash_market.api_models import (
@@ -22,7 +22,7 @@ from windhash_market.api_models import (
     RangeInfo,
 )
 from windhash_market.queries.hashprice import hashprice_over_time, latest_hashprice
-from windhash_market.routes import PREFIX, AsCsv, AskedSeries, Pool, file_stamp, read_route
+from windhash_market.routes import ERROR_RESPONSES, PREFIX, AsCsv, AskedSeries, Pool, file_stamp, read_route
 from windhash_market.routes.snapshots import no_snapshot
 
 router = APIRouter(prefix=PREFIX, tags=["market"])
@@ -95,7 +95,7 @@ async def hashprice_series(
     async with pool.acquire() as connection:
         found = await hashprice_over_time(connection, miner_model, asked)
     if found is None:
-        raise Refusal(
+        raise ApiError(
             404, "unknown_miner_model", f"no miner model is named {miner_model!r}", "see /api/v1/miner-models"
         )
     model, computed = found

@@ -3,13 +3,20 @@ days: indicators are per snapshot, never downsampled)."""
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from windhash_common.access.service_errors import ERROR_RESPONSES
 from windhash_common.tabular import CSV_RESPONSES, csv_response, flat_row
 
 from windhash_market.api_models import IndicatorRow, IndicatorSeries
 from windhash_market.indicators import SIGNAL_RULE
 from windhash_market.queries import series as queries
-from windhash_market.routes import PREFIX, AsCsv, AskedSnapshots, Pool, file_stamp, read_route
+from windhash_market.routes import (
+    ERROR_RESPONSES,
+    PREFIX,
+    AsCsv,
+    AskedSnapshots,
+    Pool,
+    file_stamp,
+    read_route,
+)
 
 router = APIRouter(prefix=PREFIX, tags=["market"])
 

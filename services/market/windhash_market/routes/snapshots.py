@@ -3,18 +3,18 @@ range and resolution (downsampled in PostgreSQL: queries/series.py)."""
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from windhash_common.access.service_errors import ERROR_RESPONSES, Refusal
+from windhash_common.http_errors import ApiError
 from windhash_common.tabular import CSV_RESPONSES, csv_response, flat_row
 
 from windhash_market.api_models import RangeInfo, Snapshot, SnapshotBucket, SnapshotSeries
 from windhash_market.queries import series as queries
-from windhash_market.routes import PREFIX, AsCsv, AskedSeries, Pool, file_stamp, read_route
+from windhash_market.routes import ERROR_RESPONSES, PREFIX, AsCsv, AskedSeries, Pool, file_stamp, read_route
 
 router = APIRouter(prefix=PREFIX, tags=["market"])
 
 
-def no_snapshot() -> Refusal:
-    return Refusal(
+def no_snapshot() -> ApiError:
+    return ApiError(
         404,
         "no_snapshot",
         "the market service has taken no snapshot yet",

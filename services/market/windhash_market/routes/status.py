@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from windhash_common.access.service_errors import ERROR_RESPONSES
 from windhash_common.tabular import CSV_RESPONSES, csv_response, flat_row
 
 from windhash_market.api_models import IndicatorRow, MarketStatus, SlotOutcomes, SlotProblem, Snapshot
 from windhash_market.queries.status import market_status
-from windhash_market.routes import PREFIX, AsCsv, Pool, Settings, file_stamp, read_route
+from windhash_market.routes import ERROR_RESPONSES, PREFIX, AsCsv, Pool, Settings, file_stamp, read_route
 from windhash_market.settings import JOB_KEY
 
 router = APIRouter(prefix=PREFIX, tags=["market"])

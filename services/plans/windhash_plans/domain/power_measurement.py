@@ -1,7 +1,7 @@
 """What a plan's shutdown achieved, measured from the miners' telemetry (pure; docs/PLANS.md, "Measuring").
 
 For each miner the plan told to sleep:
-    before = mean power (W) of its readings in the `before_window` that ends when the plan started;
+    before = mean power (W) of its readings awake in the `before_window` that ends when the plan started;
     after  = mean power (W) of its readings taken at least `settle` after its sleep command succeeded.
     power_reduced (MW) = Σ (before − after) over the miners with both, / 1e6.
 A miner whose `after` is more than `dropped_below` (a fraction) of its `before` did not drop.

@@ -4,7 +4,7 @@ miner's newest reading when choosing miners."""
 # Raw readings of the plan's miners from the start of the "before" window to now (the natural key's index
 # (miner_id, recorded_at) serves it; partitions outside the range are pruned).
 READINGS_SINCE = """
-SELECT miner_id, recorded_at, power_w
+SELECT miner_id, recorded_at, power_w, sleeping
   FROM miner_telemetry
  WHERE miner_id = ANY($1::bigint[]) AND recorded_at >= $2 AND recorded_at <= $3
  ORDER BY miner_id, recorded_at
