@@ -1,8 +1,8 @@
 """Benchmark: the CPU a settlement period costs the ingestor and the calculator outside HTTP, Kafka and SQL.
 
-    .venv/bin/python bench/bench_period_cpu.py [--days 14] [--repeat 3] [--profile FILE]
+    .venv/bin/python bench/bench_period_cpu.py [--from 2024-01-08] [--days 14] [--repeat 3] [--profile FILE]
 
-The synthetic simulator's stacks for `--days` days from 2024-01-08 are rendered as the server sends them
+The synthetic simulator's stacks for `--days` days from `--from` are rendered as the server sends them
 (bytes), then each stage runs over all of them in this process and its CPU (time.process_time) is printed
 per 1,000 periods: the ingestor's parse of the stack, its curtailment rule (records), the event built and
 serialised as it is published, and the calculator's decode of those bytes (the schema and content-hash
@@ -34,10 +34,9 @@ FETCHED_AT = datetime(2024, 12, 31, 12, tzinfo=UTC)
 Period = tuple[date, int]
 
 
-def stack_bodies(days: int) -> list[tuple[Period, bytes]]:
-    last = FIRST_DAY + timedelta(days=days - 1)
+def stack_bodies(days: int, first: date = FIRST_DAY) -> list[tuple[Period, bytes]]:
     bodies = []
-    for day in dates_between(FIRST_DAY, last):
+    for day in dates_between(first, first + timedelta(days=days - 1)):
         for period in settlement_periods(day):
             rows = shared_stack(day, period, "bid", 0, DEFAULT_SEED)
             body = to_json({"data": rows, "metadata": {"datasets": ["ISPSTACK"], "synthetic": True}})
@@ -75,11 +74,12 @@ def lowest_cpu_s(work: Callable[[], Any], repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="first", type=date.fromisoformat, default=FIRST_DAY)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="write a cProfile of one ingest and one decode pass here")
     args = parser.parse_args()
-    bodies = stack_bodies(args.days)
+    bodies = stack_bodies(args.days, args.first)
     values = ingest(bodies)  # warm: regexes, caches, imports
     decode(values)
     if args.profile:
