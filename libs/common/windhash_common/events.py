@@ -100,9 +100,10 @@ _DATETIME_AS_JSON = TypeAdapter(datetime)
 
 
 # Texts of whole-second UTC times, which is what Elexon's createdDateTime values are; many records share one.
-# Keyed by the datetime, looked up only for a whole-second UTC one: an equal key is the same instant, so the
-# same text.
-_UTC_TEXTS: dict[datetime, str] = {}
+# Keyed by the time's fields, not by the datetime: looking an aware datetime up in a dict hashes it and
+# compares it with the key found, each a call of its tzinfo's utcoffset (pydantic's TzInfo, a call into
+# Rust), and the fields of a whole-second UTC time say all its text says.
+_UTC_TEXTS: dict[tuple[int, int, int, int, int, int], str] = {}
 _UTC_TEXTS_KEPT = 4096
 
 
@@ -110,11 +111,12 @@ def _datetime_text(value: datetime | None) -> str:
     if value is None:
         return "null"
     if value.microsecond == 0 and value.utcoffset() == _NO_OFFSET:
-        text = _UTC_TEXTS.get(value)
+        key = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        text = _UTC_TEXTS.get(key)
         if text is None:
             if len(_UTC_TEXTS) >= _UTC_TEXTS_KEPT:
                 _UTC_TEXTS.clear()
-            text = _UTC_TEXTS[value] = '"' + value.isoformat()[:-6] + 'Z"'  # +00:00 written as Z
+            text = _UTC_TEXTS[key] = '"' + value.replace(tzinfo=None).isoformat() + 'Z"'  # +00:00 as Z
         return text
     return f'"{_DATETIME_AS_JSON.dump_python(value, mode="json")}"'
 

@@ -7,16 +7,22 @@ lasts exactly 30 minutes of real (UTC) time, which is why period P starts at mid
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 PERIOD = timedelta(minutes=30)
 
 
+# Kept per date: every event is checked against its day's start and length several times (the ingestor's
+# rule and event, the calculator's decode), each a Europe/London conversion. A datetime is immutable, so
+# sharing one is safe; a few thousand days cover any backfill.
+@lru_cache(maxsize=4096)
 def day_start_utc(settlement_date: date) -> datetime:
     return datetime.combine(settlement_date, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def settlement_periods_in_day(settlement_date: date) -> int:
     length = day_start_utc(settlement_date + timedelta(days=1)) - day_start_utc(settlement_date)
     return int(length / PERIOD)

@@ -149,9 +149,12 @@ def period_energy_mwh(records: tuple[CurtailmentRecord, ...]) -> Decimal:
 def _number(value: object) -> Decimal | None:
     """The exact value of a JSON number (int, fraction kept as text, or Decimal); None for anything else,
     NaN and the infinities included."""
-    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
+    if type(value) is jiter.LosslessFloat:  # what a fraction parses to: the common case, checked first
+        number = value.as_decimal()
+    elif isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         return None
-    number = value.as_decimal() if isinstance(value, jiter.LosslessFloat) else Decimal(value)
+    else:
+        number = value.as_decimal() if isinstance(value, jiter.LosslessFloat) else Decimal(value)
     return number if number.is_finite() else None
 
 
@@ -169,8 +172,9 @@ def _record_fields(index: int, unit: str, row: Row, volume: Decimal) -> dict[str
     original_price = _number(row.get("originalPrice"))
     if original_price is None:
         raise InvalidStackPayload(f"row {index} ({unit}): curtailment row without an originalPrice")
-    final_price = None if row.get("finalPrice") is None else _number(row["finalPrice"])
-    if final_price is None and row.get("finalPrice") is not None:
+    given_final_price = row.get("finalPrice")
+    final_price = None if given_final_price is None else _number(given_final_price)
+    if final_price is None and given_final_price is not None:
         raise InvalidStackPayload(f"row {index} ({unit}): finalPrice is not a number")
     # Bounded before the cashflow is computed: a product of two huge numbers cannot be rounded to the penny
     # (decimal.InvalidOperation). The record's own bounds (CurtailmentRecord) check the rest.
