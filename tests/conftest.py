@@ -137,19 +137,35 @@ async def reference_dsn(stack: StackEndpoints, pg_template: str) -> AsyncIterato
 
 @pytest.fixture
 async def topic_prefix(stack: StackEndpoints) -> AsyncIterator[str]:
+    async with fresh_topics(stack.kafka_bootstrap) as prefix:
+        yield prefix
+
+
+@pytest.fixture
+async def reference_topic_prefix(stack: StackEndpoints) -> AsyncIterator[str]:
+    """A second prefix's topics, for the undisturbed run beside `reference_dsn`."""
+    async with fresh_topics(stack.kafka_bootstrap) as prefix:
+        yield prefix
+
+
+@contextlib.asynccontextmanager
+async def fresh_topics(bootstrap: str) -> AsyncIterator[str]:
+    """Every topic under a new prefix, deleted afterwards."""
     prefix = f"t{uuid.uuid4().hex[:12]}"
     topics = Topics(prefix=prefix)
-    await ensure_topics(stack.kafka_bootstrap, topics, TEST_TOPIC_PARTITIONS)
-    yield prefix
-    # Deleted so thousands of test topics do not pile up and slow the broker's start-up.
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
-    await admin.start()
+    await ensure_topics(bootstrap, topics, TEST_TOPIC_PARTITIONS)
     try:
-        with contextlib.suppress(Exception):  # cleanup only; the next run must not fail because of it
-            existing = set(await admin.list_topics())
-            await admin.delete_topics([name for name in topics.all() if name in existing])
+        yield prefix
     finally:
-        await admin.close()
+        # Deleted so thousands of test topics do not pile up and slow the broker's start-up.
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            with contextlib.suppress(Exception):  # cleanup only; the next run must not fail because of it
+                existing = set(await admin.list_topics())
+                await admin.delete_topics([name for name in topics.all() if name in existing])
+        finally:
+            await admin.close()
 
 
 @pytest.fixture

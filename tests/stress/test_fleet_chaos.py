@@ -44,6 +44,7 @@ from windhash_testing.fleet_runs import (
     wait_for,
     writer_caught_up,
 )
+from windhash_testing.table_checksums import rows_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 SEED = int(os.environ.get("WINDHASH_CHAOS_SEED", "20240331"))
@@ -255,17 +256,6 @@ COLLECTOR_TABLES = {
     " payload->>'status_after' FROM outbox WHERE topic LIKE '%.miner-status.v1'",
     "dead letters": "SELECT payload->>'reason' FROM outbox WHERE topic LIKE '%.dead-letter.v1'",
 }
-
-
-async def rows_of(dsn: str, queries: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        return {
-            name: sorted(tuple(row) for row in await connection.fetch(query))
-            for name, query in queries.items()
-        }
-    finally:
-        await connection.close()
 
 
 async def test_kills_of_the_writer_and_the_collector_leave_every_table_as_undisturbed_runs_do(

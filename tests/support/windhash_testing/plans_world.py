@@ -5,7 +5,7 @@ processes, and waiting for what the database says."""
 import asyncio
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -25,6 +25,7 @@ from windhash_common.db_roles import DatabaseRole, dsn_as
 from windhash_common.topics import Topics
 from windhash_fleet.fleet_registry import NewMiner, ensure_site, register_miners
 from windhash_fleet_sim.server import FleetSimServer
+from windhash_fleet_sim.sim_miner import SimMiner
 from windhash_plans.http.app import create_plans_app
 from windhash_plans.settings import PlansSettings
 
@@ -62,13 +63,21 @@ def loopback_block() -> str:
     return f"127.{random.randint(64, 250)}.{random.randint(0, 200)}.1"
 
 
-async def register_sim_fleet(dsn: str, sim: FleetSimServer, topics: Topics, site: str = "Plans site") -> int:
+async def register_sim_fleet(
+    dsn: str,
+    sim: FleetSimServer,
+    topics: Topics,
+    site: str = "Plans site",
+    of_sim: Sequence[SimMiner] | None = None,
+) -> int:
+    """The simulator's miners (or those of them in `of_sim`) registered at a new site."""
     connection = await asyncpg.connect(dsn)
     try:
         site_id = await ensure_site(
             connection, topics, TEST_ACTOR, f"{site} (SYNTHETIC)", "nowhere", Decimal(5)
         )
-        miners = [NewMiner(miner.serial, miner.model.name, miner.host, miner.port) for miner in sim.miners]
+        chosen = sim.miners if of_sim is None else of_sim
+        miners = [NewMiner(miner.serial, miner.model.name, miner.host, miner.port) for miner in chosen]
         await register_miners(connection, topics, site_id, miners, TEST_ACTOR)
         return site_id
     finally:

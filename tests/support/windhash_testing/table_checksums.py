@@ -4,7 +4,12 @@ Every column of every table, except those that record when or how often somethin
 the like, fetched_at, attempts, outbox ids), Kafka topic prefixes, and Kafka offsets, which a crash
 legitimately moves (a republished period is a new message). The outbox is compared as a set: delivery is at
 least once. Used by the chaos test and the dependency-outage test.
+
+Where a run's clock is in the rows themselves (the fleet's and the plans' tests drive live miners, so every
+timestamp differs), `rows_of` compares what named queries select, row for row, instead.
 """
+
+from typing import Any
 
 import asyncpg
 
@@ -84,3 +89,16 @@ async def differing_rows(runs: list[tuple[str, str]], table: str, limit: int = 5
     only_first = sorted(found[0] - found[1])[:limit]
     only_second = sorted(found[1] - found[0])[:limit]
     return f"{table}: only in the first run {only_first}; only in the second {only_second}"
+
+
+async def rows_of(dsn: str, queries: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Per named query: its rows, sorted (a multiset: the order rows were written in is no part of them;
+    sorted by their text, so a NULL beside a value sorts too)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        return {
+            name: sorted((tuple(row) for row in await connection.fetch(query)), key=repr)
+            for name, query in queries.items()
+        }
+    finally:
+        await connection.close()
