@@ -44,6 +44,7 @@ from windhash_testing.fleet_runs import (
     wait_for,
     writer_caught_up,
 )
+from windhash_testing.pipeline_runs import RunEnvironment
 from windhash_testing.table_checksums import rows_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
@@ -63,19 +64,11 @@ FLEET_SETTINGS = {
 
 
 @dataclass
-class Run:
+class Run(RunEnvironment):
     name: str
     env: dict[str, str]
     log_dir: Path
     kills: list[str] = field(default_factory=list)
-
-    @property
-    def dsn(self) -> str:
-        return self.env["WINDHASH_DATABASE_URL"]
-
-    @property
-    def topics(self) -> Topics:
-        return Topics(self.env["WINDHASH_TOPIC_PREFIX"])
 
 
 @pytest.fixture

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from windhash_cli.service_processes import ServiceProcesses
 from windhash_common.access.roles import Role
-from windhash_common.topics import Topics
 from windhash_fleet_sim.fleet import FleetSpec
 from windhash_fleet_sim.server import FleetSimServer
 from windhash_testing.fleet_runs import end_offsets, writer_caught_up
+from windhash_testing.pipeline_runs import RunEnvironment
 from windhash_testing.plans_world import (
     PlansWorld,
     fetch,
@@ -61,18 +61,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(3600
 
 
 @dataclass
-class Run:
+class Run(RunEnvironment):
     env: dict[str, str]
     log_dir: Path
     changes: list[str] = field(default_factory=list)
-
-    @property
-    def dsn(self) -> str:
-        return self.env["WINDHASH_DATABASE_URL"]
-
-    @property
-    def topics(self) -> Topics:
-        return Topics(self.env["WINDHASH_TOPIC_PREFIX"])
 
 
 async def _propose_and_register(run: Run, sim: FleetSimServer, world: PlansWorld) -> list[int]:

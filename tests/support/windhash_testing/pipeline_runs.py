@@ -31,8 +31,22 @@ CALCULATOR_GROUP, AGGREGATOR_GROUP = "windhash-calculator", "windhash-aggregator
 RESTART_BACKOFF_S = 1.0
 
 
+class RunEnvironment:
+    """The database and topics of a test run whose services all read `env` (a dataclass field of the run)."""
+
+    env: dict[str, str]
+
+    @property
+    def dsn(self) -> str:
+        return self.env["WINDHASH_DATABASE_URL"]
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.env["WINDHASH_TOPIC_PREFIX"])
+
+
 @dataclass
-class Pipeline:
+class Pipeline(RunEnvironment):
     """One run of the whole system: its own database and topics, its services as supervised processes.
 
     An instance is named `<command>` or `<command>#<n>` (several instances of one service); `ingest` and
@@ -50,14 +64,6 @@ class Pipeline:
     events: list[str] = field(default_factory=list)
     kills: list[str] = field(default_factory=list)
     stopped: set[str] = field(default_factory=set)
-
-    @property
-    def dsn(self) -> str:
-        return self.env["WINDHASH_DATABASE_URL"]
-
-    @property
-    def topics(self) -> Topics:
-        return Topics(self.env["WINDHASH_TOPIC_PREFIX"])
 
     @property
     def ingest_done(self) -> bool:
