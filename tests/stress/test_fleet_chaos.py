@@ -116,18 +116,33 @@ async def _scalar(dsn: str, query: str, *args: object) -> Any:
         await connection.close()
 
 
+# How long a restarted service lives at least before it is killed again. A writer killed without leaving its
+# group holds the group's next rebalance until its session times out (10 s), and a collector's lease outlives
+# it by its TTL (3 s): killed sooner, a new one would rarely get to work at all, and whether the run ever
+# finishes would depend on how the kills happen to line up with those timeouts.
+MIN_LIFE_S = {"writer": 15.0, "collector": 6.0}
+KILLS_EACH = 3  # the chaos goes on, past the script's last step if need be, until each is killed this often
+
+
 async def _chaos(processes: ServiceProcesses, run: Run, rng: random.Random, stop: asyncio.Event) -> None:
-    """Until `stop`: every 0.5 to 3 s, SIGKILL the writer or the collector and start it again at once."""
+    """Until `stop`: every 0.5 to 3 s, SIGKILL the writer or the collector (one that has lived its
+    `MIN_LIFE_S`) and start it again at once."""
+    loop = asyncio.get_running_loop()
+    started = dict.fromkeys(MIN_LIFE_S, loop.time())
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), timeout=rng.uniform(0.5, 3.0))
             return
         except TimeoutError:
             pass
-        name = rng.choice(("writer", "collector"))
+        due = [name for name, life in MIN_LIFE_S.items() if loop.time() - started[name] >= life]
+        if not due:
+            continue
+        name = rng.choice(due)
         service = processes.services[name]
         service.kill()  # waits for the process to end: then a new one, as a supervisor would
         service.start()
+        started[name] = loop.time()
         run.kills.append(name)
 
 
@@ -163,6 +178,12 @@ async def run_script(run: Run, sim: FleetSimServer, rng: random.Random | None) -
             sim.set_faults(serial, MinerFaults())
         await wait_for(lambda: victims_are("active"), 300, processes)
         await asyncio.sleep(2 * INTERVAL_S)
+
+        async def killed_enough() -> bool:
+            return all(run.kills.count(name) >= KILLS_EACH for name in MIN_LIFE_S)
+
+        if chaos:
+            await wait_for(killed_enough, 300, processes)
         stop_chaos.set()
         if chaos:
             await chaos
@@ -265,7 +286,7 @@ async def test_kills_of_the_writer_and_the_collector_leave_every_table_as_undist
         await replay_scaled(runs["scaled"], sim, runs["chaos"].topics.prefix)
     chaos = runs["chaos"]
     print(f"\nfleet chaos (seed {SEED}): {len(chaos.kills)} SIGKILLs: {', '.join(chaos.kills)}")
-    assert chaos.kills.count("writer") >= 3 and chaos.kills.count("collector") >= 3, chaos.kills
+    assert all(chaos.kills.count(name) >= KILLS_EACH for name in MIN_LIFE_S), chaos.kills
 
     disturbed = await rows_of(chaos.dsn, WRITER_TABLES)
     undisturbed = await rows_of(runs["replay"].dsn, WRITER_TABLES)
